@@ -1,0 +1,184 @@
+"""The `rag` command: index, search, ask, eval, serve."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .errors import RagError
+from .settings import MODES
+
+DEFAULT_FOLDER = "seeds"
+DEFAULT_INDEX = ".rag-index"
+
+
+def _retriever(args, refresh_folder: str | None = None):
+    from .retriever import Retriever
+
+    if refresh_folder is not None:
+        return Retriever.from_folder(refresh_folder, args.index, progress=not args.json)
+    return Retriever.load(args.index)
+
+
+def _print_json(obj) -> None:
+    from .types import to_dict
+
+    print(json.dumps(to_dict(obj) if not isinstance(obj, dict) else obj, ensure_ascii=False,
+                     indent=1))
+
+
+def _place(p) -> str:
+    where = f"{p.source} [{p.start}:{p.end}]"
+    return f"{where} p.{p.page}" if p.page else where
+
+
+def cmd_index(args) -> int:
+    r = _retriever(args, args.folder)
+    s = r.last_stats
+    counts = {"added": s.added, "updated": s.updated, "removed": s.removed,
+              "unchanged": s.unchanged, "passages": s.passages}
+    if args.json:
+        print(json.dumps({**counts, "skipped": list(s.skipped), "index": str(args.index)}))
+    else:
+        print(", ".join(f"{k} {v}" for k, v in counts.items()) + f" -> {args.index}")
+        for src in s.skipped:
+            print(f"skipped (unreadable): {src}")
+    return 0
+
+
+def _note_long(question: str) -> None:
+    from .retriever import MAX_QUERY_CHARS
+
+    if len(question.strip()) > MAX_QUERY_CHARS:
+        print(f"note: question truncated to {MAX_QUERY_CHARS} characters", file=sys.stderr)
+
+
+def cmd_search(args) -> int:
+    r = _retriever(args)
+    _note_long(args.question)
+    hits = r.search(args.question, k=args.k, mode=args.mode)
+    if args.json:
+        _print_json(hits)
+        return 0
+    for h in hits:
+        dense = "-" if h.dense_score is None else f"{h.dense_score:.3f}"
+        bm25 = "-" if h.bm25_score is None else f"{h.bm25_score:.2f}"
+        print(f"{h.rank}. score {h.score:.4f} (dense {dense}, bm25 {bm25})  {_place(h.passage)}")
+        print(f"   {h.passage.text[:300]}{'...' if len(h.passage.text) > 300 else ''}\n")
+    return 0
+
+
+def cmd_ask(args) -> int:
+    r = _retriever(args)
+    a = r.ask(args.question, k=args.k, mode=args.mode)
+    if args.json:
+        _print_json(a)
+        return 0
+    if a.note:
+        print(f"note: {a.note}", file=sys.stderr)
+    print(a.text)
+    if a.abstained:
+        print("\nClosest passages:")
+        for h in a.hits[:3]:
+            print(f"  {_place(h.passage)}: {h.passage.text[:160]}...")
+    else:
+        print("\nSources:")
+        for c in a.citations:
+            print(f"  [{c.n}] {c.passage.source} [{c.start}:{c.end}] \"{c.quote}\"")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluation import run_cli_eval
+
+    return run_cli_eval(args)
+
+
+def cmd_serve(args) -> int:
+    import os
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from ui.app import serve
+
+    serve(folder=args.folder, index=args.index, host=args.host, port=args.port)
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"k={value}: k must be >= 1")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, no usage dump
+        print(f"rag: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="rag", description="Offline question answering over a folder, with citations.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def common(sp):
+        sp.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default %(default)s)")
+        sp.add_argument("--json", action="store_true", help="machine-readable output")
+
+    sp = sub.add_parser("index", help="build or refresh the index of a folder")
+    sp.add_argument("folder", nargs="?", default=DEFAULT_FOLDER)
+    common(sp)
+    sp.set_defaults(func=cmd_index)
+
+    for name, func, helptext in (("search", cmd_search, "show the best passages"),
+                                 ("ask", cmd_ask, "answer with citations")):
+        sp = sub.add_parser(name, help=helptext)
+        sp.add_argument("question")
+        sp.add_argument("-k", type=_positive_int, default=5)
+        sp.add_argument("--mode", choices=MODES, default="hybrid")
+        common(sp)
+        sp.set_defaults(func=func)
+
+    sp = sub.add_parser("eval", help="evaluate on a question set or a BEIR folder")
+    sp.add_argument("questions", nargs="?", default=None, help="JSONL question set "
+                    "(default eval/seed_questions.jsonl)")
+    sp.add_argument("--folder", default=DEFAULT_FOLDER, help="documents the questions are about")
+    sp.add_argument("--index", default=None, help="index folder to use or build")
+    sp.add_argument("--k", type=_positive_int, default=10)
+    sp.add_argument("--mode", choices=(*MODES, "all"), default="hybrid")
+    sp.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="write JSON here")
+    sp.add_argument("--report", default=None, metavar="DIR", help="write a Markdown report + plots")
+    sp.add_argument("--beir", default=None, metavar="DIR", help="run a BEIR dataset (test split)")
+    sp.add_argument("--split", default="test", help="BEIR qrels split (default %(default)s)")
+    sp.set_defaults(func=cmd_eval, json=False)
+
+    sp = sub.add_parser("serve", help="serve the chat in a browser")
+    sp.add_argument("folder", nargs="?", default=DEFAULT_FOLDER)
+    sp.add_argument("--index", default=DEFAULT_INDEX)
+    sp.add_argument("--host", default="127.0.0.1")
+    sp.add_argument("--port", type=int, default=7860)
+    sp.set_defaults(func=cmd_serve, json=False)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="rag: %(levelname)s: %(message)s")
+    try:
+        return args.func(args)
+    except RagError as e:
+        print(f"rag: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("rag: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,224 @@
+"""The passage index: FAISS over normalised embeddings, BM25 (bm25s) over the same passages, and
+their persistence (faiss.write_index + JSONL + manifest.json; never pickle)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import IndexLoadError
+from .types import Document, Passage
+
+FORMAT = "rag-index"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+VECTORS = "vectors.faiss"
+PASSAGES = "passages.jsonl"
+DOCUMENTS = "documents.jsonl"
+REBUILD = "rebuild it with `rag index FOLDER --index DIR` (or Retriever.from_folder)"
+
+
+def bm25_tokenize(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, English-stemmed tokens without stop words (the same for passages and queries)."""
+    import bm25s
+    import Stemmer
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(Stemmer), return_ids=False,
+                          show_progress=False)
+
+
+_STEMMER = None
+
+
+def _stemmer(module):
+    global _STEMMER
+    if _STEMMER is None:
+        _STEMMER = module.Stemmer("english")
+    return _STEMMER
+
+
+@dataclass
+class PassageIndex:
+    """Passages with their embeddings, searchable densely (FAISS exact inner product) and by BM25.
+    ``vectors[i]`` is the embedding of ``passages[i]``."""
+
+    passages: list[Passage]
+    vectors: np.ndarray
+    _faiss: object = field(default=None, repr=False)
+    _bm25: object = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.vectors = np.ascontiguousarray(self.vectors, dtype=np.float32)
+        if len(self.passages) != len(self.vectors):
+            raise ValueError(f"{len(self.passages)} passages but {len(self.vectors)} vectors")
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def __len__(self) -> int:
+        return len(self.passages)
+
+    @property
+    def faiss_index(self):
+        if self._faiss is None:
+            import faiss
+
+            index = faiss.IndexFlatIP(self.dim)
+            if len(self.vectors):
+                index.add(self.vectors)
+            self._faiss = index
+        return self._faiss
+
+    def dense(self, queries: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``n`` (scores, indices) per query by inner product (cosine: vectors are unit)."""
+        n = min(n, len(self))
+        if n == 0:
+            empty = np.zeros((len(queries), 0))
+            return empty.astype(np.float32), empty.astype(np.int64)
+        return self.faiss_index.search(np.ascontiguousarray(queries, dtype=np.float32), n)
+
+    @property
+    def bm25(self):
+        if self._bm25 is None:
+            import bm25s
+
+            model = bm25s.BM25()
+            # Passages are indexed with their document title, which often names the subject.
+            model.index(bm25_tokenize([f"{p.title}\n{p.text}" for p in self.passages]),
+                        show_progress=False)
+            self._bm25 = model
+        return self._bm25
+
+    def bm25_scores(self, query: str) -> np.ndarray:
+        """BM25 score of every passage for ``query`` (0 where no query term occurs)."""
+        if len(self) == 0:
+            return np.zeros(0, dtype=np.float32)
+        tokens = bm25_tokenize([query])[0]
+        if not tokens:
+            return np.zeros(len(self), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _write_jsonl(path: Path, rows) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def save_index(path: str | Path, documents: list[Document], index: PassageIndex, model_id: str,
+               chunking: dict) -> None:
+    """Write the index to ``path`` atomically: into a sibling temporary folder, then renamed, so an
+    interrupted save leaves the previous index (or none), never a broken one."""
+    import faiss
+
+    target = Path(path).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        faiss.write_index(index.faiss_index, str(tmp / VECTORS))
+        _write_jsonl(tmp / DOCUMENTS, ({"id": d.id, "source": d.source, "title": d.title,
+                                        "text": d.text, "page_starts": list(d.page_starts)}
+                                       for d in documents))
+        # Passage text is not stored: it is re-sliced from its document on load.
+        _write_jsonl(tmp / PASSAGES, ({"id": p.id, "doc_id": p.doc_id, "start": p.start,
+                                       "end": p.end, "page": p.page} for p in index.passages))
+        manifest = {
+            "format": FORMAT, "format_version": FORMAT_VERSION, "model_id": model_id,
+            "dimension": index.dim, "passage_count": len(index), "document_count": len(documents),
+            "chunking": chunking, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "documents": {d.source: d.id for d in documents},
+            "files": {name: _sha256(tmp / name) for name in (VECTORS, DOCUMENTS, PASSAGES)},
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
+        old = None
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def read_manifest(path: str | Path) -> dict:
+    folder = Path(path)
+    mpath = folder / MANIFEST
+    if not mpath.is_file():
+        raise IndexLoadError(f"no index at {str(folder)!r} (no {MANIFEST}): {REBUILD}")
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise IndexLoadError(f"index at {str(folder)!r}: {MANIFEST} is corrupt ({e}): "
+                             f"{REBUILD}") from e
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise IndexLoadError(f"{str(mpath)!r} is not a rag index manifest: {REBUILD}")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexLoadError(f"index at {str(folder)!r} has format version "
+                             f"{manifest.get('format_version')}, this rag reads {FORMAT_VERSION}: "
+                             f"{REBUILD}")
+    return manifest
+
+
+def load_index(path: str | Path, model_id: str | None = None,
+               dim: int | None = None) -> tuple[dict, list[Document], PassageIndex]:
+    """Read and verify an index folder. Raises IndexLoadError, saying how to fix it, when the
+    folder is missing, corrupt, truncated or built with another model or dimension."""
+    import faiss
+
+    folder = Path(path)
+    manifest = read_manifest(folder)
+    where = f"index at {str(folder)!r}"
+    if model_id is not None and manifest.get("model_id") != model_id:
+        raise IndexLoadError(f"{where} was built with model {manifest.get('model_id')!r}, not "
+                             f"{model_id!r}: {REBUILD}")
+    if dim is not None and manifest.get("dimension") != dim:
+        raise IndexLoadError(f"{where} has dimension {manifest.get('dimension')}, the model "
+                             f"gives {dim}: {REBUILD}")
+    for name, digest in manifest.get("files", {}).items():
+        fpath = folder / name
+        if not fpath.is_file():
+            raise IndexLoadError(f"{where}: {name} is missing: {REBUILD}")
+        if _sha256(fpath) != digest:
+            raise IndexLoadError(f"{where}: {name} is corrupt or truncated (checksum differs "
+                                 f"from the manifest): {REBUILD}")
+    try:
+        vectors_index = faiss.read_index(str(folder / VECTORS))
+        docs = [Document(id=r["id"], text=r["text"], title=r["title"], source=r["source"],
+                         page_starts=tuple(r["page_starts"]))
+                for r in map(json.loads, (folder / DOCUMENTS).open(encoding="utf-8"))]
+        by_id = {d.id: d for d in docs}
+        passages = []
+        for r in map(json.loads, (folder / PASSAGES).open(encoding="utf-8")):
+            d = by_id[r["doc_id"]]
+            passages.append(Passage(id=r["id"], doc_id=d.id, source=d.source, title=d.title,
+                                    text=d.text[r["start"]:r["end"]], start=r["start"],
+                                    end=r["end"], page=r["page"]))
+    except Exception as e:  # noqa: BLE001 - any read failure means the index is unusable
+        raise IndexLoadError(f"{where} cannot be read ({type(e).__name__}: {e}): {REBUILD}") from e
+    if vectors_index.ntotal != len(passages) or len(passages) != manifest.get("passage_count"):
+        raise IndexLoadError(f"{where}: {vectors_index.ntotal} vectors for {len(passages)} "
+                             f"passages (manifest says {manifest.get('passage_count')}): {REBUILD}")
+    if vectors_index.d != manifest.get("dimension"):
+        raise IndexLoadError(f"{where}: vectors have dimension {vectors_index.d}, manifest says "
+                             f"{manifest.get('dimension')}: {REBUILD}")
+    vectors = (vectors_index.reconstruct_n(0, vectors_index.ntotal) if vectors_index.ntotal
+               else np.zeros((0, vectors_index.d), dtype=np.float32))
+    return manifest, docs, PassageIndex(passages, vectors, _faiss=vectors_index)

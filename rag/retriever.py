@@ -1,0 +1,228 @@
+"""Retriever: the public entry point. Builds, refreshes, saves and loads an index; searches it
+densely, by BM25 or both fused (reciprocal rank fusion); answers with verified citations."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .answer import compose_answer
+from .chunking import chunk_documents
+from .embedding import Embedder, default_embedder
+from .errors import ConfigError, IndexLoadError
+from .index import PassageIndex, load_index, read_manifest, save_index
+from .loading import load_folder
+from .settings import Settings, check_k, check_mode
+from .types import Answer, Document, Hit, IndexStats
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_CHARS = 2000
+
+
+def clean_query(query: str) -> tuple[str, str]:
+    """(query, note): strips it, refuses an empty one, truncates a very long one with a note."""
+    if not isinstance(query, str) or not query.strip():
+        raise ConfigError("the question is empty: ask a question with at least one word")
+    query = query.strip()
+    if len(query) > MAX_QUERY_CHARS:
+        return (query[:MAX_QUERY_CHARS],
+                f"question truncated from {len(query)} to {MAX_QUERY_CHARS} characters")
+    return query, ""
+
+
+class Retriever:
+    """A searchable index of documents.
+
+    Build one with :meth:`from_folder` or :meth:`from_documents`, persist it with :meth:`save`
+    and :meth:`load`; query it with :meth:`search`, :meth:`search_batch` and :meth:`ask`.
+    The embedding model loads on first use, from local files only.
+    """
+
+    def __init__(self, documents: Sequence[Document], index: PassageIndex,
+                 embedder: Embedder, settings: Settings) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.documents: dict[str, Document] = {d.id: d for d in documents}
+        self.index = index
+        self.last_stats = IndexStats(added=len(self.documents), passages=len(index))
+
+    # ---- building -------------------------------------------------------------------------
+
+    @staticmethod
+    def _setup(embedder: Embedder | None, settings: Settings | None) -> tuple[Embedder, Settings]:
+        settings = settings or Settings()
+        return embedder or default_embedder(settings.model), settings
+
+    def _chunking(self) -> dict:
+        return {"max_tokens": self.settings.max_tokens,
+                "overlap_sentences": self.settings.overlap_sentences}
+
+    @classmethod
+    def from_documents(cls, documents: Sequence[Document], *, embedder: Embedder | None = None,
+                       settings: Settings | None = None, progress: bool = False) -> Retriever:
+        """Index in-memory documents. A document without ``source`` is cited by its id."""
+        embedder, settings = cls._setup(embedder, settings)
+        docs = [d if d.source else dataclasses.replace(d, source=d.id) for d in documents]
+        ids = [d.id for d in docs]
+        if len(set(ids)) != len(ids):
+            raise ConfigError("document ids must be unique: two documents share an id")
+        r = cls([], PassageIndex([], np.zeros((0, embedder.dim), np.float32)), embedder, settings)
+        r.last_stats = r._update(docs, progress=progress)
+        return r
+
+    @classmethod
+    def from_folder(cls, folder: str | Path = "seeds", index: str | Path | None = None, *,
+                    embedder: Embedder | None = None, settings: Settings | None = None,
+                    progress: bool = False) -> Retriever:
+        """Index every .txt/.md/.html/.pdf file under ``folder``. With ``index``, an index saved
+        there is refreshed incrementally (only added or changed files are embedded, removed ones
+        dropped) and saved back. ``last_stats`` tells what changed."""
+        embedder, settings = cls._setup(embedder, settings)
+        docs, skipped = load_folder(folder)
+        if not docs:
+            raise ConfigError(f"folder {str(folder)!r} has no readable .txt/.md/.html/.pdf "
+                              "file: add documents to it")
+        r = None
+        if index is not None and (Path(index) / "manifest.json").exists():
+            try:
+                r = cls.load(index, embedder=embedder, settings=settings)
+                if read_manifest(index).get("chunking") != r._chunking():
+                    log.warning("chunking settings changed: rebuilding the index")
+                    r = None
+            except IndexLoadError as e:
+                log.warning("rebuilding the index: %s", e)
+        if r is None:
+            r = cls([], PassageIndex([], np.zeros((0, embedder.dim), np.float32)), embedder,
+                    settings)
+        stats = r._update(docs, progress=progress)
+        r.last_stats = dataclasses.replace(stats, skipped=tuple(skipped))
+        if index is not None and (stats.added or stats.updated or stats.removed
+                                  or not (Path(index) / "manifest.json").exists()):
+            r.save(index)
+        return r
+
+    def _update(self, docs: Sequence[Document], progress: bool = False) -> IndexStats:
+        """Make the index hold exactly ``docs``: embed only new or changed documents."""
+        old_by_source = {d.source: d for d in self.documents.values()}
+        new_ids = {d.id for d in docs}
+        keep = [d for d in docs if d.id in self.documents]
+        fresh = [d for d in docs if d.id not in self.documents]
+        updated = sum(1 for d in fresh if d.source in old_by_source)
+        new_sources = {d.source for d in docs}
+        removed = sum(1 for s in old_by_source if s not in new_sources)
+        if not fresh and len(keep) == len(self.documents):
+            return IndexStats(unchanged=len(keep), passages=len(self.index))
+        kept_rows = [i for i, p in enumerate(self.index.passages) if p.doc_id in new_ids]
+        passages = [self.index.passages[i] for i in kept_rows]
+        vectors = [self.index.vectors[kept_rows]]
+        new_passages = chunk_documents(fresh, self.embedder.count_tokens, self.settings.max_tokens,
+                                       self.settings.overlap_sentences)
+        if new_passages:
+            vectors.append(self.embedder.encode([p.text for p in new_passages], progress=progress))
+        self.documents = {d.id: d for d in docs}
+        self.index = PassageIndex(passages + new_passages, np.concatenate(vectors)
+                                  if len(vectors) > 1 else vectors[0])
+        return IndexStats(added=len(fresh) - updated, updated=updated, removed=removed,
+                          unchanged=len(keep), passages=len(self.index))
+
+    def add_documents(self, documents: Sequence[Document], progress: bool = False) -> IndexStats:
+        """Add (or replace, by source) documents and embed only those."""
+        by_source = {d.source: d for d in self.documents.values()}
+        for d in documents:
+            by_source[d.source or d.id] = d if d.source else dataclasses.replace(d, source=d.id)
+        self.last_stats = self._update(list(by_source.values()), progress=progress)
+        return self.last_stats
+
+    # ---- persistence ----------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> None:
+        """Save to folder ``path`` (FAISS file, JSONL, manifest.json), atomically."""
+        save_index(path, list(self.documents.values()), self.index, self.embedder.model_id,
+                   self._chunking())
+
+    @classmethod
+    def load(cls, path: str | Path, *, embedder: Embedder | None = None,
+             settings: Settings | None = None) -> Retriever:
+        """Load a saved index. Raises IndexLoadError (with how to fix it) when the folder is
+        missing, corrupt, truncated, or built for another model or dimension."""
+        manifest = read_manifest(path)
+        if settings is None:
+            chunking = manifest.get("chunking", {})
+            settings = Settings(**{k: v for k, v in chunking.items()
+                                   if k in ("max_tokens", "overlap_sentences")})
+        embedder, settings = cls._setup(embedder, settings)
+        _, docs, index = load_index(path, model_id=embedder.model_id)
+        if index.dim != embedder.dim:
+            raise IndexLoadError(f"index at {str(path)!r} has dimension {index.dim}, the model "
+                                 f"gives {embedder.dim}: rebuild it with `rag index`")
+        r = cls(docs, index, embedder, settings)
+        r.last_stats = IndexStats(unchanged=len(docs), passages=len(index))
+        return r
+
+    # ---- search ---------------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+        """The ``k`` best passages for ``query``, best first."""
+        return self.search_batch([query], k=k, mode=mode)[0]
+
+    def search_batch(self, queries: Sequence[str], k: int = 5,
+                     mode: str = "hybrid") -> list[list[Hit]]:
+        """:meth:`search` for many queries at once (one embedding batch)."""
+        return self._search(queries, k, mode)[0]
+
+    def _search(self, queries: Sequence[str], k: int,
+                mode: str) -> tuple[list[list[Hit]], np.ndarray]:
+        check_k(k)
+        check_mode(mode)
+        queries = [clean_query(q)[0] for q in queries]
+        qvecs = self.embedder.encode(queries)
+        n = max(k, self.settings.candidates)
+        results = []
+        dense_scores, dense_idx = (self.index.dense(qvecs, n) if mode != "bm25"
+                                   else (None, None))
+        for qi, query in enumerate(queries):
+            bm25_all = self.index.bm25_scores(query) if mode != "dense" else None
+            ranked: list[tuple[int, float]]
+            if mode == "dense":
+                ranked = [(int(i), float(s)) for s, i in zip(dense_scores[qi], dense_idx[qi])
+                          if i >= 0]
+            else:
+                top = np.argsort(-bm25_all, kind="stable")[:n]
+                bm25_ranked = [(int(i), float(bm25_all[i])) for i in top if bm25_all[i] > 0]
+                if mode == "bm25":
+                    ranked = bm25_ranked
+                else:
+                    ranked = self._fuse([int(i) for i in dense_idx[qi] if i >= 0],
+                                        [i for i, _ in bm25_ranked])
+            hits = []
+            for rank, (i, score) in enumerate(ranked[:k], start=1):
+                dense = float(self.index.vectors[i] @ qvecs[qi])
+                bm25 = float(bm25_all[i]) if bm25_all is not None else None
+                hits.append(Hit(rank=rank, score=score, passage=self.index.passages[i],
+                                dense_score=dense, bm25_score=bm25))
+            results.append(hits)
+        return results, qvecs
+
+    def _fuse(self, dense: list[int], bm25: list[int]) -> list[tuple[int, float]]:
+        """Reciprocal rank fusion: score = w / (rrf_k + dense rank) + 1 / (rrf_k + BM25 rank)."""
+        c, w = self.settings.rrf_k, self.settings.dense_weight
+        scores: dict[int, float] = {}
+        for rank, i in enumerate(dense, start=1):
+            scores[i] = scores.get(i, 0.0) + w / (c + rank)
+        for rank, i in enumerate(bm25, start=1):
+            scores[i] = scores.get(i, 0.0) + 1.0 / (c + rank)
+        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    # ---- answers --------------------------------------------------------------------------
+
+    def ask(self, question: str, k: int = 5, mode: str = "hybrid") -> Answer:
+        """A grounded extractive answer with citations, or an abstention when the sources do not
+        contain the answer (``abstained=True``; ``hits`` still holds the closest passages)."""
+        question, note = clean_query(question)
+        hits, qvecs = self._search([question], k, mode)
+        return compose_answer(question, qvecs[0], hits[0], self.documents, self.embedder.encode,
+                              self.settings, note=note)

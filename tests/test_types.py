@@ -1,0 +1,28 @@
+import dataclasses
+import json
+
+import pytest
+
+from rag import Answer, Citation, Document, Hit, Passage, to_dict
+
+
+def test_dataclasses_are_frozen():
+    d = Document(id="d", text="abc")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        d.text = "x"  # type: ignore[misc]
+
+
+def test_page_at_maps_offsets_to_pages():
+    d = Document(id="d", text="a" * 30, page_starts=(0, 10, 20))
+    assert [d.page_at(o) for o in (0, 9, 10, 25)] == [1, 1, 2, 3]
+    assert Document(id="e", text="x").page_at(0) is None
+
+
+def test_to_dict_is_json_serialisable():
+    p = Passage(id="d:0-3", doc_id="d", source="d", title="t", text="abc", start=0, end=3)
+    a = Answer(question="q", text="abc [1]", abstained=False,
+               citations=(Citation(n=1, passage=p, start=0, end=3, quote="abc"),),
+               hits=(Hit(rank=1, score=0.5, passage=p, dense_score=0.5, bm25_score=1.0),))
+    data = json.loads(json.dumps(to_dict(a)))
+    assert data["citations"][0]["quote"] == "abc"
+    assert data["hits"][0]["passage"]["start"] == 0
