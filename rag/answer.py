@@ -2,11 +2,13 @@
 No sentence that is not in the sources is ever output."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from .chunking import split_sentences
+from .index import PassageIndex, bm25_tokenize
 from .settings import Settings
 from .types import Answer, Citation, Document, Hit
 
@@ -16,6 +18,18 @@ ABSTAIN_TEXT = "The sources do not contain an answer to this question."
 _MARGIN = 0.12
 # Shorter "sentences" (banners, buttons, captions) are not offered as answers.
 _MIN_CHARS = 25
+# A sentence's score is its cosine similarity to the question plus this weight times the share
+# (IDF-weighted) of the question's terms it contains, plus a small bonus when it holds the kind of
+# answer the question asks for. Weights chosen on the seed eval set (eval/README.md).
+LEXICAL_WEIGHT = 0.3
+TYPE_BONUS = 0.08
+
+_YEAR_OR_DATE = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(January|February|March|April|May|June|"
+                           r"July|August|September|October|November|December|Jan|Feb|Mar|Apr|"
+                           r"Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b")
+_QUANTITY = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|"
+                       r"thousands?|millions?|half|every|daily|weekly|monthly|annual)\b", re.I)
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
 
 
 def verify_citation(citation: Citation, document: Document) -> bool:
@@ -42,17 +56,48 @@ def candidate_sentences(hits: Sequence[Hit], documents: dict[str, Document],
     return out
 
 
+def _type_bonus(question: str, sentence: str) -> float:
+    """Bonus for a sentence that holds the kind of answer asked for (date, quantity, name)."""
+    q = question.lower()
+    if re.match(r"\s*(when|(in|on|at) what (year|date|day)|what (year|date))\b", q):
+        return TYPE_BONUS if _YEAR_OR_DATE.search(sentence) else 0.0
+    if re.match(r"\s*how (many|much|long|often|old)\b", q):
+        return TYPE_BONUS if _QUANTITY.search(sentence) else 0.0
+    if re.match(r"\s*(who|whose|whom|where|which (city|country|leader|person|party|newspaper))\b",
+                q):
+        asked = set(re.findall(r"\w+", question.lower()))
+        names = [w for w in _NAME.findall(sentence) if w.lower() not in asked]
+        return TYPE_BONUS if names else 0.0
+    return 0.0
+
+
+def score_sentences(question: str, qvec: np.ndarray, texts: list[str], index: PassageIndex,
+                    encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """Relevance of each sentence to the question: cosine + lexical coverage + type bonus."""
+    sims = encode(texts) @ np.asarray(qvec, dtype=np.float32)
+    q_terms = set(bm25_tokenize([question])[0])
+    weights = {t: index.idf(t) for t in q_terms}
+    total = sum(weights.values())
+    scores = np.empty(len(texts), dtype=np.float32)
+    for i, (text, tokens) in enumerate(zip(texts, bm25_tokenize(texts))):
+        present = q_terms.intersection(tokens)
+        lexical = sum(weights[t] for t in present) / total if total > 0 else 0.0
+        scores[i] = sims[i] + LEXICAL_WEIGHT * lexical + _type_bonus(question, text)
+    return scores
+
+
 def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
-                   documents: dict[str, Document], encode: Callable[[list[str]], np.ndarray],
-                   settings: Settings, note: str = "") -> Answer:
-    """Pick the sentences of the top passages closest to the question (cosine similarity of their
-    embeddings). Abstain when even the best is below ``settings.abstain_threshold``."""
+                   documents: dict[str, Document], index: PassageIndex,
+                   encode: Callable[[list[str]], np.ndarray], settings: Settings,
+                   note: str = "") -> Answer:
+    """Pick the sentences of the top passages that best answer the question (see
+    :func:`score_sentences`). Abstain when even the best is below ``settings.abstain_threshold``."""
     cands = candidate_sentences(hits, documents, settings.answer_passages)
     if not cands:
         return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, hits=tuple(hits),
                       note=note)
     texts = [documents[h.passage.doc_id].text[s:e] for h, s, e in cands]
-    sims = encode(texts) @ np.asarray(qvec, dtype=np.float32)
+    sims = score_sentences(question, qvec, texts, index, encode)
     best = float(sims.max())
     if best < settings.abstain_threshold:
         return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, hits=tuple(hits),

@@ -90,10 +90,55 @@ def cmd_ask(args) -> int:
     return 0
 
 
-def cmd_eval(args) -> int:
-    from .evaluation import run_cli_eval
+DEFAULT_QUESTIONS = "eval/seed_questions.jsonl"
 
-    return run_cli_eval(args)
+
+def _eval_json(result, with_questions: bool = True) -> dict:
+    from .types import to_dict
+
+    block = {"metrics": result.metrics}
+    if with_questions:
+        block["questions"] = to_dict(list(result.questions))
+    return block
+
+
+def cmd_eval(args) -> int:
+    from . import evaluation
+    from .errors import ConfigError
+    from .report import metrics_table, write_report
+    from .retriever import Retriever
+
+    modes = list(MODES) if args.mode == "all" else [args.mode]
+    if args.beir:
+        docs, queries, qrels = evaluation.load_beir(args.beir, args.split)
+        index = args.index or f".rag-beir-{Path(args.beir).resolve().name}"
+        r = Retriever.from_documents(docs, index=index, progress=True)
+        print(f"{len(docs)} documents, {len(r.index)} passages, {len(queries)} {args.split} "
+              f"queries (index {index})", file=sys.stderr)
+        results = [evaluation.evaluate_beir(r, queries, qrels, mode) for mode in modes]
+        names = ("ndcg@10", "recall@100", "mrr@10", "latency_p50_ms", "latency_p95_ms")
+        print(metrics_table(results, names))
+    else:
+        questions = evaluation.load_questions(args.questions or DEFAULT_QUESTIONS)
+        r = Retriever.from_folder(args.folder, args.index or DEFAULT_INDEX)
+        problems = evaluation.check_questions(questions, list(r.documents.values()))
+        if problems:
+            raise ConfigError(f"{len(problems)} labels do not match the documents, first: "
+                              f"{problems[0]}")
+        results = [evaluation.evaluate(r, questions, k=args.k, mode=mode, progress=True)
+                   for mode in modes]
+        print(metrics_table(results))
+        if args.report:
+            path = write_report(results, args.report, r.settings.abstain_threshold)
+            print(f"report: {path}", file=sys.stderr)
+    if args.json_out:
+        if len(results) == 1:
+            data = _eval_json(results[0])
+        else:
+            data = {res.mode: _eval_json(res) for res in results}
+        Path(args.json_out).write_text(json.dumps(data, ensure_ascii=False, indent=1))
+        print(f"json: {args.json_out}", file=sys.stderr)
+    return 0
 
 
 def cmd_serve(args) -> int:

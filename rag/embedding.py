@@ -91,7 +91,7 @@ class SentenceTransformerEmbedder:
 
 @lru_cache(maxsize=200_000)
 def _count_cached(embedder: SentenceTransformerEmbedder, text: str) -> int:
-    return len(embedder.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+    return len(embedder.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")

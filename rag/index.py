@@ -53,6 +53,7 @@ class PassageIndex:
     vectors: np.ndarray
     _faiss: object = field(default=None, repr=False)
     _bm25: object = field(default=None, repr=False)
+    _idf: dict | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.vectors = np.ascontiguousarray(self.vectors, dtype=np.float32)
@@ -97,6 +98,17 @@ class PassageIndex:
             self._bm25 = model
         return self._bm25
 
+    def idf(self, term: str) -> float:
+        """BM25's inverse document frequency of a (stemmed) term over the passages."""
+        if self._idf is None:
+            from collections import Counter
+
+            df = Counter(t for tokens in bm25_tokenize([p.text for p in self.passages])
+                         for t in set(tokens))
+            self._idf = dict(df)
+        n, df = len(self), self._idf.get(term, 0)
+        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+
     def bm25_scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for ``query`` (0 where no query term occurs)."""
         if len(self) == 0:
@@ -113,6 +125,10 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _write_jsonl(path: Path, rows) -> None:
@@ -142,7 +158,8 @@ def save_index(path: str | Path, documents: list[Document], index: PassageIndex,
             "format": FORMAT, "format_version": FORMAT_VERSION, "model_id": model_id,
             "dimension": index.dim, "passage_count": len(index), "document_count": len(documents),
             "chunking": chunking, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "documents": {d.source: d.id for d in documents},
+            "documents": {d.source: {"id": d.id, "sha256": _text_hash(d.text)}
+                          for d in documents},
             "files": {name: _sha256(tmp / name) for name in (VECTORS, DOCUMENTS, PASSAGES)},
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -62,32 +63,25 @@ class Retriever:
                 "overlap_sentences": self.settings.overlap_sentences}
 
     @classmethod
-    def from_documents(cls, documents: Sequence[Document], *, embedder: Embedder | None = None,
-                       settings: Settings | None = None, progress: bool = False) -> Retriever:
-        """Index in-memory documents. A document without ``source`` is cited by its id."""
-        embedder, settings = cls._setup(embedder, settings)
+    def from_documents(cls, documents: Sequence[Document], index: str | Path | None = None, *,
+                       embedder: Embedder | None = None, settings: Settings | None = None,
+                       progress: bool = False) -> Retriever:
+        """Index in-memory documents (a document without ``source`` is cited by its id). With
+        ``index``, an index saved there is refreshed incrementally and saved back."""
         docs = [d if d.source else dataclasses.replace(d, source=d.id) for d in documents]
         ids = [d.id for d in docs]
         if len(set(ids)) != len(ids):
             raise ConfigError("document ids must be unique: two documents share an id")
-        r = cls([], PassageIndex([], np.zeros((0, embedder.dim), np.float32)), embedder, settings)
-        r.last_stats = r._update(docs, progress=progress)
-        return r
+        return cls._refreshed(docs, index, embedder, settings, progress)
 
     @classmethod
-    def from_folder(cls, folder: str | Path = "seeds", index: str | Path | None = None, *,
-                    embedder: Embedder | None = None, settings: Settings | None = None,
-                    progress: bool = False) -> Retriever:
-        """Index every .txt/.md/.html/.pdf file under ``folder``. With ``index``, an index saved
-        there is refreshed incrementally (only added or changed files are embedded, removed ones
-        dropped) and saved back. ``last_stats`` tells what changed."""
+    def _refreshed(cls, docs: list[Document], index: str | Path | None,
+                   embedder: Embedder | None, settings: Settings | None,
+                   progress: bool) -> Retriever:
         embedder, settings = cls._setup(embedder, settings)
-        docs, skipped = load_folder(folder)
-        if not docs:
-            raise ConfigError(f"folder {str(folder)!r} has no readable .txt/.md/.html/.pdf "
-                              "file: add documents to it")
         r = None
-        if index is not None and (Path(index) / "manifest.json").exists():
+        exists = index is not None and (Path(index) / "manifest.json").exists()
+        if exists:
             try:
                 r = cls.load(index, embedder=embedder, settings=settings)
                 if read_manifest(index).get("chunking") != r._chunking():
@@ -99,24 +93,45 @@ class Retriever:
             r = cls([], PassageIndex([], np.zeros((0, embedder.dim), np.float32)), embedder,
                     settings)
         stats = r._update(docs, progress=progress)
-        r.last_stats = dataclasses.replace(stats, skipped=tuple(skipped))
-        if index is not None and (stats.added or stats.updated or stats.removed
-                                  or not (Path(index) / "manifest.json").exists()):
+        r.last_stats = stats
+        if index is not None and (stats.added or stats.updated or stats.removed or not exists):
             r.save(index)
+        return r
+
+    @classmethod
+    def from_folder(cls, folder: str | Path = "seeds", index: str | Path | None = None, *,
+                    embedder: Embedder | None = None, settings: Settings | None = None,
+                    progress: bool = False) -> Retriever:
+        """Index every .txt/.md/.html/.pdf file under ``folder``. With ``index``, an index saved
+        there is refreshed incrementally (only added or changed files are embedded, removed ones
+        dropped) and saved back. ``last_stats`` tells what changed."""
+        docs, skipped = load_folder(folder)
+        if not docs:
+            raise ConfigError(f"folder {str(folder)!r} has no readable .txt/.md/.html/.pdf "
+                              "file: add documents to it")
+        r = cls._refreshed(docs, index, embedder, settings, progress)
+        r.last_stats = dataclasses.replace(r.last_stats, skipped=tuple(skipped))
         return r
 
     def _update(self, docs: Sequence[Document], progress: bool = False) -> IndexStats:
         """Make the index hold exactly ``docs``: embed only new or changed documents."""
         old_by_source = {d.source: d for d in self.documents.values()}
         new_ids = {d.id for d in docs}
-        keep = [d for d in docs if d.id in self.documents]
-        fresh = [d for d in docs if d.id not in self.documents]
+        old = self.documents
+
+        def same(d: Document) -> bool:
+            return d.id in old and old[d.id].text == d.text and old[d.id].title == d.title
+
+        keep = [d for d in docs if same(d)]
+        fresh = [d for d in docs if not same(d)]
+        fresh_ids = {d.id for d in fresh}
         updated = sum(1 for d in fresh if d.source in old_by_source)
         new_sources = {d.source for d in docs}
         removed = sum(1 for s in old_by_source if s not in new_sources)
         if not fresh and len(keep) == len(self.documents):
             return IndexStats(unchanged=len(keep), passages=len(self.index))
-        kept_rows = [i for i, p in enumerate(self.index.passages) if p.doc_id in new_ids]
+        kept_rows = [i for i, p in enumerate(self.index.passages)
+                     if p.doc_id in new_ids and p.doc_id not in fresh_ids]
         passages = [self.index.passages[i] for i in kept_rows]
         vectors = [self.index.vectors[kept_rows]]
         new_passages = chunk_documents(fresh, self.embedder.count_tokens, self.settings.max_tokens,
@@ -223,6 +238,10 @@ class Retriever:
         """A grounded extractive answer with citations, or an abstention when the sources do not
         contain the answer (``abstained=True``; ``hits`` still holds the closest passages)."""
         question, note = clean_query(question)
+        t0 = time.perf_counter()
         hits, qvecs = self._search([question], k, mode)
-        return compose_answer(question, qvecs[0], hits[0], self.documents, self.embedder.encode,
-                              self.settings, note=note)
+        t1 = time.perf_counter()
+        answer = compose_answer(question, qvecs[0], hits[0], self.documents, self.index,
+                                self.embedder.encode, self.settings, note=note)
+        return dataclasses.replace(answer, retrieve_ms=(t1 - t0) * 1000,
+                                   answer_ms=(time.perf_counter() - t1) * 1000)

@@ -83,6 +83,8 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     confidence: float = 0.0
     note: str = ""
+    retrieve_ms: float = 0.0
+    answer_ms: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -102,3 +104,50 @@ def to_dict(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [to_dict(o) for o in obj]
     return asdict(obj)
+
+
+@dataclass(frozen=True)
+class ExpectedSpan:
+    """An eval label: ``quote`` sits at ``[start:end]`` of the document at ``source``."""
+
+    source: str
+    quote: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Question:
+    """One eval question; unanswerable ones have no expected spans."""
+
+    id: str
+    question: str
+    answerable: bool
+    expected: tuple[ExpectedSpan, ...] = ()
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """What the system did on one eval question."""
+
+    id: str
+    question: str
+    answerable: bool
+    expected: tuple[ExpectedSpan, ...]
+    retrieved: tuple[Passage, ...]
+    first_relevant_rank: int | None
+    answer: str
+    abstained: bool
+    confidence: float
+    citations: tuple[Citation, ...]
+    supported: bool
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Metrics of one retrieval mode on one question set, with the per-question records."""
+
+    mode: str
+    metrics: dict[str, float]
+    questions: tuple[QuestionResult, ...] = ()

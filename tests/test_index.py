@@ -56,7 +56,8 @@ def test_save_and_load_round_trip_without_pickle(tmp_path):
                                                       "passages.jsonl", "vectors.faiss"]
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["model_id"] == emb.model_id and manifest["dimension"] == emb.dim
-    assert manifest["passage_count"] == 1 and manifest["documents"] == {"a.txt": "d1"}
+    assert manifest["passage_count"] == 1 and manifest["documents"]["a.txt"]["id"] == "d1"
+    assert len(manifest["documents"]["a.txt"]["sha256"]) == 64
     _, docs, loaded = load_index(path, model_id=emb.model_id, dim=emb.dim)
     assert loaded.passages == index.passages and docs[0].text.startswith("Alpha")
     assert np.allclose(loaded.vectors, index.vectors)

@@ -1,0 +1,180 @@
+"""Evaluation: span-labelled question sets and BEIR-format benchmarks."""
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import metrics as m
+from .errors import ConfigError
+from .retriever import Retriever
+from .types import Document, EvalResult, ExpectedSpan, Passage, Question, QuestionResult
+
+
+def load_questions(path: str | Path) -> list[Question]:
+    """Read a JSONL question set: {"id", "question", "answerable", "expected": [spans]}."""
+    questions = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise ConfigError(f"question set {str(path)!r} cannot be read ({e}): give a JSONL "
+                          "file") from e
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            questions.append(Question(
+                id=str(row["id"]), question=row["question"], answerable=bool(row["answerable"]),
+                expected=tuple(ExpectedSpan(e["source"], e["quote"], int(e["start"]),
+                                            int(e["end"])) for e in row.get("expected", []))))
+        except (ValueError, KeyError, TypeError) as e:
+            raise ConfigError(f"{path}:{n}: not a valid question record ({e})") from e
+    return questions
+
+
+def check_questions(questions: Sequence[Question], documents: Sequence[Document]) -> list[str]:
+    """Problems with the labels: each quote must sit at its offsets in its source."""
+    by_source = {d.source: d for d in documents}
+    problems = []
+    for q in questions:
+        if q.answerable and not q.expected:
+            problems.append(f"{q.id}: answerable but no expected span")
+        for e in q.expected:
+            doc = by_source.get(e.source)
+            if doc is None:
+                problems.append(f"{q.id}: source {e.source!r} is not in the documents")
+            elif doc.text[e.start:e.end] != e.quote:
+                problems.append(f"{q.id}: quote is not at [{e.start}:{e.end}] of {e.source}")
+    return problems
+
+
+def _relevant(p: Passage, q: Question) -> bool:
+    return any(p.source == e.source and m.covers(p.start, p.end, e.start, e.end)
+               for e in q.expected)
+
+
+def evaluate(retriever: Retriever, questions: Sequence[Question], k: int = 10,
+             mode: str = "hybrid", progress: bool = False) -> EvalResult:
+    """Ask every question; score retrieval (hit@1/5/10, recall@10, MRR@10, nDCG@10 over passages
+    that cover an expected span), answers and abstention. Latency is that of ``ask``."""
+    from tqdm import tqdm
+
+    all_passages = retriever.index.passages
+    records = []
+    per: dict[str, list[float]] = {name: [] for name in
+                                   ("hit@1", "hit@5", "hit@10", "recall@10", "mrr@10", "ndcg@10")}
+    for q in tqdm(questions, desc=f"eval {mode}", disable=not progress, leave=False):
+        t0 = time.perf_counter()
+        answer = retriever.ask(q.question, k=max(k, 10), mode=mode)
+        latency = (time.perf_counter() - t0) * 1000
+        retrieved = tuple(h.passage for h in answer.hits)
+        ranked = [p.id for p in retrieved]
+        qrels = {p.id: 1.0 for p in all_passages if _relevant(p, q)}
+        first = next((i for i, p in enumerate(retrieved, 1) if p.id in qrels), None)
+        supported = any(c.passage.source == e.source and m.covers(c.start, c.end, e.start, e.end)
+                        for c in answer.citations for e in q.expected)
+        if q.answerable:
+            for cut in (1, 5, 10):
+                per[f"hit@{cut}"].append(m.hit_at_k(ranked, qrels, cut))
+            covered = [any(p.source == e.source and m.covers(p.start, p.end, e.start, e.end)
+                           for p in retrieved[:10]) for e in q.expected]
+            per["recall@10"].append(sum(covered) / len(covered))
+            per["mrr@10"].append(m.mrr_at_k(ranked, qrels, 10))
+            per["ndcg@10"].append(m.ndcg_at_k(ranked, qrels, 10))
+        records.append(QuestionResult(
+            id=q.id, question=q.question, answerable=q.answerable, expected=q.expected,
+            retrieved=retrieved[:k],
+            first_relevant_rank=first, answer=answer.text, abstained=answer.abstained,
+            confidence=answer.confidence, citations=answer.citations, supported=supported,
+            latency_ms=latency))
+    answerable = [r for r in records if r.answerable]
+    abstained = [r for r in records if r.abstained]
+    unanswerable = [r for r in records if not r.answerable]
+    latencies = [r.latency_ms for r in records]
+    metrics = {name: m.mean(vals) for name, vals in per.items()}
+    metrics.update({
+        "answer_supported": m.mean([float(r.supported) for r in answerable]),
+        "abstain_precision": m.mean([float(not r.answerable) for r in abstained]),
+        "abstain_recall": m.mean([float(r.abstained) for r in unanswerable]),
+        "latency_p50_ms": m.percentile(latencies, 50),
+        "latency_p95_ms": m.percentile(latencies, 95),
+        "questions": float(len(records)), "answerable": float(len(answerable)),
+    })
+    return EvalResult(mode=mode, metrics=metrics, questions=tuple(records))
+
+
+# ---- BEIR ---------------------------------------------------------------------------------
+
+def load_beir(folder: str | Path, split: str = "test") -> tuple[list[Document], dict[str, str],
+                                                                 dict[str, dict[str, float]]]:
+    """(documents, queries of the split, qrels) of a BEIR folder: corpus.jsonl(.gz),
+    queries.jsonl, qrels/SPLIT.tsv. A document's text is its title and text."""
+    root = Path(folder)
+    corpus = root / "corpus.jsonl"
+    if not corpus.exists():
+        corpus = root / "corpus.jsonl.gz"
+    qrels_path = root / "qrels" / f"{split}.tsv"
+    for p in (corpus, root / "queries.jsonl", qrels_path):
+        if not p.exists():
+            raise ConfigError(f"BEIR folder {str(folder)!r} lacks {p.name}: it needs "
+                              "corpus.jsonl[.gz], queries.jsonl and qrels/SPLIT.tsv")
+    opener = gzip.open if corpus.suffix == ".gz" else open
+    docs = []
+    with opener(corpus, "rt", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            title = (row.get("title") or "").strip()
+            body = (row.get("text") or "").strip()
+            text = f"{title}\n\n{body}" if title else body
+            docs.append(Document(id=str(row["_id"]), text=text, title=title,
+                                 source=str(row["_id"])))
+    qrels: dict[str, dict[str, float]] = {}
+    for n, line in enumerate(qrels_path.read_text(encoding="utf-8").splitlines()):
+        parts = line.split("\t")
+        if n == 0 and not parts[-1].strip().lstrip("-").isdigit():
+            continue  # header
+        qid, did, score = parts[0], parts[1], float(parts[2])
+        qrels.setdefault(qid, {})[did] = score
+    queries = {}
+    for line in (root / "queries.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if str(row["_id"]) in qrels:
+            queries[str(row["_id"])] = row["text"]
+    return docs, queries, qrels
+
+
+def rank_documents(retriever: Retriever, queries: Sequence[str], mode: str, depth: int = 100,
+                   batch: int = 32) -> list[list[str]]:
+    """Document ids per query, best first, each document scored by its best passage."""
+    out = []
+    for i in range(0, len(queries), batch):
+        for hits in retriever.search_batch(queries[i:i + batch], k=depth * 3, mode=mode):
+            seen: dict[str, None] = {}
+            for h in hits:
+                seen.setdefault(h.passage.doc_id, None)
+            out.append(list(seen)[:depth])
+    return out
+
+
+def evaluate_beir(retriever: Retriever, queries: dict[str, str], qrels: dict[str, dict[str, float]],
+                  mode: str = "hybrid") -> EvalResult:
+    """nDCG@10, recall@100, MRR@10 over whole documents, and per-query latency of the search."""
+    ids = list(queries)
+    latencies = []
+    rankings = []
+    for qid in ids:  # one at a time, so latency is that of a single search
+        t0 = time.perf_counter()
+        rankings.extend(rank_documents(retriever, [queries[qid]], mode))
+        latencies.append((time.perf_counter() - t0) * 1000)
+    metrics = {
+        "ndcg@10": m.mean([m.ndcg_at_k(r, qrels[q], 10) for q, r in zip(ids, rankings)]),
+        "recall@100": m.mean([m.recall_at_k(r, qrels[q], 100) for q, r in zip(ids, rankings)]),
+        "mrr@10": m.mean([m.mrr_at_k(r, qrels[q], 10) for q, r in zip(ids, rankings)]),
+        "latency_p50_ms": m.percentile(latencies, 50),
+        "latency_p95_ms": m.percentile(latencies, 95),
+        "queries": float(len(ids)),
+    }
+    return EvalResult(mode=mode, metrics=metrics)
