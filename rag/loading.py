@@ -23,11 +23,14 @@ def content_hash(data: bytes) -> str:
 
 
 def _first_line_title(text: str) -> str:
-    for line in text.splitlines():
-        line = line.strip().lstrip("#").strip()
-        if len(line) >= 3 and any(c.isalpha() for c in line):
+    """The first line that reads like a title: at least four words and not an exclamation (web
+    captures often open with a banner); else the first line with letters."""
+    lines = [ln.strip().lstrip("#").strip() for ln in text.splitlines()]
+    lines = [ln for ln in lines if len(ln) >= 3 and any(c.isalpha() for c in ln)]
+    for line in lines:
+        if len(line.split()) >= 4 and not line.endswith("!"):
             return line[:200]
-    return ""
+    return lines[0][:200] if lines else ""
 
 
 def _html_text(raw: str) -> tuple[str, str]:

@@ -13,14 +13,16 @@ def test_seed_is_shipped_byte_identical():
 
 
 def test_folder_is_read_recursively_with_stable_ids_and_titles(tmp_path):
-    (tmp_path / "a.txt").write_text("\n\n  Plain title line\nBody text here.")
+    (tmp_path / "a.txt").write_text("\n\nSubscribe now!\n  Plain title line here\nBody text.")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "b.md").write_text("# Markdown Title\n\nSome words.")
     (tmp_path / "ignored.csv").write_text("x,y")
     docs, skipped = load_folder(tmp_path)
     assert [d.source for d in docs] == ["a.txt", "sub/b.md"]
-    assert [d.title for d in docs] == ["Plain title line", "Markdown Title"]
+    assert [d.title for d in docs] == ["Plain title line here", "Markdown Title"]
     assert skipped == []
+    seed = load_file(SEED_FILE, "seed.txt")
+    assert seed.title == "70 Years After the Secret Speech, Russia Is Still Reckoning With Stalin"
     again, _ = load_folder(tmp_path)
     assert [d.id for d in docs] == [d.id for d in again]
     (tmp_path / "a.txt").write_text("changed")

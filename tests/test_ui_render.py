@@ -1,0 +1,119 @@
+import pytest
+
+from rag import Answer, Citation, Document, HashEmbedder, Hit, Passage, Retriever, Settings
+from ui import render
+from ui.service import ChatService
+
+EVIL = ('Pineapples grow on low plants. <script>alert("x")</script> <img src=x onerror=alert(1)> '
+        '[link](javascript:alert(2)) ![pic](http://example.com/p.png) <iframe src="http://e.com">')
+
+
+def _passage(text=EVIL):
+    return Passage(id="e:0-1", doc_id="e", source="evil.md", title="<b>Evil</b>", text=text,
+                   start=0, end=len(text))
+
+
+def test_document_text_is_always_escaped():
+    p = _passage()
+    c = Citation(n=1, passage=p, start=0, end=len(EVIL), quote=EVIL)
+    a = Answer(question="q", text=EVIL + " [1]", abstained=False, citations=(c,),
+               hits=(Hit(rank=1, score=1.0, passage=p),))
+    out = render.answer_html(0, a) + render.hits_html(a.hits)
+    for raw in ("<script", "<img", "<iframe", "<b>Evil"):
+        assert raw not in out
+    assert "&lt;script&gt;" in out and "&lt;img src=x onerror=alert(1)&gt;" in out
+    assert 'href="javascript' not in out
+
+
+def test_highlight_marks_exactly_the_cited_span():
+    text = "First sentence. Second <one> here. Third."
+    p = Passage(id="d:10-52", doc_id="d", source="d.txt", title="D", text=text, start=10,
+                end=10 + len(text))
+    s = 10 + text.index("Second")
+    e = s + len("Second <one> here.")
+    out = render.highlighted_passage(p, [(s, e, "src-0-1")])
+    assert out == 'First sentence. <mark id="src-0-1">Second &lt;one&gt; here.</mark> Third.'
+    t = 10 + text.index("Third.")
+    two = render.highlighted_passage(p, [(t, t + 6, "b"), (s, e, "a")])
+    assert two.endswith('<mark id="a">Second &lt;one&gt; here.</mark> <mark id="b">Third.</mark>')
+
+
+def test_two_citations_of_one_passage_share_a_card():
+    text = "Alpha one. Beta two."
+    p = Passage(id="d:0-20", doc_id="d", source="d.txt", title="D", text=text, start=0, end=20)
+    cites = (Citation(1, p, 0, 10, "Alpha one."), Citation(2, p, 11, 20, "Beta two."))
+    out = render.source_cards(3, cites)
+    assert out.count('class="src"') == 1 and "[1] [2]" in out
+    assert 'id="src-3-1"' in out and 'id="src-3-2"' in out
+
+
+def test_abstention_looks_different_and_offers_closest_passages():
+    p = _passage("Nearby text.")
+    a = Answer(question="q", text="The sources do not contain an answer to this question.",
+               abstained=True, hits=(Hit(rank=1, score=0.1, passage=p),))
+    out = render.answer_html(0, a)
+    assert 'class="msg bot abstain"' in out and "Not in the sources" in out
+    assert "Closest passages" in out and "Nearby text." in out and "cite" not in out
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("../../etc/passwd.txt", "passwd.txt"),
+    ("C:\\Users\\me\\notes.md", "notes.md"),
+    (".hidden.txt", "hidden.txt"),
+    ("we ird<>name.PDF", "we_ird_name.pdf"),
+    ("....txt", "upload.txt"),
+])
+def test_upload_names_trust_no_path(name, expected):
+    assert render.safe_upload_name(name, set()) == expected
+
+
+def test_upload_names_are_unique_and_checked():
+    assert render.safe_upload_name("a.txt", {"a.txt", "a-2.txt"}) == "a-3.txt"
+    assert "not accepted" in render.check_upload("x.exe", 10)
+    assert "limit" in render.check_upload("x.txt", render.MAX_UPLOAD_BYTES + 1)
+    assert render.check_upload("x.pdf", 100) is None
+
+
+@pytest.fixture
+def service(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The lighthouse was built in 1874. Its lamp was electrified "
+                                  "in 1910 by the harbour company.")
+    r = Retriever.from_folder(folder, tmp_path / "idx", embedder=HashEmbedder(),
+                              settings=Settings(abstain_threshold=0.3))
+    return ChatService(folder, tmp_path / "idx", retriever=r)
+
+
+def test_respond_appends_a_cited_turn(service):
+    reply = service.respond("When was the lamp electrified?", [], 5, "hybrid")
+    assert len(reply.turns) == 1
+    assert 'href="#src-0-1"' in reply.chat and '<mark id="src-0-1">' in reply.chat
+    assert "retrieve" in reply.timings
+    again = service.respond("Who built the lighthouse?", reply.turns, 5, "hybrid")
+    assert len(again.turns) == 2 and 'id="src-1-1"' in again.chat
+
+
+def test_errors_become_a_message_not_a_trace(service, monkeypatch):
+    reply = service.respond("x", [], 0, "hybrid")  # k=0 is refused by the library
+    assert "Sorry: k=0" in reply.chat and "Traceback" not in reply.chat
+
+    def boom(*a, **k):
+        raise RuntimeError("internal detail")
+
+    monkeypatch.setattr(service.retriever, "ask", boom)
+    reply = service.respond("anything", [], 5, "hybrid")
+    assert "something went wrong" in reply.chat and "internal detail" not in reply.chat
+
+
+def test_upload_stores_safely_and_indexes(service, tmp_path):
+    src = tmp_path / "upload-tmp"
+    src.mkdir()
+    (src / "tea.md").write_text("Green tea comes from China and Japan.")
+    (src / "bad.exe").write_bytes(b"MZ")
+    status = service.upload([("../../tea.md", str(src / "tea.md")),
+                             ("bad.exe", str(src / "bad.exe"))])
+    assert "1 added" in status and "not accepted" in status
+    assert (service.folder / "uploads" / "tea.md").exists()
+    assert not (tmp_path / "tea.md").exists()
+    assert service.retriever.search("green tea", k=1)[0].passage.source == "uploads/tea.md"

@@ -1,0 +1,162 @@
+"""The live app: gradio_client against a local server, and a real browser (Debian's chromium via
+Playwright). Traffic goes to 127.0.0.1 only."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SEED_FILE
+
+pytestmark = pytest.mark.model
+
+EVIL = """Injection test page
+
+Pineapples are grown in tropical fields by careful farmers. <script>alert("xss-script")</script>
+Pineapple harvests need sharp knives <img src=x onerror="alert('xss-img')"> and patience.
+Pineapple farmers read [the guide](javascript:alert('xss-link')) and ![logo](http://example.com/logo.png) daily.
+Pineapple juice is bottled <iframe src="http://example.com/frame"></iframe> near the farms.
+"""
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-quic",
+                  "--no-first-run"]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("serve")
+    folder = tmp / "docs"
+    folder.mkdir()
+    shutil.copy(SEED_FILE, folder / SEED_FILE.name)
+    (folder / "evil.md").write_text(EVIL)
+    port = _free_port()
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    log = open(tmp / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", str(folder), "--index",
+                             str(tmp / "idx"), "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError((tmp / "server.log").read_text())
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("server did not start: " + (tmp / "server.log").read_text())
+    yield {"url": url, "folder": folder}
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_gradio_client_gets_verified_citations(server):
+    from gradio_client import Client
+
+    client = Client(server["url"], verbose=False)
+    data = client.predict("Who delivered the Secret Speech?", 5, "hybrid", api_name="/ask_json")
+    assert not data["abstained"] and data["citations"]
+    seed = SEED_FILE.read_text(encoding="utf-8")
+    for c in data["citations"]:
+        assert seed[c["start"]:c["end"]] == c["quote"]
+    assert "Khrushchev" in data["text"]
+    off = client.predict("What is the capital of Australia?", 5, "hybrid", api_name="/ask_json")
+    assert off["abstained"] and off["citations"] == [] and off["hits"]
+    bad = client.predict("   ", 5, "hybrid", api_name="/ask_json")
+    assert "question is empty" in bad["error"]
+
+
+def _browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+    pw = sync_playwright().start()
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+    return pw, browser
+
+
+def _ask(page, question: str, turns_before: int) -> None:
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_function(
+        f"document.querySelectorAll('#chat .msg.bot').length > {turns_before}", timeout=60_000)
+
+
+@pytest.mark.browser
+def test_browser_chat_answers_with_markers_and_highlight(server):
+    pw, browser = _browser()
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        off_machine = []
+        page.on("request", lambda r: None if r.url.startswith(
+            ("http://127.0.0.1", "data:", "blob:")) else off_machine.append(r.url))
+        page.goto(server["url"])
+        page.wait_for_selector("#question textarea", timeout=60_000)
+        _ask(page, "Who delivered the Secret Speech?", 0)
+        marker = page.locator("#chat a.cite").first
+        assert marker.inner_text() == "[1]"
+        highlighted = page.locator("#chat .src mark").first.inner_text()
+        assert highlighted and highlighted in SEED_FILE.read_text(encoding="utf-8")
+        marker.click()
+        target = page.locator("#src-0-1")
+        assert target.is_visible()
+        assert "retrieve" in page.locator("#timings").inner_text()
+        _ask(page, "What is the capital of Australia?", 1)
+        assert page.locator("#chat .msg.abstain").count() == 1
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator("#chat a.cite").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+        assert off_machine == []
+    finally:
+        browser.close()
+        pw.stop()
+
+
+@pytest.mark.browser
+def test_browser_runs_nothing_from_a_hostile_document(server):
+    pw, browser = _browser()
+    try:
+        page = browser.new_page()
+        dialogs, off_machine = [], []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("request", lambda r: None if r.url.startswith(
+            ("http://127.0.0.1", "data:", "blob:")) else off_machine.append(r.url))
+        page.goto(server["url"])
+        page.wait_for_selector("#question textarea", timeout=60_000)
+        _ask(page, "How are pineapples grown and harvested by farmers?", 0)
+        # Make every passage visible, including the full retrieved list.
+        page.get_by_text("All retrieved passages").click()
+        page.wait_for_timeout(1500)
+        chat_text = page.locator("#chat").inner_text()
+        assert "<script>" in chat_text or "<img" in chat_text  # shown literally
+        injected = page.locator("#chat script, #chat img, #chat iframe, #passages script, "
+                                "#passages img, #passages iframe, a[href^='javascript']")
+        assert injected.count() == 0
+        assert dialogs == [] and off_machine == []
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "injection.png"), full_page=True)
+    finally:
+        browser.close()
+        pw.stop()

@@ -1,0 +1,99 @@
+"""The Gradio chat. Offline: local fonts only, analytics off, nothing fetched from elsewhere."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rag import MODES
+
+from . import render
+from .service import EXAMPLES, ChatService
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def build_app(service: ChatService):
+    """The Blocks app around ``service``. API names: /respond, /ask_json, /upload."""
+    import gradio as gr
+
+    with gr.Blocks(title="rag: ask your documents", analytics_enabled=False) as app:
+        gr.Markdown("## Ask the documents\nAnswers quote the sources word for word; each `[n]` "
+                    "links to the sentence it rests on.")
+        turns = gr.State([])
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.HTML(render.conversation_html([]), elem_id="chat")
+                question = gr.Textbox(label="Question", placeholder="Ask, then press Enter",
+                                      lines=1, max_lines=3, elem_id="question")
+                with gr.Row():
+                    ask = gr.Button("Ask", variant="primary", elem_id="ask")
+                    clear = gr.Button("Clear", elem_id="clear")
+                timings = gr.Markdown("", elem_id="timings")
+                gr.Examples(EXAMPLES, inputs=question, label="Examples")
+            with gr.Column(scale=2):
+                with gr.Accordion("All retrieved passages", open=False):
+                    passages = gr.HTML(render.hits_html([]), elem_id="passages")
+                with gr.Accordion("Settings", open=False):
+                    k = gr.Slider(1, 20, value=5, step=1, label="Passages to retrieve")
+                    mode = gr.Radio(list(MODES), value="hybrid", label="Retrieval mode")
+                with gr.Accordion("Add documents", open=False):
+                    files = gr.File(label=".txt .md .html .pdf, up to 10 MB each",
+                                    file_count="multiple",
+                                    file_types=list(render.ALLOWED_UPLOADS))
+                    add = gr.Button("Index uploaded files")
+                    status = gr.Markdown("")
+
+        def on_ask(q, history, k_value, mode_value):
+            reply = service.respond(q, history, k_value, mode_value)
+            return reply.turns, reply.chat, reply.passages, \
+                f"<small>{reply.timings}</small>" if reply.timings else "", ""
+
+        outputs = [turns, chat, passages, timings, question]
+        question.submit(on_ask, [question, turns, k, mode], outputs, api_name="respond")
+        ask.click(on_ask, [question, turns, k, mode], outputs, api_name=False)
+        clear.click(lambda: ([], render.conversation_html([]), render.hits_html([]), "", ""),
+                    None, outputs, api_name=False)
+
+        def ask_json(q: str, k_value: float = 5, mode_value: str = "hybrid") -> dict:
+            from rag import RagError, to_dict
+
+            try:
+                return to_dict(service.retriever.ask(q, k=int(k_value), mode=mode_value))
+            except RagError as e:
+                return {"error": str(e)}
+
+        gr.api(ask_json, api_name="ask_json")
+
+        def on_upload(uploaded, progress=gr.Progress(track_tqdm=True)):
+            # Gradio keeps the uploaded file's own name as the base name of its temp path.
+            items = [(Path(str(f)).name, str(f)) for f in (uploaded or [])]
+            progress(0, desc="indexing")
+            return service.upload(items, progress=True)
+
+        add.click(on_upload, [files], [status], api_name="upload")
+    return app
+
+
+def launch_kwargs(host: str, port: int) -> dict:
+    import gradio as gr
+
+    font = ["ui-sans-serif", "system-ui", "sans-serif"]
+    theme = gr.themes.Soft(font=font, font_mono=["ui-monospace", "monospace"])
+    kwargs = dict(server_name=host, server_port=port, theme=theme, css=render.CSS,
+                  ssr_mode=False, show_error=False, footer_links=[], quiet=True,
+                  max_file_size=render.MAX_UPLOAD_BYTES)
+    auth = os.environ.get("RAG_AUTH")  # "user:password", for a server exposed beyond localhost
+    if auth and ":" in auth:
+        user, password = auth.split(":", 1)
+        kwargs["auth"] = (user, password)
+    return kwargs
+
+
+def serve(folder: str = "seeds", index: str | None = ".rag-index", host: str = "127.0.0.1",
+          port: int = 7860) -> None:
+    """Build or refresh the folder's index, then serve the chat until interrupted."""
+    service = ChatService(Path(folder), Path(index) if index else None)
+    print(f"rag: {len(service.retriever.index)} passages from {folder}; "
+          f"chat on http://{host}:{port}", flush=True)
+    build_app(service).launch(**launch_kwargs(host, port))

@@ -1,0 +1,151 @@
+"""HTML for the chat, built only from escaped text: document content can never become markup.
+Highlights are placed by character offsets on the raw text, and each piece is escaped on its own."""
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from rag import Answer, Citation, Hit, Passage
+
+ALLOWED_UPLOADS = (".txt", ".md", ".html", ".htm", ".pdf")
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+UPLOAD_DIR = "uploads"
+
+
+def esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def location(p: Passage) -> str:
+    where = f"characters {p.start}–{p.end}"
+    return f"page {p.page}, {where}" if p.page else where
+
+
+def highlighted_passage(p: Passage, spans: list[tuple[int, int, str]]) -> str:
+    """The passage with each (start, end, anchor id) span - document offsets inside the passage,
+    not overlapping - wrapped in <mark id=anchor>. Every piece of text is escaped on its own."""
+    out, pos = [], 0
+    for start, end, anchor in sorted(spans):
+        a, b = start - p.start, end - p.start
+        out.append(f'{esc(p.text[pos:a])}<mark id="{esc(anchor)}">{esc(p.text[a:b])}</mark>')
+        pos = b
+    out.append(esc(p.text[pos:]))
+    return "".join(out)
+
+
+def source_cards(turn: int, citations: tuple[Citation, ...]) -> str:
+    """One card per cited passage, its cited sentences highlighted; marker [n] jumps to its mark."""
+    by_passage: dict[str, list[Citation]] = {}
+    for c in citations:
+        by_passage.setdefault(c.passage.id, []).append(c)
+    cards = []
+    for cites in by_passage.values():
+        p = cites[0].passage
+        marks = [(c.start, c.end, f"src-{turn}-{c.n}") for c in cites]
+        numbers = " ".join(f"[{c.n}]" for c in cites)
+        cards.append(f'<div class="src"><div class="src-head"><b>{numbers}</b> '
+                     f'{esc(p.title or p.source)} <span class="src-file">{esc(p.source)} · '
+                     f'{esc(location(p))}</span></div>'
+                     f'<div class="src-text">{highlighted_passage(p, marks)}</div></div>')
+    return "".join(cards)
+
+
+def closest_card(h: Hit) -> str:
+    p = h.passage
+    return (f'<div class="src closest"><div class="src-head">{esc(p.title or p.source)} '
+            f'<span class="src-file">{esc(p.source)} · {esc(location(p))}</span></div>'
+            f'<div class="src-text">{esc(p.text)}</div></div>')
+
+
+def answer_html(turn: int, a: Answer) -> str:
+    """One assistant turn: the answer with [n] links to its sources, and the sources below it."""
+    if a.abstained:
+        closest = "".join(closest_card(h) for h in a.hits[:3])
+        return (f'<div class="msg bot abstain"><div class="abstain-label">Not in the sources'
+                f'</div><p>{esc(a.text)}</p><details class="sources" open><summary>Closest '
+                f'passages, for you to judge</summary>{closest}</details></div>')
+    parts = [f'{esc(c.quote)} <a class="cite" href="#src-{turn}-{c.n}" '
+             f'data-n="{c.n}">[{c.n}]</a>' for c in a.citations]
+    cards = source_cards(turn, a.citations)
+    return (f'<div class="msg bot"><p>{" ".join(parts)}</p><details class="sources" open>'
+            f'<summary>Sources ({len(a.citations)})</summary>{cards}</details></div>')
+
+
+def conversation_html(turns: list[tuple[str, str]]) -> str:
+    """The whole chat; ``turns`` holds (question, rendered answer html)."""
+    if not turns:
+        return ('<div class="chat empty"><p>Ask a question about the documents. Every answer '
+                'quotes its sources, and says so when they do not contain the answer.</p></div>')
+    body = "".join(f'<div class="msg user"><p>{esc(q)}</p></div>{a}' for q, a in turns)
+    return f'<div class="chat">{body}</div>'
+
+
+def error_html(message: str) -> str:
+    return f'<div class="msg bot error"><p>{esc(message)}</p></div>'
+
+
+def hits_html(hits: tuple[Hit, ...] | list[Hit]) -> str:
+    """The full retrieved list with rank and scores."""
+    if not hits:
+        return "<p>No passages retrieved yet.</p>"
+    rows = []
+    for h in hits:
+        p = h.passage
+        dense = "–" if h.dense_score is None else f"{h.dense_score:.3f}"
+        bm25 = "–" if h.bm25_score is None else f"{h.bm25_score:.2f}"
+        rows.append(f'<div class="hit"><div class="src-head">#{h.rank} · fused {h.score:.4f} · '
+                    f'dense {dense} · BM25 {bm25}<br><span class="src-file">{esc(p.source)} · '
+                    f'{esc(location(p))}</span></div><div class="src-text">{esc(p.text)}</div>'
+                    f'</div>')
+    return "".join(rows)
+
+
+def timings_text(a: Answer) -> str:
+    return f"retrieve {a.retrieve_ms:.0f} ms · answer {a.answer_ms:.0f} ms"
+
+
+def safe_upload_name(name: str, existing: set[str]) -> str:
+    """A file name from an upload, trusting no path in it: the base name reduced to
+    [A-Za-z0-9._-], never hidden, made unique against ``existing``."""
+    base = Path(name.replace("\\", "/")).name
+    stem, suffix = Path(base).stem, Path(base).suffix.lower()
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._-")[:80] or "upload"
+    candidate, i = f"{stem}{suffix}", 1
+    while candidate in existing:
+        i += 1
+        candidate = f"{stem}-{i}{suffix}"
+    return candidate
+
+
+def check_upload(name: str, size: int) -> str | None:
+    """Why an upload is refused, or None when it is acceptable."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in ALLOWED_UPLOADS:
+        return f"{Path(name).name}: type {suffix or '(none)'} is not accepted; use " + \
+            ", ".join(ALLOWED_UPLOADS)
+    if size > MAX_UPLOAD_BYTES:
+        return (f"{Path(name).name}: {size / 1e6:.1f} MB is over the "
+                f"{MAX_UPLOAD_BYTES / 1e6:.0f} MB limit")
+    return None
+
+
+CSS = """
+.chat {display:flex; flex-direction:column; gap:10px; max-height:65vh; overflow-y:auto; padding:4px}
+.chat.empty {color:#666}
+.msg {border-radius:10px; padding:8px 12px; max-width:95%}
+.msg.user {align-self:flex-end; background:#e8f0fe}
+.msg.bot {align-self:flex-start; background:#f6f6f6; border:1px solid #e2e2e2}
+.msg.abstain {background:#fff8e1; border:1px dashed #e0a800}
+.msg.error {background:#fdecea; border:1px solid #f5c2c0}
+.abstain-label {font-weight:bold; color:#8a6d00; font-size:0.85em; text-transform:uppercase}
+.cite {font-weight:bold; text-decoration:none; color:#1a56db; cursor:pointer}
+.src {border-left:3px solid #1a56db; margin:6px 0; padding:4px 8px; background:#fff}
+.src.closest {border-left-color:#e0a800}
+.src-text mark:target {outline:2px solid #1a56db}
+.src-head {font-size:0.9em}
+.src-file {color:#666; font-size:0.85em}
+.src-text {white-space:pre-wrap; font-size:0.9em}
+.src-text mark {background:#fff176; padding:0 1px}
+.hit {border-top:1px solid #ddd; padding:4px 0}
+"""
