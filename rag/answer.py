@@ -30,6 +30,12 @@ _YEAR_OR_DATE = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(January|February|March
 _QUANTITY = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|"
                        r"thousands?|millions?|half|every|daily|weekly|monthly|annual)\b", re.I)
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
+# Question words carry no evidence: "what" in a sentence does not make it an answer.
+_QUESTION_WORDS = frozenset("what who whom whose when where why how which did does do is are was "
+                            "were".split())
+# Subtracted from the confidence for each name in the question that the sources never mention:
+# the sources cannot answer a question about someone or something they do not name.
+UNKNOWN_NAME_PENALTY = 0.25
 
 
 def verify_citation(citation: Citation, document: Document) -> bool:
@@ -71,11 +77,19 @@ def _type_bonus(question: str, sentence: str) -> float:
     return 0.0
 
 
+def unknown_names(question: str, index: PassageIndex) -> list[str]:
+    """Capitalised words inside the question (names) that occur in no passage."""
+    words = re.findall(r"\b[A-Z][\w'’-]*", question)[1:]  # the first word is capitalised anyway
+    terms = [w for w in words if w.lower() not in _QUESTION_WORDS]
+    stems = bm25_tokenize(terms) if terms else []
+    return [w for w, st in zip(terms, stems) if st and all(index.idf_df(t) == 0 for t in st)]
+
+
 def score_sentences(question: str, qvec: np.ndarray, texts: list[str], index: PassageIndex,
                     encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
     """Relevance of each sentence to the question: cosine + lexical coverage + type bonus."""
     sims = encode(texts) @ np.asarray(qvec, dtype=np.float32)
-    q_terms = set(bm25_tokenize([question])[0])
+    q_terms = set(bm25_tokenize([question])[0]) - _QUESTION_WORDS
     weights = {t: index.idf(t) for t in q_terms}
     total = sum(weights.values())
     scores = np.empty(len(texts), dtype=np.float32)
@@ -98,6 +112,7 @@ def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
                       note=note)
     texts = [documents[h.passage.doc_id].text[s:e] for h, s, e in cands]
     sims = score_sentences(question, qvec, texts, index, encode)
+    sims -= UNKNOWN_NAME_PENALTY * len(unknown_names(question, index))
     best = float(sims.max())
     if best < settings.abstain_threshold:
         return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, hits=tuple(hits),

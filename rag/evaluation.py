@@ -66,7 +66,7 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], k: int = 10,
     records = []
     per: dict[str, list[float]] = {name: [] for name in
                                    ("hit@1", "hit@5", "hit@10", "recall@10", "mrr@10", "ndcg@10")}
-    for q in tqdm(questions, desc=f"eval {mode}", disable=not progress, leave=False):
+    for q in tqdm(questions, desc=f"eval {mode}", disable=None if progress else True, leave=False):
         t0 = time.perf_counter()
         answer = retriever.ask(q.question, k=max(k, 10), mode=mode)
         latency = (time.perf_counter() - t0) * 1000

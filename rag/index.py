@@ -53,7 +53,7 @@ class PassageIndex:
     vectors: np.ndarray
     _faiss: object = field(default=None, repr=False)
     _bm25: object = field(default=None, repr=False)
-    _idf: dict | None = field(default=None, repr=False)
+    _df: dict | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.vectors = np.ascontiguousarray(self.vectors, dtype=np.float32)
@@ -98,16 +98,19 @@ class PassageIndex:
             self._bm25 = model
         return self._bm25
 
-    def idf(self, term: str) -> float:
-        """BM25's inverse document frequency of a (stemmed) term over the passages."""
-        if self._idf is None:
+    def idf_df(self, term: str) -> int:
+        """Number of passages holding the (stemmed) term."""
+        if self._df is None:
             from collections import Counter
 
-            df = Counter(t for tokens in bm25_tokenize([p.text for p in self.passages])
-                         for t in set(tokens))
-            self._idf = dict(df)
-        n, df = len(self), self._idf.get(term, 0)
-        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+            self._df = dict(Counter(t for tokens in bm25_tokenize([p.text for p in self.passages])
+                                    for t in set(tokens)))
+        return self._df.get(term, 0)
+
+    def idf(self, term: str) -> float:
+        """BM25's inverse document frequency of a (stemmed) term over the passages."""
+        df = self.idf_df(term)
+        return float(np.log(1 + (len(self) - df + 0.5) / (df + 0.5)))
 
     def bm25_scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for ``query`` (0 where no query term occurs)."""

@@ -32,7 +32,7 @@ class Settings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     candidates: int = 100
-    abstain_threshold: float = 0.45
+    abstain_threshold: float = 0.32
     answer_sentences: int = 3
     answer_passages: int = 3
 
