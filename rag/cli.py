@@ -55,7 +55,13 @@ def _note_long(question: str) -> None:
         print(f"note: question truncated to {MAX_QUERY_CHARS} characters", file=sys.stderr)
 
 
+def _read_question(args) -> None:
+    if args.question == "-":  # long questions come on standard input
+        args.question = sys.stdin.read()
+
+
 def cmd_search(args) -> int:
+    _read_question(args)
     r = _retriever(args)
     _note_long(args.question)
     hits = r.search(args.question, k=args.k, mode=args.mode)
@@ -66,11 +72,12 @@ def cmd_search(args) -> int:
         dense = "-" if h.dense_score is None else f"{h.dense_score:.3f}"
         bm25 = "-" if h.bm25_score is None else f"{h.bm25_score:.2f}"
         print(f"{h.rank}. score {h.score:.4f} (dense {dense}, bm25 {bm25})  {_place(h.passage)}")
-        print(f"   {h.passage.text[:300]}{'...' if len(h.passage.text) > 300 else ''}\n")
+        print(f"   {h.passage.text}\n")
     return 0
 
 
 def cmd_ask(args) -> int:
+    _read_question(args)
     r = _retriever(args)
     a = r.ask(args.question, k=args.k, mode=args.mode)
     if args.json:
@@ -184,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, func, helptext in (("search", cmd_search, "show the best passages"),
                                  ("ask", cmd_ask, "answer with citations")):
         sp = sub.add_parser(name, help=helptext)
-        sp.add_argument("question")
+        sp.add_argument("question", help="the question, or - to read it from standard input")
         sp.add_argument("-k", type=_positive_int, default=5)
         sp.add_argument("--mode", choices=MODES, default="hybrid")
         common(sp)
@@ -215,8 +222,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="rag: %(levelname)s: %(message)s")
-    for noisy in ("bm25s", "sentence_transformers", "transformers", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return args.func(args)
     except RagError as e:

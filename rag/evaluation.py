@@ -95,8 +95,11 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], k: int = 10,
     unanswerable = [r for r in records if not r.answerable]
     latencies = [r.latency_ms for r in records]
     metrics = {name: m.mean(vals) for name, vals in per.items()}
+    cited = [any(c.passage.source == e.source and m.covers(c.start, c.end, e.start, e.end)
+                 for e in r.expected) for r in answerable for c in r.citations]
     metrics.update({
         "answer_supported": m.mean([float(r.supported) for r in answerable]),
+        "citation_precision": m.mean([float(x) for x in cited]),
         "abstain_precision": m.mean([float(not r.answerable) for r in abstained]),
         "abstain_recall": m.mean([float(r.abstained) for r in unanswerable]),
         "latency_p50_ms": m.percentile(latencies, 50),

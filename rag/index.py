@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -91,6 +92,7 @@ class PassageIndex:
         if self._bm25 is None:
             import bm25s
 
+            logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG
             model = bm25s.BM25()
             # Passages are indexed with their document title, which often names the subject.
             model.index(bm25_tokenize([f"{p.title}\n{p.text}" for p in self.passages]),

@@ -189,12 +189,13 @@ class Retriever:
         """:meth:`search` for many queries at once (one embedding batch)."""
         return self._search(queries, k, mode)[0]
 
-    def _search(self, queries: Sequence[str], k: int,
-                mode: str) -> tuple[list[list[Hit]], np.ndarray]:
+    def _search(self, queries: Sequence[str], k: int, mode: str,
+                need_vectors: bool = False) -> tuple[list[list[Hit]], np.ndarray | None]:
         check_k(k)
         check_mode(mode)
         queries = [clean_query(q)[0] for q in queries]
-        qvecs = self.embedder.encode(queries)
+        # BM25 alone needs no embedding (its hits then carry no dense score).
+        qvecs = self.embedder.encode(queries) if mode != "bm25" or need_vectors else None
         n = max(k, self.settings.candidates)
         results = []
         dense_scores, dense_idx = (self.index.dense(qvecs, n) if mode != "bm25"
@@ -215,7 +216,7 @@ class Retriever:
                                         [i for i, _ in bm25_ranked])
             hits = []
             for rank, (i, score) in enumerate(ranked[:k], start=1):
-                dense = float(self.index.vectors[i] @ qvecs[qi])
+                dense = float(self.index.vectors[i] @ qvecs[qi]) if qvecs is not None else None
                 bm25 = float(bm25_all[i]) if bm25_all is not None else None
                 hits.append(Hit(rank=rank, score=score, passage=self.index.passages[i],
                                 dense_score=dense, bm25_score=bm25))
@@ -239,7 +240,7 @@ class Retriever:
         contain the answer (``abstained=True``; ``hits`` still holds the closest passages)."""
         question, note = clean_query(question)
         t0 = time.perf_counter()
-        hits, qvecs = self._search([question], k, mode)
+        hits, qvecs = self._search([question], k, mode, need_vectors=True)
         t1 = time.perf_counter()
         answer = compose_answer(question, qvecs[0], hits[0], self.documents, self.index,
                                 self.embedder.encode, self.settings, note=note)

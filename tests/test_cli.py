@@ -1,0 +1,89 @@
+"""The `rag` command as a user runs it: real model, real processes, one-line errors."""
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, SEED_FILE
+
+pytestmark = pytest.mark.model
+
+
+def rag(*args, cwd=ROOT, stdin=None):
+    return subprocess.run([sys.executable, "-m", "rag.cli", *map(str, args)], cwd=cwd,
+                          input=stdin, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cli")
+    folder = tmp / "docs"
+    folder.mkdir()
+    shutil.copy(SEED_FILE, folder / SEED_FILE.name)
+    out = rag("index", folder, "--index", tmp / "idx", "--json")
+    assert out.returncode == 0, out.stderr
+    counts = json.loads(out.stdout)
+    assert counts["added"] == 1 and counts["passages"] > 5
+    return {"folder": folder, "index": tmp / "idx"}
+
+
+def test_reindex_is_incremental(index):
+    out = rag("index", index["folder"], "--index", index["index"], "--json")
+    counts = json.loads(out.stdout)
+    assert (counts["added"], counts["updated"], counts["removed"], counts["unchanged"]) == \
+        (0, 0, 0, 1)
+
+
+def test_ask_json_has_verified_citations(index):
+    out = rag("ask", "What happened to Stalin's body after the 22nd Congress?", "--index",
+              index["index"], "--json")
+    assert out.returncode == 0, out.stderr
+    answer = json.loads(out.stdout)
+    text = SEED_FILE.read_text(encoding="utf-8")
+    assert not answer["abstained"] and answer["citations"]
+    for c in answer["citations"]:
+        assert text[c["start"]:c["end"]] == c["quote"]
+    assert "mausoleum" in answer["text"]
+
+
+def test_search_prints_sources_and_spans(index):
+    out = rag("search", "Tsar-bomba nuclear weapon", "-k", 2, "--mode", "bm25", "--index",
+              index["index"])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("1. score") and SEED_FILE.name in out.stdout
+    assert "Tsar-bomba" in out.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["ask", "   "], "question is empty"),
+    (["search", "Stalin", "-k", "0"], "k must be >= 1"),
+    (["search", "Stalin", "--index", "/nonexistent/idx"], "no index at"),
+    (["index", "/nonexistent/folder"], "does not exist"),
+])
+def test_bad_input_is_one_line_and_non_zero(index, args, message):
+    if "--index" not in args and args[0] != "index":
+        args = [*args, "--index", index["index"]]
+    out = rag(*args)
+    assert out.returncode != 0
+    assert message in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_corrupt_index_is_reported(index, tmp_path):
+    broken = tmp_path / "idx"
+    shutil.copytree(index["index"], broken)
+    data = (broken / "vectors.faiss").read_bytes()
+    (broken / "vectors.faiss").write_bytes(data[: len(data) // 2])
+    out = rag("ask", "Stalin", "--index", broken)
+    assert out.returncode == 1 and "corrupt or truncated" in out.stderr
+    assert "rag index" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_empty_folder_and_huge_question(index, tmp_path):
+    out = rag("index", tmp_path, "--index", tmp_path / "idx")
+    assert out.returncode == 1 and "no readable" in out.stderr
+    # ~200 KB: more than one command-line argument may hold, so it comes on standard input.
+    out = rag("ask", "-", "--index", index["index"], stdin="Stalin " * 30_000)
+    assert out.returncode == 0 and "truncated" in out.stderr
