@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 2000
 
 
+def _chunking(settings: Settings) -> dict:
+    """The settings that shape passages: an index built with others is rebuilt."""
+    return {"max_tokens": settings.max_tokens, "overlap_sentences": settings.overlap_sentences}
+
+
 def clean_query(query: str) -> tuple[str, str]:
     """(query, note): strips it, refuses an empty one, truncates a very long one with a note."""
     if not isinstance(query, str) or not query.strip():
@@ -59,8 +64,7 @@ class Retriever:
         return embedder or default_embedder(settings.model), settings
 
     def _chunking(self) -> dict:
-        return {"max_tokens": self.settings.max_tokens,
-                "overlap_sentences": self.settings.overlap_sentences}
+        return _chunking(self.settings)
 
     @classmethod
     def from_documents(cls, documents: Sequence[Document], index: str | Path | None = None, *,
@@ -83,10 +87,10 @@ class Retriever:
         exists = index is not None and (Path(index) / "manifest.json").exists()
         if exists:
             try:
-                r = cls.load(index, embedder=embedder, settings=settings)
-                if read_manifest(index).get("chunking") != r._chunking():
+                if read_manifest(index).get("chunking") != _chunking(settings):
                     log.warning("chunking settings changed: rebuilding the index")
-                    r = None
+                else:
+                    r = cls.load(index, embedder=embedder, settings=settings)
             except IndexLoadError as e:
                 log.warning("rebuilding the index: %s", e)
         if r is None:
@@ -170,10 +174,7 @@ class Retriever:
             settings = Settings(**{k: v for k, v in chunking.items()
                                    if k in ("max_tokens", "overlap_sentences")})
         embedder, settings = cls._setup(embedder, settings)
-        _, docs, index = load_index(path, model_id=embedder.model_id)
-        if index.dim != embedder.dim:
-            raise IndexLoadError(f"index at {str(path)!r} has dimension {index.dim}, the model "
-                                 f"gives {embedder.dim}: rebuild it with `rag index`")
+        _, docs, index = load_index(path, model_id=embedder.model_id, dim=embedder.dim)
         r = cls(docs, index, embedder, settings)
         r.last_stats = IndexStats(unchanged=len(docs), passages=len(index))
         return r

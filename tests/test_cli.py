@@ -87,3 +87,27 @@ def test_empty_folder_and_huge_question(index, tmp_path):
     # ~200 KB: more than one command-line argument may hold, so it comes on standard input.
     out = rag("ask", "-", "--index", index["index"], stdin="Stalin " * 30_000)
     assert out.returncode == 0 and "truncated" in out.stderr
+
+
+def test_eval_command_writes_json_per_mode(index, tmp_path):
+    out = rag("eval", "--folder", index["folder"], "--index", index["index"], "--mode", "all",
+              "--json", tmp_path / "out.json")
+    assert out.returncode == 0, out.stderr
+    assert "| hit@5 |" in out.stdout
+    data = json.loads((tmp_path / "out.json").read_text())
+    assert set(data) == {"hybrid", "dense", "bm25"}
+    hybrid = data["hybrid"]
+    assert hybrid["metrics"]["hit@5"] >= 0.9 and len(hybrid["questions"]) >= 48
+    q = hybrid["questions"][0]
+    assert {"retrieved", "first_relevant_rank", "answer", "abstained", "citations"} <= set(q)
+
+
+def test_eval_beir_fixture(tmp_path):
+    from pathlib import Path
+
+    beir = Path(__file__).parent / "fixtures" / "beir"
+    out = rag("eval", "--beir", beir, "--index", tmp_path / "idx", "--json", tmp_path / "b.json")
+    assert out.returncode == 0, out.stderr
+    metrics = json.loads((tmp_path / "b.json").read_text())["metrics"]
+    assert metrics["ndcg@10"] > 0.9 and metrics["queries"] == 3
+    assert (tmp_path / "idx" / "manifest.json").exists()

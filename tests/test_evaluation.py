@@ -76,3 +76,27 @@ def test_beir_fixture_loads_and_scores():
 def test_beir_missing_files_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="lacks corpus.jsonl"):
         load_beir(tmp_path)
+
+
+def test_report_has_table_failures_and_plots(tmp_path):
+    from rag.report import write_report
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    text = "Alpha beta gamma. Delta epsilon zeta. Eta theta iota."
+    (folder / "a.txt").write_text(text)
+    s = text.index("Delta")
+    rows = [{"id": "q1", "question": "iota theta", "answerable": True,
+             "expected": [{"source": "a.txt", "quote": "Delta epsilon zeta.", "start": s,
+                           "end": s + 19}]},
+            {"id": "q2", "question": "nothing here", "answerable": False, "expected": []}]
+    (tmp_path / "q.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    r = Retriever.from_folder(folder, embedder=HashEmbedder(),
+                              settings=Settings(max_tokens=16, overlap_sentences=0))
+    results = [evaluate(r, load_questions(tmp_path / "q.jsonl"), mode=m) for m in ("hybrid", "bm25")]
+    path = write_report(results, tmp_path / "report", threshold=0.3)
+    md = path.read_text()
+    assert "| metric | hybrid | bm25 |" in md and "| mrr@10 |" in md
+    assert "**q1**" in md and "expected: Delta epsilon zeta." in md
+    for png in ("hit_at_k.png", "scores.png"):
+        assert (tmp_path / "report" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

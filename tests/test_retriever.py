@@ -131,3 +131,15 @@ def test_add_documents_makes_them_searchable(retriever):
     stats = retriever.add_documents([Document(id="tea", text="Green tea comes from China.")])
     assert stats.added == 1 and stats.unchanged == 3
     assert retriever.search("green tea", k=1)[0].passage.doc_id == "tea"
+
+
+def test_changed_chunking_rebuilds_the_index(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text(DOCS[0].text)
+    emb = HashEmbedder()
+    Retriever.from_folder(folder, tmp_path / "idx", embedder=emb, settings=Settings(max_tokens=16))
+    r = Retriever.from_folder(folder, tmp_path / "idx", embedder=emb,
+                              settings=Settings(max_tokens=64))
+    assert r.last_stats.added == 1 and len(r.index) == 1
+    assert Retriever.load(tmp_path / "idx", embedder=emb).settings.max_tokens == 64

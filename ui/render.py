@@ -44,18 +44,21 @@ def source_cards(turn: int, citations: tuple[Citation, ...]) -> str:
         p = cites[0].passage
         marks = [(c.start, c.end, f"src-{turn}-{c.n}") for c in cites]
         numbers = " ".join(f"[{c.n}]" for c in cites)
-        cards.append(f'<div class="src"><div class="src-head"><b>{numbers}</b> '
-                     f'{esc(p.title or p.source)} <span class="src-file">{esc(p.source)} · '
-                     f'{esc(location(p))}</span></div>'
-                     f'<div class="src-text">{highlighted_passage(p, marks)}</div></div>')
+        cards.append(card("src", f"<b>{numbers}</b> {esc(p.title or p.source)}", p,
+                          highlighted_passage(p, marks)))
     return "".join(cards)
+
+
+def card(css_class: str, head_html: str, p: Passage, body_html: str) -> str:
+    """A passage box: a heading, its file and location, then the (already escaped) body."""
+    return (f'<div class="{css_class}"><div class="src-head">{head_html} '
+            f'<span class="src-file">{esc(p.source)} · {esc(location(p))}</span></div>'
+            f'<div class="src-text">{body_html}</div></div>')
 
 
 def closest_card(h: Hit) -> str:
     p = h.passage
-    return (f'<div class="src closest"><div class="src-head">{esc(p.title or p.source)} '
-            f'<span class="src-file">{esc(p.source)} · {esc(location(p))}</span></div>'
-            f'<div class="src-text">{esc(p.text)}</div></div>')
+    return card("src closest", esc(p.title or p.source), h.passage, esc(p.text))
 
 
 def answer_html(turn: int, a: Answer) -> str:
@@ -94,10 +97,8 @@ def hits_html(hits: tuple[Hit, ...] | list[Hit]) -> str:
         p = h.passage
         dense = "–" if h.dense_score is None else f"{h.dense_score:.3f}"
         bm25 = "–" if h.bm25_score is None else f"{h.bm25_score:.2f}"
-        rows.append(f'<div class="hit"><div class="src-head">#{h.rank} · fused {h.score:.4f} · '
-                    f'dense {dense} · BM25 {bm25}<br><span class="src-file">{esc(p.source)} · '
-                    f'{esc(location(p))}</span></div><div class="src-text">{esc(p.text)}</div>'
-                    f'</div>')
+        rows.append(card("hit", f"#{h.rank} · score {h.score:.4f} · dense {dense} · "
+                         f"BM25 {bm25}<br>", p, esc(p.text)))
     return "".join(rows)
 
 
