@@ -23,12 +23,12 @@ def content_hash(data: bytes) -> str:
 
 
 def _first_line_title(text: str) -> str:
-    """The first line that reads like a title: at least four words and not an exclamation (web
-    captures often open with a banner); else the first line with letters."""
+    """The first line that reads like a title: two words or more and not an exclamation (web
+    captures often open with a banner such as "Support us!"); else the first line with letters."""
     lines = [ln.strip().lstrip("#").strip() for ln in text.splitlines()]
     lines = [ln for ln in lines if len(ln) >= 3 and any(c.isalpha() for c in ln)]
     for line in lines:
-        if len(line.split()) >= 4 and not line.endswith("!"):
+        if len(line.split()) >= 2 and not line.endswith("!"):
             return line[:200]
     return lines[0][:200] if lines else ""
 

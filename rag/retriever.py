@@ -22,6 +22,7 @@ from .types import Answer, Document, Hit, IndexStats
 log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 2000
+SENTENCE_CACHE = 50_000  # sentence embeddings kept for answers (384 floats each: ~75 MB at most)
 
 
 def _chunking(settings: Settings) -> dict:
@@ -55,6 +56,7 @@ class Retriever:
         self.documents: dict[str, Document] = {d.id: d for d in documents}
         self.index = index
         self.last_stats = IndexStats(added=len(self.documents), passages=len(index))
+        self._sentence_vectors: dict[str, np.ndarray] = {}
 
     # ---- building -------------------------------------------------------------------------
 
@@ -224,6 +226,18 @@ class Retriever:
             results.append(hits)
         return results, qvecs
 
+    def _encode_sentences(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of answer candidates, cached: the same passages come back across questions,
+        and embedding their sentences is most of the cost of an answer."""
+        cache = self._sentence_vectors
+        missing = list(dict.fromkeys(t for t in texts if t not in cache))
+        if missing:
+            if len(cache) + len(missing) > SENTENCE_CACHE:
+                cache.clear()
+            cache.update(zip(missing, self.embedder.encode(missing)))
+        return np.stack([cache[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim),
+                                                                            np.float32)
+
     def _fuse(self, dense: list[int], bm25: list[int]) -> list[tuple[int, float]]:
         """Reciprocal rank fusion: score = w / (rrf_k + dense rank) + 1 / (rrf_k + BM25 rank)."""
         c, w = self.settings.rrf_k, self.settings.dense_weight
@@ -244,6 +258,6 @@ class Retriever:
         hits, qvecs = self._search([question], k, mode, need_vectors=True)
         t1 = time.perf_counter()
         answer = compose_answer(question, qvecs[0], hits[0], self.documents, self.index,
-                                self.embedder.encode, self.settings, note=note)
+                                self._encode_sentences, self.settings, note=note)
         return dataclasses.replace(answer, retrieve_ms=(t1 - t0) * 1000,
                                    answer_ms=(time.perf_counter() - t1) * 1000)

@@ -28,6 +28,12 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
                   "--disable-component-update", "--disable-sync", "--disable-quic",
                   "--no-first-run"]
 ARTIFACTS = ROOT / "test-artifacts"
+# Is the first answer's cited sentence [1] inside the visible part of the conversation?
+IN_VIEW = """() => {
+    const m = document.getElementById('src-0-1').getBoundingClientRect();
+    const c = document.querySelector('#chat .chat').getBoundingClientRect();
+    return m.top >= c.top - 1 && m.top < c.bottom && m.top >= 0 && m.top < window.innerHeight;
+}"""
 
 
 def _free_port() -> int:
@@ -119,12 +125,16 @@ def test_browser_chat_answers_with_markers_and_highlight(server):
         assert marker.inner_text() == "[1]"
         highlighted = page.locator("#chat .src mark").first.inner_text()
         assert highlighted and highlighted in SEED_FILE.read_text(encoding="utf-8")
-        marker.click()
-        target = page.locator("#src-0-1")
-        assert target.is_visible()
         assert "retrieve" in page.locator("#timings").inner_text()
         _ask(page, "What is the capital of Australia?", 1)
         assert page.locator("#chat .msg.abstain").count() == 1
+        # Scroll the conversation to its end, then follow the first answer's marker [1]:
+        # the cited sentence must come into view.
+        page.evaluate("document.querySelector('#chat .chat').scrollTop = 1e9")
+        assert not page.evaluate(IN_VIEW)
+        marker.click()
+        page.wait_for_timeout(500)
+        assert page.evaluate(IN_VIEW)
         ARTIFACTS.mkdir(exist_ok=True)
         page.locator("#chat a.cite").first.scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
