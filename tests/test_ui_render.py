@@ -117,3 +117,13 @@ def test_upload_stores_safely_and_indexes(service, tmp_path):
     assert (service.folder / "uploads" / "tea.md").exists()
     assert not (tmp_path / "tea.md").exists()
     assert service.retriever.search("green tea", k=1)[0].passage.source == "uploads/tea.md"
+
+
+def test_launch_binds_locally_and_takes_auth_from_the_environment(monkeypatch):
+    from ui.app import launch_kwargs
+
+    monkeypatch.delenv("RAG_AUTH", raising=False)
+    kw = launch_kwargs("127.0.0.1", 7860)
+    assert kw["server_name"] == "127.0.0.1" and "auth" not in kw
+    monkeypatch.setenv("RAG_AUTH", "ann:s3cret:with-colon")
+    assert launch_kwargs("0.0.0.0", 8000)["auth"] == ("ann", "s3cret:with-colon")

@@ -92,6 +92,27 @@ def test_gradio_client_gets_verified_citations(server):
     assert "question is empty" in bad["error"]
 
 
+def test_upload_through_the_app_is_indexed_and_searchable(server, tmp_path):
+    from gradio_client import Client, handle_file
+
+    note = tmp_path / "quokka notes.md"
+    note.write_text("# Quokkas\n\nQuokkas live on Rottnest Island and smile for photographs.")
+    bad = tmp_path / "payload.exe"
+    bad.write_bytes(b"MZ")
+    client = Client(server["url"], verbose=False)
+    with pytest.raises(Exception, match="Invalid file type"):  # refused before our own check
+        client.predict([handle_file(str(bad))], api_name="/upload")
+    status = client.predict([handle_file(str(note))], api_name="/upload")
+    assert "1 added" in status
+    stored = server["folder"] / "uploads" / "quokka_notes.md"
+    assert stored.read_text().startswith("# Quokkas")
+    assert not (server["folder"] / "uploads" / "payload.exe").exists()
+    data = client.predict("Where do quokkas live?", 3, "hybrid", api_name="/ask_json")
+    assert data["citations"] and data["citations"][0]["passage"]["source"] == \
+        "uploads/quokka_notes.md"
+    assert "Rottnest Island" in data["text"]
+
+
 def _browser():
     from playwright.sync_api import sync_playwright
 
