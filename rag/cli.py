@@ -155,7 +155,11 @@ def cmd_serve(args) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from ui.app import serve
 
-    serve(folder=args.folder, index=args.index, host=args.host, port=args.port)
+    try:
+        serve(folder=args.folder, index=args.index, host=args.host, port=args.port)
+    except OSError as e:  # port taken, address not available
+        raise RagError(f"cannot serve on {args.host}:{args.port} ({e}): free the port or pass "
+                       "--port") from e
     return 0
 
 

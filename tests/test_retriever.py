@@ -143,3 +143,10 @@ def test_changed_chunking_rebuilds_the_index(tmp_path):
                               settings=Settings(max_tokens=64))
     assert r.last_stats.added == 1 and len(r.index) == 1
     assert Retriever.load(tmp_path / "idx", embedder=emb).settings.max_tokens == 64
+
+
+def test_empty_index_returns_no_hits_and_abstains():
+    r = Retriever.from_documents([], embedder=HashEmbedder())
+    assert r.search("anything", k=3) == [] and r.search("anything", mode="bm25") == []
+    a = r.ask("anything")
+    assert a.abstained and a.citations == () and a.hits == ()
