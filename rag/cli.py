@@ -100,11 +100,11 @@ def cmd_ask(args) -> int:
 DEFAULT_QUESTIONS = "eval/seed_questions.jsonl"
 
 
-def _eval_json(result, with_questions: bool = True) -> dict:
+def _eval_json(result) -> dict:
     from .types import to_dict
 
     block = {"metrics": result.metrics}
-    if with_questions:
+    if result.questions:
         block["questions"] = to_dict(list(result.questions))
     return block
 

@@ -55,7 +55,7 @@ class Retriever:
         self.embedder = embedder
         self.documents: dict[str, Document] = {d.id: d for d in documents}
         self.index = index
-        self.last_stats = IndexStats(added=len(self.documents), passages=len(index))
+        self.last_stats = IndexStats(unchanged=len(self.documents), passages=len(index))
         self._sentence_vectors: dict[str, np.ndarray] = {}
 
     # ---- building -------------------------------------------------------------------------
