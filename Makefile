@@ -23,7 +23,8 @@ $(STAMP): requirements.lock pyproject.toml
 index: setup
 	$(VENV)/bin/rag index $(FOLDER) --index $(INDEX)
 
-run: index
+# serve builds or refreshes the index itself (only changed files are embedded), then serves.
+run: setup
 	$(VENV)/bin/rag serve $(FOLDER) --index $(INDEX)
 
 test: setup

@@ -63,13 +63,23 @@ def candidate_sentences(hits: Sequence[Hit], documents: dict[str, Document],
     return out
 
 
+def answer_type(question: str) -> re.Pattern | None:
+    """What a sentence must hold to answer a "when" (a year or month) or a "how many/much/long/
+    often/old" question (a number or quantity word); None for other questions."""
+    q = question.lower()
+    if re.match(r"\s*(when|(in|on|at) what (year|date|day)|what (year|date))\b", q):
+        return _YEAR_OR_DATE
+    if re.match(r"\s*how (many|much|long|often|old)\b", q):
+        return _QUANTITY
+    return None
+
+
 def _type_bonus(question: str, sentence: str) -> float:
     """Bonus for a sentence that holds the kind of answer asked for (date, quantity, name)."""
     q = question.lower()
-    if re.match(r"\s*(when|(in|on|at) what (year|date|day)|what (year|date))\b", q):
-        return TYPE_BONUS if _YEAR_OR_DATE.search(sentence) else 0.0
-    if re.match(r"\s*how (many|much|long|often|old)\b", q):
-        return TYPE_BONUS if _QUANTITY.search(sentence) else 0.0
+    wanted = answer_type(question)
+    if wanted is not None:
+        return TYPE_BONUS if wanted.search(sentence) else 0.0
     if re.match(r"\s*(who|whose|whom|where|which (city|country|leader|person|party|newspaper))\b",
                 q):
         asked = set(re.findall(r"\w+", question.lower()))
@@ -114,6 +124,11 @@ def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
     texts = [documents[h.passage.doc_id].text[s:e] for h, s, e in cands]
     sims = score_sentences(question, qvec, texts, index, encode)
     sims -= UNKNOWN_NAME_PENALTY * len(unknown_names(question, index))
+    wanted = answer_type(question)
+    if wanted is not None and any(wanted.search(t) for t in texts):
+        # Embeddings match topics, not answer types: "When was the speech given?" is closest to
+        # sentences about the speech. Only sentences with a date (or number) can answer it.
+        sims = np.where([bool(wanted.search(t)) for t in texts], sims, -np.inf)
     best = float(sims.max())
     if best < settings.abstain_threshold:
         return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, hits=tuple(hits),

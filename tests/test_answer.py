@@ -41,3 +41,14 @@ def test_verify_citation_rejects_a_shifted_span(retriever):
 
     assert verify_citation(c, doc)
     assert not verify_citation(dataclasses.replace(c, start=c.start + 1), doc)
+
+
+def test_when_questions_take_only_sentences_with_a_date():
+    text = ("The lighthouse keeper loved the lighthouse and its lamp very much. "
+            "The lamp was installed in 1874.")
+    r = Retriever.from_documents([Document(id="lh", text=text)], embedder=HashEmbedder(),
+                                 settings=Settings(abstain_threshold=0.0))
+    a = r.ask("When was the lighthouse lamp loved by the keeper?")
+    assert [c.quote for c in a.citations] == ["The lamp was installed in 1874."]
+    b = r.ask("Why was the lighthouse lamp loved by the keeper?")
+    assert b.citations[0].quote.startswith("The lighthouse keeper loved")
