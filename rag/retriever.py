@@ -229,14 +229,17 @@ class Retriever:
     def _encode_sentences(self, texts: list[str]) -> np.ndarray:
         """Embeddings of answer candidates, cached: the same passages come back across questions,
         and embedding their sentences is most of the cost of an answer."""
+        if not texts:
+            return np.zeros((0, self.embedder.dim), np.float32)
         cache = self._sentence_vectors
-        missing = list(dict.fromkeys(t for t in texts if t not in cache))
+        found = {t: cache.get(t) for t in texts}  # a local view: safe if another thread clears
+        missing = [t for t, v in found.items() if v is None]
         if missing:
+            found.update(zip(missing, self.embedder.encode(missing)))
             if len(cache) + len(missing) > SENTENCE_CACHE:
                 cache.clear()
-            cache.update(zip(missing, self.embedder.encode(missing)))
-        return np.stack([cache[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim),
-                                                                            np.float32)
+            cache.update((t, found[t]) for t in missing)
+        return np.stack([found[t] for t in texts])
 
     def _fuse(self, dense: list[int], bm25: list[int]) -> list[tuple[int, float]]:
         """Reciprocal rank fusion: score = w / (rrf_k + dense rank) + 1 / (rrf_k + BM25 rank)."""

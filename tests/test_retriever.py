@@ -150,3 +150,13 @@ def test_empty_index_returns_no_hits_and_abstains():
     assert r.search("anything", k=3) == [] and r.search("anything", mode="bm25") == []
     a = r.ask("anything")
     assert a.abstained and a.citations == () and a.hits == ()
+
+
+def test_answers_reuse_cached_sentence_embeddings():
+    emb = CountingEmbedder()
+    r = Retriever.from_documents(DOCS, embedder=emb, settings=Settings(abstain_threshold=0.0))
+    first = r.ask("Which planet is the largest?")
+    emb.encoded.clear()
+    second = r.ask("Which planet is the largest?")
+    assert emb.encoded == ["Which planet is the largest?"]  # only the question is embedded
+    assert second.citations == first.citations
