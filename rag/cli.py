@@ -25,8 +25,7 @@ def _retriever(args, refresh_folder: str | None = None):
 def _print_json(obj) -> None:
     from .types import to_dict
 
-    print(json.dumps(to_dict(obj) if not isinstance(obj, dict) else obj, ensure_ascii=False,
-                     indent=1))
+    print(json.dumps(to_dict(obj), ensure_ascii=False, indent=1))
 
 
 def _place(p) -> str:
@@ -48,13 +47,6 @@ def cmd_index(args) -> int:
     return 0
 
 
-def _note_long(question: str) -> None:
-    from .retriever import MAX_QUERY_CHARS
-
-    if len(question.strip()) > MAX_QUERY_CHARS:
-        print(f"note: question truncated to {MAX_QUERY_CHARS} characters", file=sys.stderr)
-
-
 def _read_question(args) -> None:
     if args.question == "-":  # long questions come on standard input
         args.question = sys.stdin.read()
@@ -63,7 +55,11 @@ def _read_question(args) -> None:
 def cmd_search(args) -> int:
     _read_question(args)
     r = _retriever(args)
-    _note_long(args.question)
+    from .retriever import clean_query
+
+    note = clean_query(args.question)[1]
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     hits = r.search(args.question, k=args.k, mode=args.mode)
     if args.json:
         _print_json(hits)

@@ -74,7 +74,8 @@ class SentenceTransformerEmbedder:
     def dim(self) -> int:
         if self._dim is None:
             m = self.model
-            get_dim = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
+            get_dim = (getattr(m, "get_embedding_dimension", None)
+                       or m.get_sentence_embedding_dimension)
             self._dim = int(get_dim())
         return self._dim
 

@@ -27,7 +27,7 @@ REBUILD = "rebuild it with `rag index FOLDER --index DIR` (or Retriever.from_fol
 
 
 def bm25_tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, English-stemmed tokens without stop words (the same for passages and queries)."""
+    """Lower-cased, English-stemmed tokens without stop words (passages and queries alike)."""
     import bm25s
     import Stemmer
 

@@ -7,7 +7,8 @@ from pathlib import Path
 from .types import EvalResult
 
 TABLE_METRICS = ("hit@1", "hit@5", "hit@10", "recall@10", "mrr@10", "ndcg@10", "answer_supported",
-                 "citation_precision", "abstain_precision", "abstain_recall", "latency_p50_ms", "latency_p95_ms")
+                 "citation_precision", "abstain_precision", "abstain_recall", "latency_p50_ms",
+                 "latency_p95_ms")
 
 
 def metrics_table(results: Sequence[EvalResult], names: Sequence[str] = TABLE_METRICS) -> str:
@@ -73,7 +74,8 @@ def write_report(results: Sequence[EvalResult], out: str | Path, threshold: floa
         lines += [f"## Failed questions ({r.mode}): {len(failed)}", ""]
         for q in failed:
             lines.append(f"- **{q.id}** {_md(q.question)} (first relevant rank: "
-                         f"{q.first_relevant_rank}, answer {'abstained' if q.abstained else 'given'}"
+                         f"{q.first_relevant_rank}, answer "
+                         f"{'abstained' if q.abstained else 'given'}"
                          f", supported: {q.supported})")
             for e in q.expected:
                 lines.append(f"  - expected: {_md(e.quote)}")

@@ -17,7 +17,7 @@ class Settings:
 
     - ``max_tokens``: word pieces per passage (the model reads at most 256; the limit counts the
       special tokens too, so nothing is ever truncated).
-    - ``overlap_sentences``: sentences repeated from the end of one passage at the start of the next.
+    - ``overlap_sentences``: sentences repeated from the end of a passage at the start of the next.
     - ``rrf_k``: the constant of reciprocal rank fusion; ``dense_weight`` weighs the dense ranking
       against BM25 (1.0 = equal weights).
     - ``candidates``: how many passages each retriever proposes to the fusion.

@@ -44,7 +44,8 @@ def make_pdf(path: Path, pages: list[str], title: str = "") -> None:
     for i, text in enumerate(pages):
         content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET"
         objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-                       f"/Resources << /Font << /F1 {font_id} 0 R >> >> /Contents {4 + 2 * i} 0 R >>")
+                       f"/Resources << /Font << /F1 {font_id} 0 R >> >> "
+                       f"/Contents {4 + 2 * i} 0 R >>")
         objects.append(f"<< /Length {len(content)} >>\nstream\n{content}\nendstream")
     objects.append("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     info_id = None

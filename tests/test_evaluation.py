@@ -93,7 +93,8 @@ def test_report_has_table_failures_and_plots(tmp_path):
     (tmp_path / "q.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     r = Retriever.from_folder(folder, embedder=HashEmbedder(),
                               settings=Settings(max_tokens=16, overlap_sentences=0))
-    results = [evaluate(r, load_questions(tmp_path / "q.jsonl"), mode=m) for m in ("hybrid", "bm25")]
+    questions = load_questions(tmp_path / "q.jsonl")
+    results = [evaluate(r, questions, mode=m) for m in ("hybrid", "bm25")]
     path = write_report(results, tmp_path / "report", threshold=0.3)
     md = path.read_text()
     assert "| metric | hybrid | bm25 |" in md and "| mrr@10 |" in md

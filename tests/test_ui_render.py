@@ -1,6 +1,6 @@
 import pytest
 
-from rag import Answer, Citation, Document, HashEmbedder, Hit, Passage, Retriever, Settings
+from rag import Answer, Citation, HashEmbedder, Hit, Passage, Retriever, Settings
 from ui import render
 from ui.service import ChatService
 
