@@ -12,6 +12,15 @@ SEEDS = ROOT / "seeds"
 SEED_FILE = SEEDS / "moscow-times-secret-speech.txt"
 
 
+def copy_seed(folder: Path) -> Path:
+    """A fresh folder holding a copy of the seed article, for tests that write beside it."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(SEED_FILE, folder / SEED_FILE.name)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def real_embedder():
     from rag import SentenceTransformerEmbedder

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, SEED_FILE
+from conftest import ROOT, SEED_FILE, copy_seed
 
 pytestmark = pytest.mark.model
 
@@ -19,9 +19,7 @@ def rag(*args, cwd=ROOT, stdin=None):
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cli")
-    folder = tmp / "docs"
-    folder.mkdir()
-    shutil.copy(SEED_FILE, folder / SEED_FILE.name)
+    folder = copy_seed(tmp / "docs")
     out = rag("index", folder, "--index", tmp / "idx", "--json")
     assert out.returncode == 0, out.stderr
     counts = json.loads(out.stdout)

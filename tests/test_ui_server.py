@@ -1,7 +1,6 @@
 """The live app: gradio_client against a local server, and a real browser (Debian's chromium via
 Playwright). Traffic goes to 127.0.0.1 only."""
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SEED_FILE
+from conftest import ROOT, SEED_FILE, copy_seed
 
 pytestmark = pytest.mark.model
 
@@ -45,9 +44,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("serve")
-    folder = tmp / "docs"
-    folder.mkdir()
-    shutil.copy(SEED_FILE, folder / SEED_FILE.name)
+    folder = copy_seed(tmp / "docs")
     (folder / "evil.md").write_text(EVIL)
     port = _free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
