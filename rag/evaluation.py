@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import metrics as m
+from .answer import verify_citation
 from .errors import ConfigError
 from .retriever import Retriever
 from .types import Document, EvalResult, ExpectedSpan, Passage, Question, QuestionResult
@@ -97,7 +98,10 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], k: int = 10,
     metrics = {name: m.mean(vals) for name, vals in per.items()}
     cited = [any(c.passage.source == e.source and m.covers(c.start, c.end, e.start, e.end)
                  for e in r.expected) for r in answerable for c in r.citations]
+    citations = [(c, retriever.documents[c.passage.doc_id]) for r in records for c in r.citations]
     metrics.update({
+        "citations": float(len(citations)),
+        "citations_verified": m.mean([float(verify_citation(c, d)) for c, d in citations]),
         "answer_supported": m.mean([float(r.supported) for r in answerable]),
         "citation_precision": m.mean([float(x) for x in cited]),
         "abstain_precision": m.mean([float(not r.answerable) for r in abstained]),

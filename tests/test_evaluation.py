@@ -57,6 +57,7 @@ def test_evaluate_scores_a_tiny_set(tmp_path):
     res = evaluate(r, load_questions(qpath), mode="hybrid")
     assert res.metrics["hit@1"] == 1.0 and res.metrics["mrr@10"] == 1.0
     assert res.metrics["answer_supported"] == 1.0
+    assert res.metrics["citations"] >= 1 and res.metrics["citations_verified"] == 1.0
     assert res.metrics["abstain_recall"] == 1.0 and res.metrics["abstain_precision"] == 1.0
     q1 = res.questions[0]
     assert q1.first_relevant_rank == 1 and q1.supported and not q1.abstained
