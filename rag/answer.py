@@ -93,7 +93,7 @@ def unknown_names(question: str, index: PassageIndex) -> list[str]:
     words = re.findall(r"\b[A-Z][\w'’-]*", question)[1:]  # the first word is capitalised anyway
     terms = [w for w in words if w.lower() not in _QUESTION_WORDS]
     stems = bm25_tokenize(terms) if terms else []
-    return [w for w, st in zip(terms, stems) if st and all(index.idf_df(t) == 0 for t in st)]
+    return [w for w, st in zip(terms, stems) if st and all(index.doc_freq(t) == 0 for t in st)]
 
 
 def score_sentences(question: str, qvec: np.ndarray, texts: list[str], index: PassageIndex,

@@ -11,7 +11,8 @@ from . import metrics as m
 from .answer import verify_citation
 from .errors import ConfigError
 from .retriever import Retriever
-from .types import Document, EvalResult, ExpectedSpan, Passage, Question, QuestionResult
+from .types import (Citation, Document, EvalResult, ExpectedSpan, Passage, Question,
+                    QuestionResult)
 
 
 def load_questions(path: str | Path) -> list[Question]:
@@ -52,9 +53,17 @@ def check_questions(questions: Sequence[Question], documents: Sequence[Document]
     return problems
 
 
-def _relevant(p: Passage, q: Question) -> bool:
-    return any(p.source == e.source and m.covers(p.start, p.end, e.start, e.end)
-               for e in q.expected)
+def _covers(source: str, start: int, end: int, e: ExpectedSpan) -> bool:
+    """A passage or citation is relevant to a label when it covers half of the labelled span."""
+    return source == e.source and m.covers(start, end, e.start, e.end)
+
+
+def _passage_covers(p: Passage, e: ExpectedSpan) -> bool:
+    return _covers(p.source, p.start, p.end, e)
+
+
+def _citation_covers(c: Citation, e: ExpectedSpan) -> bool:
+    return _covers(c.passage.source, c.start, c.end, e)
 
 
 def evaluate(retriever: Retriever, questions: Sequence[Question], k: int = 10,
@@ -73,15 +82,14 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], k: int = 10,
         latency = (time.perf_counter() - t0) * 1000
         retrieved = tuple(h.passage for h in answer.hits)
         ranked = [p.id for p in retrieved]
-        qrels = {p.id: 1.0 for p in all_passages if _relevant(p, q)}
+        qrels = {p.id: 1.0 for p in all_passages
+                 if any(_passage_covers(p, e) for e in q.expected)}
         first = next((i for i, p in enumerate(retrieved, 1) if p.id in qrels), None)
-        supported = any(c.passage.source == e.source and m.covers(c.start, c.end, e.start, e.end)
-                        for c in answer.citations for e in q.expected)
+        supported = any(_citation_covers(c, e) for c in answer.citations for e in q.expected)
         if q.answerable:
             for cut in (1, 5, 10):
                 per[f"hit@{cut}"].append(m.hit_at_k(ranked, qrels, cut))
-            covered = [any(p.source == e.source and m.covers(p.start, p.end, e.start, e.end)
-                           for p in retrieved[:10]) for e in q.expected]
+            covered = [any(_passage_covers(p, e) for p in retrieved[:10]) for e in q.expected]
             per["recall@10"].append(sum(covered) / len(covered))
             per["mrr@10"].append(m.mrr_at_k(ranked, qrels, 10))
             per["ndcg@10"].append(m.ndcg_at_k(ranked, qrels, 10))
@@ -96,8 +104,8 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], k: int = 10,
     unanswerable = [r for r in records if not r.answerable]
     latencies = [r.latency_ms for r in records]
     metrics = {name: m.mean(vals) for name, vals in per.items()}
-    cited = [any(c.passage.source == e.source and m.covers(c.start, c.end, e.start, e.end)
-                 for e in r.expected) for r in answerable for c in r.citations]
+    cited = [any(_citation_covers(c, e) for e in r.expected)
+             for r in answerable for c in r.citations]
     citations = [(c, retriever.documents[c.passage.doc_id]) for r in records for c in r.citations]
     metrics.update({
         "citations": float(len(citations)),

@@ -100,7 +100,7 @@ class PassageIndex:
             self._bm25 = model
         return self._bm25
 
-    def idf_df(self, term: str) -> int:
+    def doc_freq(self, term: str) -> int:
         """Number of passages holding the (stemmed) term."""
         if self._df is None:
             from collections import Counter
@@ -111,7 +111,7 @@ class PassageIndex:
 
     def idf(self, term: str) -> float:
         """BM25's inverse document frequency of a (stemmed) term over the passages."""
-        df = self.idf_df(term)
+        df = self.doc_freq(term)
         return float(np.log(1 + (len(self) - df + 0.5) / (df + 0.5)))
 
     def bm25_scores(self, query: str) -> np.ndarray:

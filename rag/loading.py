@@ -18,10 +18,6 @@ def doc_id_for(source: str, text: str) -> str:
     return hashlib.sha256(f"{source}\0{text}".encode("utf-8")).hexdigest()[:16]
 
 
-def content_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _first_line_title(text: str) -> str:
     """The first line that reads like a title: two words or more and not an exclamation (web
     captures often open with a banner such as "Support us!"); else the first line with letters."""

@@ -170,16 +170,14 @@ class Retriever:
              settings: Settings | None = None) -> Retriever:
         """Load a saved index. Raises IndexLoadError (with how to fix it) when the folder is
         missing, corrupt, truncated, or built for another model or dimension."""
-        manifest = read_manifest(path)
-        if settings is None:
+        given = settings
+        embedder, settings = cls._setup(embedder, settings)
+        manifest, docs, index = load_index(path, model_id=embedder.model_id, dim=embedder.dim)
+        if given is None:  # chunk further documents as the saved ones were
             chunking = manifest.get("chunking", {})
             settings = Settings(**{k: v for k, v in chunking.items()
                                    if k in ("max_tokens", "overlap_sentences")})
-        embedder, settings = cls._setup(embedder, settings)
-        _, docs, index = load_index(path, model_id=embedder.model_id, dim=embedder.dim)
-        r = cls(docs, index, embedder, settings)
-        r.last_stats = IndexStats(unchanged=len(docs), passages=len(index))
-        return r
+        return cls(docs, index, embedder, settings)
 
     # ---- search ---------------------------------------------------------------------------
 

@@ -37,24 +37,30 @@ def test_bad_question_file_is_a_config_error(tmp_path):
         load_questions(tmp_path / "q.jsonl")
 
 
-def test_evaluate_scores_a_tiny_set(tmp_path):
+def _tiny_set(tmp_path, text: str, quote: str, question: str, unanswerable: str,
+              **settings):
+    """A one-file folder, its retriever (hash embedder) and a two-question set: one answered by
+    ``quote``, one not answerable."""
     folder = tmp_path / "docs"
     folder.mkdir()
-    text = "The red fox jumps. Green frogs sing at night. Blue whales are huge."
     (folder / "a.txt").write_text(text)
-    start = text.index("Green frogs")
-    rows = [
-        {"id": "q1", "question": "which frogs sing at night", "answerable": True,
-         "expected": [{"source": "a.txt", "quote": "Green frogs sing at night.", "start": start,
-                       "end": start + len("Green frogs sing at night.")}]},
-        {"id": "q2", "question": "stock market prices today", "answerable": False, "expected": []},
-    ]
+    start = text.index(quote)
+    rows = [{"id": "q1", "question": question, "answerable": True,
+             "expected": [{"source": "a.txt", "quote": quote, "start": start,
+                           "end": start + len(quote)}]},
+            {"id": "q2", "question": unanswerable, "answerable": False, "expected": []}]
     qpath = tmp_path / "q.jsonl"
     qpath.write_text("".join(json.dumps(r) + "\n" for r in rows))
     r = Retriever.from_folder(folder, embedder=HashEmbedder(),
-                              settings=Settings(max_tokens=16, overlap_sentences=0,
-                                                abstain_threshold=0.5))
-    res = evaluate(r, load_questions(qpath), mode="hybrid")
+                              settings=Settings(max_tokens=16, overlap_sentences=0, **settings))
+    return r, load_questions(qpath)
+
+
+def test_evaluate_scores_a_tiny_set(tmp_path):
+    r, questions = _tiny_set(tmp_path, "The red fox jumps. Green frogs sing at night. Blue whales "
+                             "are huge.", "Green frogs sing at night.", "which frogs sing at night",
+                             "stock market prices today", abstain_threshold=0.5)
+    res = evaluate(r, questions, mode="hybrid")
     assert res.metrics["hit@1"] == 1.0 and res.metrics["mrr@10"] == 1.0
     assert res.metrics["answer_supported"] == 1.0
     assert res.metrics["citations"] >= 1 and res.metrics["citations_verified"] == 1.0
@@ -82,19 +88,8 @@ def test_beir_missing_files_is_a_config_error(tmp_path):
 def test_report_has_table_failures_and_plots(tmp_path):
     from rag.report import write_report
 
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    text = "Alpha beta gamma. Delta epsilon zeta. Eta theta iota."
-    (folder / "a.txt").write_text(text)
-    s = text.index("Delta")
-    rows = [{"id": "q1", "question": "iota theta", "answerable": True,
-             "expected": [{"source": "a.txt", "quote": "Delta epsilon zeta.", "start": s,
-                           "end": s + 19}]},
-            {"id": "q2", "question": "nothing here", "answerable": False, "expected": []}]
-    (tmp_path / "q.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    r = Retriever.from_folder(folder, embedder=HashEmbedder(),
-                              settings=Settings(max_tokens=16, overlap_sentences=0))
-    questions = load_questions(tmp_path / "q.jsonl")
+    r, questions = _tiny_set(tmp_path, "Alpha beta gamma. Delta epsilon zeta. Eta theta iota.",
+                             "Delta epsilon zeta.", "iota theta", "nothing here")
     results = [evaluate(r, questions, mode=m) for m in ("hybrid", "bm25")]
     path = write_report(results, tmp_path / "report", threshold=0.3)
     md = path.read_text()

@@ -33,6 +33,10 @@ class Reply:
     timings: str
 
 
+def _reply(turns: list[tuple[str, str]], hits=(), timings: str = "") -> Reply:
+    return Reply(turns, render.conversation_html(turns), render.hits_html(hits), timings)
+
+
 @dataclass
 class ChatService:
     """One retriever per server, refreshed after uploads (under a lock)."""
@@ -53,22 +57,19 @@ class ChatService:
         turns = list(turns or [])
         question = (question or "").strip()
         if not question:
-            return Reply(turns, render.conversation_html(turns), render.hits_html([]), "")
+            return _reply(turns)
         try:
             answer = self.retriever.ask(question, k=int(k), mode=mode)
         except RagError as e:
-            turns.append((question, render.error_html(f"Sorry: {e}")))
-            return Reply(turns, render.conversation_html(turns), render.hits_html([]), "")
+            return _reply(turns + [(question, render.error_html(f"Sorry: {e}"))])
         except Exception:  # noqa: BLE001 - the person sees a message, the log keeps the trace
             log.exception("answering %r failed", question[:200])
-            turns.append((question, render.error_html(
-                "Sorry, something went wrong while answering. Please try again.")))
-            return Reply(turns, render.conversation_html(turns), render.hits_html([]), "")
+            return _reply(turns + [(question, render.error_html(
+                "Sorry, something went wrong while answering. Please try again."))])
         shown = answer.question if answer.note else question
         turns.append((shown, render.answer_html(len(turns), answer)))
         timings = render.timings_text(answer) + (f" · {answer.note}" if answer.note else "")
-        return Reply(turns, render.conversation_html(turns), render.hits_html(answer.hits),
-                     timings)
+        return _reply(turns, answer.hits, timings)
 
     def upload(self, files: list[tuple[str, str]], progress: bool = False) -> str:
         """Store uploaded files ((original name, temp path) pairs) under the folder's
