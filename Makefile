@@ -1,4 +1,4 @@
-# make run: set up, index seeds/, serve the chat on http://127.0.0.1:7860
+# make run [FOLDER=docs] [PORT=8080]: set up, index FOLDER, serve the chat on 127.0.0.1:PORT
 # make test: set up if needed, run the whole suite
 PYTHON ?= python3
 VENV := .venv
@@ -6,8 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 FOLDER ?= seeds
 INDEX ?= .rag-index
+PORT ?= 7860
 
-.PHONY: setup index run test bench eval clean
+.PHONY: setup index run test bench eval eval-variants clean
 
 setup: $(STAMP)
 
@@ -25,16 +26,21 @@ index: setup
 
 # serve builds or refreshes the index itself (only changed files are embedded), then serves.
 run: setup
-	$(VENV)/bin/rag serve $(FOLDER) --index $(INDEX)
+	$(VENV)/bin/rag serve $(FOLDER) --index $(INDEX) --port $(PORT)
 
 test: setup
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
 
+# The seed set on its own index (.rag-eval/), never the chat's: uploads cannot move the figures.
 eval: setup
-	$(VENV)/bin/rag eval --mode all --index $(INDEX) --report eval/report
+	$(VENV)/bin/rag eval --mode all --report eval/report
+
+# The seed set on the article as users' files are: wrapped text, PDF, HTML (eval/README.md).
+eval-variants: setup
+	$(PY) eval/variants.py --eval
 
 bench: setup
 	$(PY) eval/bench.py
 
 clean:
-	rm -rf $(VENV) $(INDEX)
+	rm -rf $(VENV) $(INDEX) $(INDEX)-uploads .rag-eval

@@ -17,8 +17,6 @@ ABSTAIN_TEXT = "The sources do not contain an answer to this question."
 # Sentences scoring within this margin of the best one join the answer (0.08 on the seed set:
 # answer_supported 0.854 at 1.4 citations an answer; 0.12 adds noise, 0.04 loses support).
 _MARGIN = 0.08
-# Shorter "sentences" (banners, buttons, captions) are not offered as answers.
-_MIN_CHARS = 25
 # A sentence's score is its cosine similarity to the question plus this weight times the share
 # (IDF-weighted) of the question's terms it contains, plus a small bonus when it holds the kind of
 # answer the question asks for. Weights chosen on the seed eval set (eval/README.md).
@@ -57,7 +55,7 @@ def candidate_sentences(hits: Sequence[Hit], documents: dict[str, Document],
         doc = documents[p.doc_id]
         for s, e in split_sentences(doc.text, p.start, p.end):
             key = (p.doc_id, s, e)
-            if key not in seen and e - s >= _MIN_CHARS:
+            if key not in seen:
                 seen.add(key)
                 out.append((hit, s, e))
     return out
@@ -74,18 +72,34 @@ def answer_type(question: str) -> re.Pattern | None:
     return None
 
 
-def _type_bonus(question: str, sentence: str) -> float:
-    """Bonus for a sentence that holds the kind of answer asked for (date, quantity, name)."""
+def _asked_types(question: str) -> list[str]:
+    """The kinds of answer a question asks for, from its question words wherever they stand
+    ("Who gave it, and when?" asks for a name and a date)."""
     q = question.lower()
-    wanted = answer_type(question)
-    if wanted is not None:
-        return TYPE_BONUS if wanted.search(sentence) else 0.0
-    if re.match(r"\s*(who|whose|whom|where|which (city|country|leader|person|party|newspaper))\b",
-                q):
-        asked = set(re.findall(r"\w+", question.lower()))
-        names = [w for w in _NAME.findall(sentence) if w.lower() not in asked]
-        return TYPE_BONUS if names else 0.0
-    return 0.0
+    kinds = []
+    if re.search(r"\b(when|what (year|date|day)|(in|on|at) what (year|date|day))\b", q):
+        kinds.append("date")
+    if re.search(r"\bhow (many|much|long|often|old)\b", q):
+        kinds.append("quantity")
+    if re.search(r"\b(who|whose|whom|where|which (city|country|leader|person|party|newspaper))"
+                 r"\b", q):
+        kinds.append("name")
+    return kinds
+
+
+def _type_bonus(question: str, sentence: str) -> float:
+    """Bonus for each kind of answer asked for (date, quantity, name) that the sentence holds."""
+    bonus = 0.0
+    for kind in _asked_types(question):
+        if kind == "date":
+            bonus += TYPE_BONUS if _YEAR_OR_DATE.search(sentence) else 0.0
+        elif kind == "quantity":
+            bonus += TYPE_BONUS if _QUANTITY.search(sentence) else 0.0
+        else:
+            asked = set(re.findall(r"\w+", question.lower()))
+            names = [w for w in _NAME.findall(sentence) if w.lower() not in asked]
+            bonus += TYPE_BONUS if names else 0.0
+    return bonus
 
 
 def unknown_names(question: str, index: PassageIndex) -> list[str]:
@@ -141,7 +155,9 @@ def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
     parts = []
     for n, i in enumerate(chosen, start=1):
         hit, s, e = cands[i]
-        citations.append(Citation(n=n, passage=hit.passage, start=s, end=e, quote=texts[i]))
+        page = documents[hit.passage.doc_id].page_at(s)
+        citations.append(Citation(n=n, passage=hit.passage, start=s, end=e, quote=texts[i],
+                                  page=page))
         parts.append(f"{texts[i]} [{n}]")
     return Answer(question=question, text=" ".join(parts), abstained=False,
                   citations=tuple(citations), hits=tuple(hits), confidence=best, note=note)

@@ -4,71 +4,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from .segment import split_sentences
 from .types import Document, Passage
 
 TokenCounter = Callable[[str], int]
 
-# Words after which a period does not end a sentence.
-_ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st vs etc e.g i.e cf al fig figs no nos vol approx ca est dept "
-    "jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co corp gen col lt sgt rev".split())
-
-# A sentence ends at . ! ? or … (plus closing quotes/brackets) followed by white space.
-_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
-_PARAGRAPH = re.compile(r"\n\s*\n|\n")
 _WORD = re.compile(r"\S+")
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
-def _is_abbreviation(text: str, dot: int) -> bool:
-    """True when the period at ``dot`` closes an abbreviation or an initial ("J. Smith")."""
-    word_start = dot
-    while word_start > 0 and not text[word_start - 1].isspace():
-        word_start -= 1
-    word = text[word_start:dot].lstrip("(\"'“‘").lower()
-    if word in _ABBREVIATIONS:
-        return True
-    return len(word) == 1 and word.isalpha()
-
-
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Sentence spans (start, end) of ``text[start:end]``, trimmed of white space. Line breaks
-    always end a sentence (headings, list items and paragraphs stand alone)."""
-    end = len(text) if end is None else end
-    spans: list[tuple[int, int]] = []
-    block_start = start
-    blocks: list[tuple[int, int]] = []
-    for m in _PARAGRAPH.finditer(text, start, end):
-        blocks.append((block_start, m.start()))
-        block_start = m.end()
-    blocks.append((block_start, end))
-    for b_start, b_end in blocks:
-        s = b_start
-        for m in _END.finditer(text, b_start, b_end):
-            dot = m.start()
-            nxt = m.end()
-            while nxt < b_end and text[nxt].isspace():
-                nxt += 1
-            if text[dot] == "." and _is_abbreviation(text, dot):
-                continue
-            if nxt < b_end and text[nxt].islower():
-                continue  # "e.g. the famines" - lowercase continuation is not a new sentence
-            spans.append((s, m.end()))
-            s = m.end()
-        spans.append((s, b_end))
-    out = []
-    for s, e in spans:
-        s, e = _trim(text, s, e)
-        if e > s:
-            out.append((s, e))
-    return out
 
 
 def _split_long(text: str, span: tuple[int, int], budget: int,

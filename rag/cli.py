@@ -7,19 +7,23 @@ import logging
 import sys
 from pathlib import Path
 
+from . import paths
 from .errors import RagError
 from .settings import MODES
 
-DEFAULT_FOLDER = "seeds"
-DEFAULT_INDEX = ".rag-index"
+
+def _progress(args) -> bool:
+    """Progress bars: with --progress, or when standard error is a terminal (never with --json)."""
+    if getattr(args, "json", False):
+        return False
+    return bool(getattr(args, "progress", False)) or sys.stderr.isatty()
 
 
-def _retriever(args, refresh_folder: str | None = None):
+def _open(args):
+    """The index to query: --index, $RAG_INDEX, or the nearest .rag-index up from here."""
     from .retriever import Retriever
 
-    if refresh_folder is not None:
-        return Retriever.from_folder(refresh_folder, args.index, progress=not args.json)
-    return Retriever.load(args.index)
+    return Retriever.load(paths.index_for_reading(args.index))
 
 
 def _print_json(obj) -> None:
@@ -28,20 +32,26 @@ def _print_json(obj) -> None:
     print(json.dumps(to_dict(obj), ensure_ascii=False, indent=1))
 
 
-def _place(p) -> str:
+def _place(p, page=None) -> str:
     where = f"{p.source} [{p.start}:{p.end}]"
-    return f"{where} p.{p.page}" if p.page else where
+    page = page if page is not None else p.page
+    return f"{where} p.{page}" if page else where
 
 
 def cmd_index(args) -> int:
-    r = _retriever(args, args.folder)
+    from .retriever import Retriever
+
+    index = paths.index_for_writing(args.index)
+    folder = paths.documents_folder(args.folder, index)
+    r = Retriever.from_folder(folder, index, progress=_progress(args))
     s = r.last_stats
     counts = {"added": s.added, "updated": s.updated, "removed": s.removed,
               "unchanged": s.unchanged, "passages": s.passages}
     if args.json:
-        print(json.dumps({**counts, "skipped": list(s.skipped), "index": str(args.index)}))
+        print(json.dumps({**counts, "skipped": list(s.skipped), "index": str(index),
+                          "folder": str(folder)}))
     else:
-        print(", ".join(f"{k} {v}" for k, v in counts.items()) + f" -> {args.index}")
+        print(", ".join(f"{k} {v}" for k, v in counts.items()) + f" -> {index}")
         for src in s.skipped:
             print(f"skipped (unreadable): {src}")
     return 0
@@ -54,7 +64,7 @@ def _read_question(args) -> None:
 
 def cmd_search(args) -> int:
     _read_question(args)
-    r = _retriever(args)
+    r = _open(args)
     from .retriever import clean_query
 
     note = clean_query(args.question)[1]
@@ -74,7 +84,7 @@ def cmd_search(args) -> int:
 
 def cmd_ask(args) -> int:
     _read_question(args)
-    r = _retriever(args)
+    r = _open(args)
     a = r.ask(args.question, k=args.k, mode=args.mode)
     if args.json:
         _print_json(a)
@@ -89,11 +99,22 @@ def cmd_ask(args) -> int:
     else:
         print("\nSources:")
         for c in a.citations:
-            print(f"  [{c.n}] {c.passage.source} [{c.start}:{c.end}] \"{c.quote}\"")
+            where = f"{c.passage.source} [{c.start}:{c.end}]"
+            where += f" p.{c.page}" if c.page else ""
+            print(f"  [{c.n}] {where} \"{c.quote}\"")
     return 0
 
 
-DEFAULT_QUESTIONS = "eval/seed_questions.jsonl"
+def cmd_documents(args) -> int:
+    r = _open(args)
+    infos = r.document_infos()
+    if args.json:
+        _print_json(infos)
+        return 0
+    for d in infos:
+        pages = f"{d.pages} pages, " if d.pages else ""
+        print(f"{d.id}  {d.source}  ({pages}{d.passages} passages, added {d.added})  {d.title}")
+    return 0
 
 
 def _eval_json(result) -> dict:
@@ -112,35 +133,43 @@ def cmd_eval(args) -> int:
     from .retriever import Retriever
 
     modes = list(MODES) if args.mode == "all" else [args.mode]
+    progress = _progress(args)
     if args.beir:
         docs, queries, qrels = evaluation.load_beir(args.beir, args.split)
         index = args.index or f".rag-beir-{Path(args.beir).resolve().name}"
-        r = Retriever.from_documents(docs, index=index, progress=True)
+        r = Retriever.from_documents(docs, index=index, progress=progress)
         print(f"{len(docs)} documents, {len(r.index)} passages, {len(queries)} {args.split} "
               f"queries (index {index})", file=sys.stderr)
         results = [evaluation.evaluate_beir(r, queries, qrels, mode) for mode in modes]
-        names = ("ndcg@10", "recall@100", "mrr@10", "latency_p50_ms", "latency_p95_ms")
-        print(metrics_table(results, names))
+        table = metrics_table(results, ("ndcg@10", "recall@100", "mrr@10", "latency_p50_ms",
+                                        "latency_p95_ms"))
     else:
-        questions = evaluation.load_questions(args.questions or DEFAULT_QUESTIONS)
-        r = Retriever.from_folder(args.folder, args.index or DEFAULT_INDEX)
+        qpath = Path(args.questions) if args.questions else paths.project_file(
+            paths.DEFAULT_QUESTIONS)
+        questions = evaluation.load_questions(qpath)
+        # Its own index, never the chat's: uploads cannot change the figures.
+        index = Path(args.index) if args.index else paths.eval_index(qpath)
+        folder = paths.documents_folder(args.folder, index if args.index else None)
+        r = Retriever.from_folder(folder, index, progress=progress)
         problems = evaluation.check_questions(questions, list(r.documents.values()))
         if problems:
-            raise ConfigError(f"{len(problems)} labels do not match the documents, first: "
-                              f"{problems[0]}")
-        results = [evaluation.evaluate(r, questions, k=args.k, mode=mode, progress=True)
+            raise ConfigError(f"{len(problems)} labels do not match the documents in "
+                              f"{str(folder)!r}, first: {problems[0]}")
+        results = [evaluation.evaluate(r, questions, k=args.k, mode=mode, progress=progress)
                    for mode in modes]
-        print(metrics_table(results))
+        table = metrics_table(results)
         if args.report:
             path = write_report(results, args.report, r.settings.abstain_threshold)
             print(f"report: {path}", file=sys.stderr)
-    if args.json_out:
-        if len(results) == 1:
-            data = _eval_json(results[0])
-        else:
-            data = {res.mode: _eval_json(res) for res in results}
-        Path(args.json_out).write_text(json.dumps(data, ensure_ascii=False, indent=1))
-        print(f"json: {args.json_out}", file=sys.stderr)
+    data = ({res.mode: _eval_json(res) for res in results} if len(results) > 1
+            else _eval_json(results[0]))
+    if args.out:
+        Path(args.out).write_text(json.dumps(data, ensure_ascii=False, indent=1))
+        print(f"results: {args.out}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+    else:
+        print(table)
     return 0
 
 
@@ -152,7 +181,9 @@ def cmd_serve(args) -> int:
     from ui.app import serve
 
     try:
-        serve(folder=args.folder, index=args.index, host=args.host, port=args.port)
+        index = paths.index_for_writing(args.index)
+        serve(folder=paths.documents_folder(args.folder, index), index=index,
+              uploads=paths.uploads_folder(args.uploads, index), host=args.host, port=args.port)
     except OSError as e:  # port taken, address not available
         raise RagError(f"cannot serve on {args.host}:{args.port} ({e}): free the port or pass "
                        "--port") from e
@@ -176,15 +207,25 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="rag", description="Offline question answering over a folder, with citations.")
+    p = _Parser(prog="rag", description="Offline question answering over a folder, with "
+                "citations. Defaults: index $RAG_INDEX or the nearest .rag-index; folder "
+                "$RAG_FOLDER or the one the index was built from.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    index_help = "index folder (default: $RAG_INDEX, else the nearest .rag-index)"
 
-    def common(sp):
-        sp.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default %(default)s)")
-        sp.add_argument("--json", action="store_true", help="machine-readable output")
+    def common(sp, json_flag=True, k=None):
+        sp.add_argument("--index", default=None, help=index_help)
+        if json_flag:
+            sp.add_argument("--json", action="store_true", help="print JSON to standard output")
+        if k is not None:
+            sp.add_argument("-k", "--k", dest="k", type=_positive_int, default=k,
+                            help="passages to retrieve (default %(default)s)")
+        sp.add_argument("--progress", action="store_true",
+                        help="show progress bars even when not on a terminal")
 
     sp = sub.add_parser("index", help="build or refresh the index of a folder")
-    sp.add_argument("folder", nargs="?", default=DEFAULT_FOLDER)
+    sp.add_argument("folder", nargs="?", default=None,
+                    help="documents (default: $RAG_FOLDER, the index's folder, or seeds/)")
     common(sp)
     sp.set_defaults(func=cmd_index)
 
@@ -192,27 +233,34 @@ def build_parser() -> argparse.ArgumentParser:
                                  ("ask", cmd_ask, "answer with citations")):
         sp = sub.add_parser(name, help=helptext)
         sp.add_argument("question", help="the question, or - to read it from standard input")
-        sp.add_argument("-k", type=_positive_int, default=5)
         sp.add_argument("--mode", choices=MODES, default="hybrid")
-        common(sp)
+        common(sp, k=5)
         sp.set_defaults(func=func)
+
+    sp = sub.add_parser("documents", help="list the indexed documents")
+    common(sp)
+    sp.set_defaults(func=cmd_documents)
 
     sp = sub.add_parser("eval", help="evaluate on a question set or a BEIR folder")
     sp.add_argument("questions", nargs="?", default=None, help="JSONL question set "
-                    "(default eval/seed_questions.jsonl)")
-    sp.add_argument("--folder", default=DEFAULT_FOLDER, help="documents the questions are about")
-    sp.add_argument("--index", default=None, help="index folder to use or build")
-    sp.add_argument("--k", type=_positive_int, default=10)
+                    f"(default {paths.DEFAULT_QUESTIONS})")
+    sp.add_argument("--folder", default=None, help="documents the questions are about (default: "
+                    "the folder recorded in --index, else seeds/)")
     sp.add_argument("--mode", choices=(*MODES, "all"), default="hybrid")
-    sp.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="write JSON here")
+    sp.add_argument("--out", default=None, metavar="FILE", help="write the results as JSON here")
     sp.add_argument("--report", default=None, metavar="DIR", help="write a Markdown report + plots")
     sp.add_argument("--beir", default=None, metavar="DIR", help="run a BEIR dataset (test split)")
     sp.add_argument("--split", default="test", help="BEIR qrels split (default %(default)s)")
-    sp.set_defaults(func=cmd_eval, json=False)
+    common(sp, k=10)
+    sp.set_defaults(func=cmd_eval)
 
     sp = sub.add_parser("serve", help="serve the chat in a browser")
-    sp.add_argument("folder", nargs="?", default=DEFAULT_FOLDER)
-    sp.add_argument("--index", default=DEFAULT_INDEX)
+    sp.add_argument("folder", nargs="?", default=None,
+                    help="documents (default: $RAG_FOLDER, the index's folder, or seeds/)")
+    sp.add_argument("--index", default=None, help="index folder (default: $RAG_INDEX, else "
+                    "./.rag-index)")
+    sp.add_argument("--uploads", default=None, help="where uploaded files are stored (default: "
+                    "$RAG_UPLOADS, else INDEX-uploads beside the index)")
     sp.add_argument("--host", default="127.0.0.1")
     sp.add_argument("--port", type=int, default=7860)
     sp.set_defaults(func=cmd_serve, json=False)

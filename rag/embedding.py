@@ -89,8 +89,22 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vecs = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
-                                 normalize_embeddings=True, show_progress_bar=progress)
+        texts = list(texts)
+        if not progress:
+            return self._encode(texts)
+        from tqdm import tqdm
+
+        step = self.batch_size * 4
+        parts = []
+        with tqdm(total=len(texts), desc="embedding passages", unit="passage") as bar:
+            for i in range(0, len(texts), step):
+                parts.append(self._encode(texts[i:i + step]))
+                bar.update(len(parts[-1]))
+        return np.concatenate(parts)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        vecs = self.model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
+                                 normalize_embeddings=True, show_progress_bar=False)
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
 

@@ -143,7 +143,8 @@ def _write_jsonl(path: Path, rows) -> None:
 
 
 def save_index(path: str | Path, documents: list[Document], index: PassageIndex, model_id: str,
-               chunking: dict) -> None:
+               chunking: dict, added: dict[str, str] | None = None,
+               folders: dict[str, str] | None = None) -> None:
     """Write the index to ``path`` atomically: into a sibling temporary folder, then renamed, so an
     interrupted save leaves the previous index (or none), never a broken one."""
     import faiss
@@ -163,7 +164,9 @@ def save_index(path: str | Path, documents: list[Document], index: PassageIndex,
             "format": FORMAT, "format_version": FORMAT_VERSION, "model_id": model_id,
             "dimension": index.dim, "passage_count": len(index), "document_count": len(documents),
             "chunking": chunking, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "documents": {d.source: {"id": d.id, "sha256": _text_hash(d.text)}
+            "folders": folders or {},
+            "documents": {d.source: {"id": d.id, "sha256": _text_hash(d.text),
+                                     "added": (added or {}).get(d.id, "")}
                           for d in documents},
             "files": {name: _sha256(tmp / name) for name in (VECTORS, DOCUMENTS, PASSAGES)},
         }
@@ -184,7 +187,8 @@ def read_manifest(path: str | Path) -> dict:
     folder = Path(path)
     mpath = folder / MANIFEST
     if not mpath.is_file():
-        raise IndexLoadError(f"no index at {str(folder)!r} (no {MANIFEST}): {REBUILD}")
+        raise IndexLoadError(f"no index at {str(folder.resolve())!r} (no {MANIFEST} there): "
+                             f"{REBUILD}, or point to one with --index DIR or RAG_INDEX")
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:

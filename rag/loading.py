@@ -1,8 +1,9 @@
-"""Read a folder of documents: .txt, .md, .html/.htm and .pdf, recursively."""
+"""Read a folder of documents: .txt, .md, .html/.htm, .pdf and .docx, recursively."""
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from pathlib import Path
 
 from .errors import ConfigError
@@ -10,7 +11,8 @@ from .types import Document
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
+HTML_MODES = ("main", "all")
 
 
 def doc_id_for(source: str, text: str) -> str:
@@ -29,49 +31,205 @@ def _first_line_title(text: str) -> str:
     return lines[0][:200] if lines else ""
 
 
-def _html_text(raw: str) -> tuple[str, str]:
+# Elements that make a block of their own; every other element (a, em, span, b, code...) stays
+# inside the sentence around it.
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote body caption center dd details dialog div dl dt fieldset "
+    "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr html legend li main menu nav ol p "
+    "pre section summary table tbody td tfoot th thead tr ul".split())
+_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg",
+              "head", "button", "select", "input", "textarea")
+
+
+def _html_all_text(soup) -> str:
+    """Every visible text of the page: inline elements inline, block elements (and <br>) as line
+    breaks, white space collapsed as a browser does (except in <pre>)."""
+    from bs4 import NavigableString, Tag
+    from bs4.element import Comment, Doctype, ProcessingInstruction
+
+    out: list[str] = []
+
+    def walk(node, pre: bool) -> None:
+        for child in node.children:
+            if isinstance(child, (Comment, Doctype, ProcessingInstruction)):
+                continue
+            if isinstance(child, NavigableString):
+                text = str(child)
+                out.append(text if pre else re.sub(r"\s+", " ", text))
+            elif isinstance(child, Tag):
+                name = child.name.lower()
+                if name == "br":
+                    out.append("\n")
+                elif name in ("td", "th"):
+                    out.append(" | ")
+                    walk(child, pre)
+                elif name in _BLOCK_TAGS:
+                    out.append("\n\n")
+                    walk(child, pre or name == "pre")
+                    out.append("\n\n")
+                else:
+                    walk(child, pre)
+
+    walk(soup, False)
+    blocks = re.split(r"\n\s*\n", "".join(out))
+    lines = []
+    for block in blocks:
+        block = "\n".join(re.sub(r"[ \t]+", " ", ln).strip(" |") for ln in block.split("\n"))
+        block = block.strip()
+        if block:
+            lines.append(block)
+    return "\n\n".join(lines)
+
+
+def _html_main_text(raw: str) -> str | None:
+    """The main content of a web page (trafilatura: navigation, sidebars, footers and
+    boilerplate dropped), one block a line; None when it finds none."""
+    import trafilatura
+
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
+    text = trafilatura.extract(raw, include_comments=False, include_tables=True,
+                               include_images=False, favor_recall=True, deduplicate=False)
+    return text.strip() if text and text.strip() else None
+
+
+def _html_text(raw: str, html: str = "main") -> tuple[str, str]:
+    """(text, title) of a page. ``html="main"``: the main content when one is found (and holds a
+    fair share of the page), else everything; ``html="all"``: every visible text."""
     from bs4 import BeautifulSoup  # heavy-ish, loaded on demand
 
     soup = BeautifulSoup(raw, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "iframe", "object", "embed"]):
-        tag.decompose()
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    if soup.title:
-        soup.title.decompose()
-    lines = [" ".join(line.split()) for line in soup.get_text("\n").splitlines()]
-    # Blank lines separate blocks, so the chunker sees paragraphs.
-    text = "\n".join(line for line in lines if line)
+    for tag in soup(_DROP_TAGS):
+        tag.decompose()
+    text = _html_all_text(soup)
+    if html == "main":
+        main = _html_main_text(raw)
+        # A short page is its own main content; a main part of a few words is a misreading.
+        if main and len(main) >= min(200, 0.5 * len(text)):
+            text = main
     return text, title
 
 
+# PDF repairs, made in Document.text itself, so every offset still holds.
+_SPACES = re.compile(r"[ \t\u00a0]{2,}")
+_HYPHEN_BREAK = re.compile(r"(\w+)-\n(\w+)")
+
+
+def _furniture(pages: list[list[str]]) -> set[str]:
+    """Running headers and footers: a first or last line that repeats (digits aside) on most
+    pages, or a bare page number."""
+    from collections import Counter
+
+    def key(line: str) -> str:
+        return re.sub(r"\d+", "#", line.strip().lower())
+
+    edges = Counter()
+    for lines in pages:
+        for line in {key(ln) for ln in lines[:2] + lines[-2:]}:
+            edges[line] += 1
+    repeated = {k for k, n in edges.items() if len(pages) >= 2 and n >= max(2, 0.6 * len(pages))}
+    return repeated | {"#", "- # -", "page #", "# of #", "page # of #"}
+
+
+def _pdf_page_lines(reader) -> list[list[str]]:
+    pages = []
+    for page in reader.pages:
+        lines = [_SPACES.sub(" ", ln).strip() for ln in (page.extract_text() or "").split("\n")]
+        pages.append([ln for ln in lines if ln])
+    furniture = _furniture(pages)
+
+    def key(line: str) -> str:
+        return re.sub(r"\d+", "#", line.strip().lower())
+
+    out = []
+    for lines in pages:
+        # Headers and footers go only where they stand: at the top or bottom of a page.
+        while lines and key(lines[0]) in furniture:
+            lines = lines[1:]
+        while lines and key(lines[-1]) in furniture:
+            lines = lines[:-1]
+        out.append(lines)
+    return out
+
+
+def _dehyphenate(text: str) -> str:
+    """Join words broken at a line end ("infor-\nmation" -> "information"), unless the document
+    writes the word with its hyphen elsewhere ("de-\nStalinization" stays "de-Stalinization")."""
+    def join(m: re.Match) -> str:
+        head, tail = m.group(1), m.group(2)
+        if tail[:1].isupper() or tail[:1].isdigit() or f"{head}-{tail}" in text:
+            return f"{head}-{tail}"
+        return head + tail
+
+    return _HYPHEN_BREAK.sub(join, text)
+
+
 def _pdf_text(path: Path) -> tuple[str, str, tuple[int, ...]]:
+    """(text, title, page starts). Lines are kept (the segmenter joins wrapped lines into
+    paragraphs); spaces of justified text are squeezed, running headers, footers and page
+    numbers dropped, words hyphenated at a line end joined; pages follow each other with a line
+    break, so a sentence that runs over a page stays whole."""
     from pypdf import PdfReader
 
     reader = PdfReader(str(path))
     parts: list[str] = []
     starts: list[int] = []
     pos = 0
-    for page in reader.pages:
-        page_text = (page.extract_text() or "").strip()
+    for lines in _pdf_page_lines(reader):
+        page_text = _dehyphenate("\n".join(lines))
         starts.append(pos)
         parts.append(page_text)
-        pos += len(page_text) + 2
+        pos += len(page_text) + 1
     title = ""
     if reader.metadata is not None and reader.metadata.title:
         title = str(reader.metadata.title).strip()
-    return "\n\n".join(parts), title, tuple(starts)
+    return "\n".join(parts), title, tuple(starts)
 
 
-def load_file(path: Path, source: str) -> Document:
-    """Read one file into a Document. Raises OSError/ValueError when it cannot be read."""
+def _docx_text(path: Path) -> tuple[str, str]:
+    """(text, title) of a Word file: paragraphs and table rows in document order, a block each;
+    the title from the file's properties, else its first heading."""
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    d = docx.Document(str(path))
+    blocks: list[str] = []
+    heading = ""
+    for item in d.iter_inner_content():
+        if isinstance(item, Paragraph):
+            text = item.text.strip()
+            style = (item.style.name if item.style is not None else "") or ""
+            if text and not heading and style.lower().startswith(("title", "heading")):
+                heading = text
+            if text:
+                blocks.append(text)
+        elif isinstance(item, Table):
+            for row in item.rows:
+                cells = []
+                for cell in row.cells:
+                    t = " ".join(cell.text.split())
+                    if t and (not cells or cells[-1] != t):  # merged cells repeat
+                        cells.append(t)
+                if cells:
+                    blocks.append("| " + " | ".join(cells) + " |")
+    title = (d.core_properties.title or "").strip() or heading
+    return "\n\n".join(blocks), title
+
+
+def load_file(path: Path, source: str, html: str = "main") -> Document:
+    """Read one file into a Document. Raises OSError/ValueError (or the parser's error) when it
+    cannot be read. ``html``: "main" keeps a web page's main content, "all" every text."""
     suffix = path.suffix.lower()
     page_starts: tuple[int, ...] = ()
     if suffix == ".pdf":
         text, title, page_starts = _pdf_text(path)
+    elif suffix == ".docx":
+        text, title = _docx_text(path)
     else:
         raw = path.read_bytes().decode("utf-8")  # UnicodeDecodeError is a ValueError
         if suffix in (".html", ".htm"):
-            text, title = _html_text(raw)
+            text, title = _html_text(raw, html)
         else:
             text, title = raw, ""
     if not text.strip():
@@ -92,14 +250,14 @@ def list_files(folder: str | Path) -> list[tuple[Path, str]]:
     return sorted(files, key=lambda f: f[1])
 
 
-def load_folder(folder: str | Path) -> tuple[list[Document], list[str]]:
+def load_folder(folder: str | Path, html: str = "main") -> tuple[list[Document], list[str]]:
     """Load every supported file under ``folder``. Returns (documents, skipped sources); a file
     that cannot be read or decoded is skipped with a warning naming it."""
     docs: list[Document] = []
     skipped: list[str] = []
     for path, source in list_files(folder):
         try:
-            docs.append(load_file(path, source))
+            docs.append(load_file(path, source, html))
         except Exception as e:  # noqa: BLE001 - any unreadable file is skipped, never fatal
             log.warning("skipped %s: %s", source, e)
             skipped.append(source)

@@ -17,7 +17,7 @@ from .errors import ConfigError, IndexLoadError
 from .index import PassageIndex, load_index, read_manifest, save_index
 from .loading import load_folder
 from .settings import Settings, check_k, check_mode
-from .types import Answer, Document, Hit, IndexStats
+from .types import Answer, Document, DocumentInfo, Hit, IndexStats
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +25,27 @@ MAX_QUERY_CHARS = 2000
 SENTENCE_CACHE = 50_000  # sentence embeddings kept for answers (384 floats each: ~75 MB at most)
 
 
+UPLOADS_PREFIX = "uploads/"
+# Bumped when sentence or block segmentation changes: passages of older indexes are re-cut.
+SEGMENTER_VERSION = 2
+
+
 def _chunking(settings: Settings) -> dict:
     """The settings that shape passages: an index built with others is rebuilt."""
-    return {"max_tokens": settings.max_tokens, "overlap_sentences": settings.overlap_sentences}
+    return {"max_tokens": settings.max_tokens, "overlap_sentences": settings.overlap_sentences,
+            "html": settings.html, "segmenter": SEGMENTER_VERSION}
+
+
+def _under(doc: Document, prefix: str) -> Document:
+    """``doc`` cited as ``prefix + source`` (its id follows the new source)."""
+    from .loading import doc_id_for
+
+    source = prefix + doc.source
+    return dataclasses.replace(doc, source=source, id=doc_id_for(source, doc.text))
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def clean_query(query: str) -> tuple[str, str]:
@@ -57,6 +75,8 @@ class Retriever:
         self.index = index
         self.last_stats = IndexStats(unchanged=len(self.documents), passages=len(index))
         self._sentence_vectors: dict[str, np.ndarray] = {}
+        self.added: dict[str, str] = {d.id: _now() for d in documents}  # doc id -> when indexed
+        self.folders: dict[str, str] = {}  # what was indexed: {"folder": path, "uploads": path}
 
     # ---- building -------------------------------------------------------------------------
 
@@ -83,7 +103,7 @@ class Retriever:
     @classmethod
     def _refreshed(cls, docs: list[Document], index: str | Path | None,
                    embedder: Embedder | None, settings: Settings | None,
-                   progress: bool) -> Retriever:
+                   progress: bool, folders: dict[str, str] | None = None) -> Retriever:
         embedder, settings = cls._setup(embedder, settings)
         r = None
         exists = index is not None and (Path(index) / "manifest.json").exists()
@@ -100,22 +120,36 @@ class Retriever:
                     settings)
         stats = r._update(docs, progress=progress)
         r.last_stats = stats
-        if index is not None and (stats.added or stats.updated or stats.removed or not exists):
+        moved = folders is not None and folders != r.folders
+        if folders is not None:
+            r.folders = folders
+        if index is not None and (stats.added or stats.updated or stats.removed or not exists
+                                  or moved):
             r.save(index)
         return r
 
     @classmethod
     def from_folder(cls, folder: str | Path = "seeds", index: str | Path | None = None, *,
-                    embedder: Embedder | None = None, settings: Settings | None = None,
-                    progress: bool = False) -> Retriever:
-        """Index every .txt/.md/.html/.pdf file under ``folder``. With ``index``, an index saved
-        there is refreshed incrementally (only added or changed files are embedded, removed ones
-        dropped) and saved back. ``last_stats`` tells what changed."""
-        docs, skipped = load_folder(folder)
+                    uploads: str | Path | None = None, embedder: Embedder | None = None,
+                    settings: Settings | None = None, progress: bool = False) -> Retriever:
+        """Index every .txt/.md/.html/.pdf/.docx file under ``folder`` (and, when given, under
+        ``uploads``, whose documents are cited as ``uploads/NAME``). With ``index``, an index
+        saved there is refreshed incrementally (only added or changed files are embedded,
+        removed ones dropped) and saved back, recording both folders in its manifest.
+        ``last_stats`` tells what changed."""
+        html = (settings or Settings()).html
+        docs, skipped = load_folder(folder, html=html)
+        if uploads is not None and Path(uploads).is_dir():
+            more, more_skipped = load_folder(uploads, html=html)
+            docs += [_under(d, UPLOADS_PREFIX) for d in more]
+            skipped += [UPLOADS_PREFIX + s for s in more_skipped]
         if not docs:
-            raise ConfigError(f"folder {str(folder)!r} has no readable .txt/.md/.html/.pdf "
-                              "file: add documents to it")
-        r = cls._refreshed(docs, index, embedder, settings, progress)
+            raise ConfigError(f"folder {str(Path(folder).resolve())!r} has no readable "
+                              ".txt/.md/.html/.pdf/.docx file: add documents to it")
+        folders = {"folder": str(Path(folder).resolve())}
+        if uploads is not None:
+            folders["uploads"] = str(Path(uploads).resolve())
+        r = cls._refreshed(docs, index, embedder, settings, progress, folders)
         r.last_stats = dataclasses.replace(r.last_stats, skipped=tuple(skipped))
         return r
 
@@ -145,6 +179,8 @@ class Retriever:
         if new_passages:
             vectors.append(self.embedder.encode([p.text for p in new_passages], progress=progress))
         self.documents = {d.id: d for d in docs}
+        now = _now()
+        self.added = {d.id: self.added.get(d.id, now) for d in docs}
         self.index = PassageIndex(passages + new_passages, np.concatenate(vectors)
                                   if len(vectors) > 1 else vectors[0])
         return IndexStats(added=len(fresh) - updated, updated=updated, removed=removed,
@@ -158,12 +194,36 @@ class Retriever:
         self.last_stats = self._update(list(by_source.values()), progress=progress)
         return self.last_stats
 
+    def remove_documents(self, ids: Sequence[str]) -> IndexStats:
+        """Drop documents (by id) and their passages. Raises ConfigError for an unknown id."""
+        unknown = [i for i in ids if i not in self.documents]
+        if unknown:
+            raise ConfigError(f"document id {unknown[0]!r} is not in the index: list them with "
+                              "Retriever.document_infos() (or `rag documents`)")
+        drop = set(ids)
+        self.last_stats = self._update([d for d in self.documents.values() if d.id not in drop])
+        return self.last_stats
+
+    def find_text(self, text: str) -> Document | None:
+        """The indexed document whose text is exactly ``text``, if any (to refuse duplicates)."""
+        return next((d for d in self.documents.values() if d.text == text), None)
+
+    def document_infos(self) -> list[DocumentInfo]:
+        """One entry per indexed document, sorted by source."""
+        counts: dict[str, int] = {}
+        for p in self.index.passages:
+            counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
+        return [DocumentInfo(id=d.id, source=d.source, title=d.title,
+                             pages=len(d.page_starts) or None, passages=counts.get(d.id, 0),
+                             chars=len(d.text), added=self.added.get(d.id, ""))
+                for d in sorted(self.documents.values(), key=lambda d: d.source)]
+
     # ---- persistence ----------------------------------------------------------------------
 
     def save(self, path: str | Path) -> None:
         """Save to folder ``path`` (FAISS file, JSONL, manifest.json), atomically."""
         save_index(path, list(self.documents.values()), self.index, self.embedder.model_id,
-                   self._chunking())
+                   self._chunking(), added=self.added, folders=self.folders)
 
     @classmethod
     def load(cls, path: str | Path, *, embedder: Embedder | None = None,
@@ -176,8 +236,12 @@ class Retriever:
         if given is None:  # chunk further documents as the saved ones were
             chunking = manifest.get("chunking", {})
             settings = Settings(**{k: v for k, v in chunking.items()
-                                   if k in ("max_tokens", "overlap_sentences")})
-        return cls(docs, index, embedder, settings)
+                                   if k in ("max_tokens", "overlap_sentences", "html")})
+        r = cls(docs, index, embedder, settings)
+        entries = manifest.get("documents", {})
+        r.added.update({e["id"]: e["added"] for e in entries.values() if e.get("added")})
+        r.folders = dict(manifest.get("folders", {}))
+        return r
 
     # ---- search ---------------------------------------------------------------------------
 

@@ -24,6 +24,8 @@ class Settings:
     - ``abstain_threshold``: an answer needs a sentence whose cosine similarity to the question
       reaches this (chosen on the seed eval set, see eval/README.md).
     - ``answer_sentences``: at most this many sentences in an answer.
+    - ``html``: "main" indexes a web page's main content (navigation, sidebars and footers
+      dropped), "all" every visible text.
     """
 
     model: str = DEFAULT_MODEL
@@ -35,6 +37,7 @@ class Settings:
     abstain_threshold: float = 0.32
     answer_sentences: int = 3
     answer_passages: int = 3
+    html: str = "main"
 
     def __post_init__(self) -> None:
         if not 16 <= self.max_tokens <= 256:
@@ -53,6 +56,9 @@ class Settings:
                               "must be a cosine similarity in [-1, 1]")
         if self.answer_sentences < 1:
             raise ConfigError(f"answer_sentences={self.answer_sentences}: must be >= 1")
+        if self.html not in ("main", "all"):
+            raise ConfigError(f"html={self.html!r}: must be 'main' (a page's main content) or "
+                              "'all' (every visible text)")
         if self.answer_passages < 1:
             raise ConfigError(f"answer_passages={self.answer_passages}: must be >= 1")
 

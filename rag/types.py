@@ -62,13 +62,15 @@ class Hit:
 @dataclass(frozen=True)
 class Citation:
     """Citation ``[n]``: the quoted sentence is ``document.text[start:end]`` of the passage's
-    document, and lies inside the passage."""
+    document, and lies inside the passage. ``page`` is the page the quote starts on (PDF), from
+    the quote's own offset, not the passage's."""
 
     n: int
     passage: Passage
     start: int
     end: int
     quote: str
+    page: int | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,19 @@ class Answer:
     note: str = ""
     retrieve_ms: float = 0.0
     answer_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What the index holds of one document: for listing and removing documents."""
+
+    id: str
+    source: str
+    title: str
+    pages: int | None
+    passages: int
+    chars: int
+    added: str  # when this version of the document was indexed (UTC, ISO 8601)
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,13 @@ def hash_embedder():
     return HashEmbedder()
 
 
-def make_pdf(path: Path, pages: list[str], title: str = "") -> None:
-    """Write a small real PDF with one text line per page (no external tool needed)."""
+def _pdf_string(text: str) -> str:
+    return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
+
+
+def make_pdf(path: Path, pages: list, title: str = "") -> None:
+    """Write a small real PDF (no external tool needed). Each page is a string (one line) or a
+    list of lines, set 14 pt apart from the top of the page."""
     objects = []
     n_pages = len(pages)
     kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(n_pages))
@@ -51,7 +56,9 @@ def make_pdf(path: Path, pages: list[str], title: str = "") -> None:
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {n_pages} >>")
     font_id = 3 + 2 * n_pages
     for i, text in enumerate(pages):
-        content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET"
+        lines = [text] if isinstance(text, str) else text
+        shown = " Tj T* ".join(_pdf_string(line) for line in lines)
+        content = f"BT /F1 10 Tf 14 TL 72 720 Td {shown} Tj ET"
         objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
                        f"/Resources << /Font << /F1 {font_id} 0 R >> >> "
                        f"/Contents {4 + 2 * i} 0 R >>")

@@ -88,11 +88,15 @@ def test_empty_folder_and_huge_question(index, tmp_path):
 
 
 def test_eval_command_writes_json_per_mode(index, tmp_path):
-    out = rag("eval", "--folder", index["folder"], "--index", index["index"], "--mode", "all",
-              "--json", tmp_path / "out.json")
+    # The folder comes from the index's manifest; --out writes the results, the table is printed.
+    out = rag("eval", "--index", index["index"], "--mode", "all", "--k", 10,
+              "--out", tmp_path / "out.json")
     assert out.returncode == 0, out.stderr
     assert "| hit@5 |" in out.stdout
     data = json.loads((tmp_path / "out.json").read_text())
+    # --json prints the same JSON to standard output, nothing else.
+    printed = rag("eval", "--index", index["index"], "--mode", "bm25", "--json")
+    assert json.loads(printed.stdout)["metrics"]["hit@5"] == data["bm25"]["metrics"]["hit@5"]
     assert set(data) == {"hybrid", "dense", "bm25"}
     hybrid = data["hybrid"]
     assert hybrid["metrics"]["hit@5"] >= 0.9 and len(hybrid["questions"]) >= 58
@@ -106,8 +110,47 @@ def test_eval_beir_fixture(tmp_path):
     from pathlib import Path
 
     beir = Path(__file__).parent / "fixtures" / "beir"
-    out = rag("eval", "--beir", beir, "--index", tmp_path / "idx", "--json", tmp_path / "b.json")
+    out = rag("eval", "--beir", beir, "--index", tmp_path / "idx", "--out", tmp_path / "b.json")
     assert out.returncode == 0, out.stderr
     metrics = json.loads((tmp_path / "b.json").read_text())["metrics"]
     assert metrics["ndcg@10"] > 0.9 and metrics["queries"] == 3
     assert (tmp_path / "idx" / "manifest.json").exists()
+
+
+def test_k_spelled_both_ways_and_json_everywhere(index):
+    short = rag("search", "Tsar-bomba", "-k", 2, "--index", index["index"], "--json")
+    long = rag("search", "Tsar-bomba", "--k", 2, "--index", index["index"], "--json")
+    assert json.loads(short.stdout) == json.loads(long.stdout)
+    assert len(json.loads(short.stdout)) == 2
+    docs = rag("documents", "--index", index["index"], "--json")
+    listed = json.loads(docs.stdout)
+    assert [d["source"] for d in listed] == [SEED_FILE.name] and listed[0]["passages"] > 5
+
+
+def test_index_found_from_elsewhere_by_environment_or_parent_folder(index, tmp_path):
+    import os
+
+    env = {**os.environ, "RAG_INDEX": str(index["index"])}
+    out = subprocess.run([sys.executable, "-m", "rag.cli", "search", "Tsar-bomba", "-k", "1"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0 and "Tsar-bomba" in out.stdout, out.stderr
+    # Without RAG_INDEX: the nearest .rag-index in this folder or a parent, as git finds .git.
+    shutil.copytree(index["index"], tmp_path / ".rag-index")
+    (tmp_path / "deep" / "er").mkdir(parents=True)
+    env.pop("RAG_INDEX")
+    out = subprocess.run([sys.executable, "-m", "rag.cli", "search", "Tsar-bomba", "-k", "1"],
+                         cwd=tmp_path / "deep" / "er", env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0 and "Tsar-bomba" in out.stdout, out.stderr
+    # Nowhere to be found: the error names the path it looked at.
+    out = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "Stalin"], cwd="/", env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 1 and "no index at '/.rag-index'" in out.stderr
+
+
+def test_progress_bars_only_when_asked_or_on_a_terminal(tmp_path):
+    folder = copy_seed(tmp_path / "docs")
+    quiet = rag("index", folder, "--index", tmp_path / "a")
+    assert quiet.returncode == 0 and "embedding passages" not in quiet.stderr
+    shown = rag("index", folder, "--index", tmp_path / "b", "--progress")
+    assert "embedding passages" in shown.stderr and "Batches" not in shown.stderr

@@ -58,3 +58,78 @@ def test_unreadable_file_is_skipped_with_a_warning(tmp_path, caplog):
     assert [d.source for d in docs] == ["good.txt"]
     assert sorted(skipped) == ["bad.txt", "broken.pdf"]
     assert "bad.txt" in caplog.text and "broken.pdf" in caplog.text
+
+
+PARA = ("The committee met in the old town hall on a cold morning in March and discussed the "
+        "budget for the coming year at great length. Everyone agreed that the roof needed "
+        "repairs before the winter came back. The treasurer presented the accounts, which "
+        "showed a small surplus for the third year running.")
+
+
+def test_html_inline_elements_stay_in_their_sentence_and_blocks_break(tmp_path):
+    (tmp_path / "p.html").write_text(
+        "<html><body><p>The file is owned by group <code>src</code> and is\n"
+        "owned and <em>writable</em> by the <a href='#'>group</a>.</p><ul><li>First item</li>"
+        "<li>Second item</li></ul><table><tr><td>Name</td><td>Jane Doe</td></tr></table>"
+        "<p>Line one<br>Line two</p></body></html>")
+    doc = load_file(tmp_path / "p.html", "p.html", html="all")
+    assert "The file is owned by group src and is owned and writable by the group." in doc.text
+    assert doc.text.split("\n\n")[1:4] == ["First item", "Second item", "Name | Jane Doe"]
+    assert "Line one\nLine two" in doc.text
+
+
+def test_html_main_content_drops_navigation_unless_all_is_asked(tmp_path):
+    body = "".join(f"<p>{PARA}</p>" for _ in range(3))
+    (tmp_path / "p.html").write_text(
+        "<html><head><title>Minutes</title></head><body><nav><ul><li><a href='/'>Home</a></li>"
+        "<li><a href='/x'>Subscribe to our newsletter today</a></li></ul></nav>"
+        f"<article><h1>Minutes of the meeting</h1>{body}</article>"
+        "<footer><p>Copyright 2026 Example Town Council. All rights reserved.</p></footer>"
+        "</body></html>")
+    main = load_file(tmp_path / "p.html", "p.html")
+    every = load_file(tmp_path / "p.html", "p.html", html="all")
+    assert "The treasurer presented the accounts" in main.text
+    assert "Subscribe" not in main.text and "Copyright" not in main.text
+    assert "Subscribe" in every.text and "Copyright" in every.text
+    assert main.title == "Minutes"
+
+
+def test_pdf_lines_join_into_sentences_across_pages_with_footers_dropped(tmp_path):
+    import textwrap
+
+    lines = textwrap.wrap(PARA + " " + PARA.replace("committee", "board"), 80)
+    lines[2] = lines[2].rsplit(" ", 1)[0] + " infor-"  # a word hyphenated at the line end
+    lines[3] = "mation " + lines[3]
+    half = len(lines) // 2
+    make_pdf(tmp_path / "r.pdf", [lines[:half] + ["Page 1"], lines[half:] + ["Page 2"]])
+    doc = load_file(tmp_path / "r.pdf", "r.pdf")
+    assert "Page 1" not in doc.text and "Page 2" not in doc.text
+    assert "information" in doc.text and "infor-" not in doc.text
+    from rag import split_sentences
+
+    sentences = [" ".join(doc.text[s:e].split()) for s, e in split_sentences(doc.text)]
+    assert "Everyone agreed that the roof needed repairs before the winter came back." in sentences
+    assert len(sentences) == 6
+    # The page of an offset is the page the character is printed on.
+    second = doc.text.index(lines[half].split()[0], doc.page_starts[1])
+    assert doc.page_at(second) == 2 and doc.page_at(second - 2) == 1
+
+
+def test_docx_paragraphs_tables_and_heading_title(tmp_path):
+    import docx
+
+    d = docx.Document()
+    d.add_heading("Quarterly report", level=1)
+    d.add_paragraph("Our CEO is Jane Doe. The launch is on 3 May.")
+    table = d.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Region", "Sales"
+    table.cell(1, 0).text, table.cell(1, 1).text = "North", "120"
+    d.save(str(tmp_path / "r.docx"))
+    (tmp_path / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    docs, skipped = load_folder(tmp_path)
+    assert [x.source for x in docs] == ["r.docx"] and skipped == ["broken.docx"]
+    doc = docs[0]
+    assert doc.title == "Quarterly report"
+    assert doc.text.split("\n\n") == ["Quarterly report",
+                                      "Our CEO is Jane Doe. The launch is on 3 May.",
+                                      "| Region | Sales |", "| North | 120 |"]

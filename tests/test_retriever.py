@@ -160,3 +160,35 @@ def test_answers_reuse_cached_sentence_embeddings():
     second = r.ask("Which planet is the largest?")
     assert emb.encoded == ["Which planet is the largest?"]  # only the question is embedded
     assert second.citations == first.citations
+
+
+def test_uploads_folder_is_indexed_under_its_prefix_and_recorded(tmp_path):
+    import json
+
+    docs, ups = tmp_path / "docs", tmp_path / "ups"
+    docs.mkdir()
+    ups.mkdir()
+    (docs / "a.txt").write_text("The Nile is a long river in Africa.")
+    (ups / "b.txt").write_text("Jupiter is the largest planet.")
+    r = Retriever.from_folder(docs, tmp_path / "idx", uploads=ups, embedder=HashEmbedder())
+    assert sorted(d.source for d in r.documents.values()) == ["a.txt", "uploads/b.txt"]
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    assert manifest["folders"] == {"folder": str(docs.resolve()), "uploads": str(ups.resolve())}
+    assert all(e["added"] for e in manifest["documents"].values())
+    again = Retriever.load(tmp_path / "idx", embedder=HashEmbedder())
+    assert again.folders == manifest["folders"]
+    assert {d.source: d.added for d in again.document_infos()} == \
+        {d.source: d.added for d in r.document_infos()}
+
+
+def test_remove_documents_drops_their_passages(retriever):
+    stats = retriever.remove_documents(["cats"])
+    assert stats.removed == 1 and set(retriever.documents) == {"rivers", "space"}
+    assert all(p.doc_id != "cats" for p in retriever.index.passages)
+    assert all(h.passage.doc_id != "cats" for h in retriever.search("cat purr", k=3))
+    with pytest.raises(ConfigError, match="'nope' is not in the index"):
+        retriever.remove_documents(["nope"])
+    infos = retriever.document_infos()
+    assert [(d.id, d.passages > 0, d.pages) for d in infos] == [("rivers", True, None),
+                                                               ("space", True, None)]
+    assert retriever.find_text(DOCS[1].text).id == "rivers" and retriever.find_text("x") is None

@@ -114,9 +114,70 @@ def test_upload_stores_safely_and_indexes(service, tmp_path):
     status = service.upload([("../../tea.md", str(src / "tea.md")),
                              ("bad.exe", str(src / "bad.exe"))])
     assert "1 added" in status and "not accepted" in status
-    assert (service.folder / "uploads" / "tea.md").exists()
-    assert not (tmp_path / "tea.md").exists()
+    # Stored beside the index, never inside the folder being served (nor where the name points).
+    assert (tmp_path / "idx-uploads" / "tea.md").exists()
+    assert not (service.folder / "uploads").exists() and not (tmp_path / "tea.md").exists()
     assert service.retriever.search("green tea", k=1)[0].passage.source == "uploads/tea.md"
+
+
+def test_same_content_is_not_stored_twice_and_uploads_can_be_removed(service, tmp_path):
+    src = tmp_path / "upload-tmp"
+    src.mkdir()
+    (src / "tea.md").write_text("Green tea comes from China and Japan.")
+    (src / "copy.md").write_text("Green tea comes from China and Japan.")
+    (src / "seed-copy.txt").write_text((service.folder / "a.txt").read_text())
+    status = service.upload([("tea.md", str(src / "tea.md")), ("copy.md", str(src / "copy.md")),
+                             ("seed-copy.txt", str(src / "seed-copy.txt"))])
+    assert "1 added" in status
+    assert "copy.md: already indexed as uploads/tea.md" in status
+    assert "seed-copy.txt: already indexed as a.txt" in status
+    assert sorted(p.name for p in (tmp_path / "idx-uploads").iterdir()) == ["tea.md"]
+    again = service.upload([("tea.md", str(src / "tea.md"))])
+    assert "already indexed as uploads/tea.md" in again
+    infos = {d.source: d for d in service.documents()}
+    assert set(infos) == {"a.txt", "uploads/tea.md"} and infos["uploads/tea.md"].passages == 1
+    assert infos["a.txt"].added and infos["uploads/tea.md"].pages is None
+    assert [label for label, _ in service.removable()] == ["Green tea comes from China and Japan. "
+                                                           "(uploads/tea.md)"]
+    # Only uploads can be removed; removing one drops its file and its passages.
+    assert "part of the served folder" in service.remove(infos["a.txt"].id)
+    status = service.remove(infos["uploads/tea.md"].id)
+    assert status.startswith("Removed uploads/tea.md")
+    assert not (tmp_path / "idx-uploads" / "tea.md").exists()
+    assert [d.source for d in service.documents()] == ["a.txt"]
+    assert all(p.source == "a.txt" for p in service.retriever.index.passages)
+    assert "Green tea" not in " ".join(p.text for p in service.retriever.index.passages)
+    assert service.header() == "1 document · 1 passage indexed"
+
+
+def test_uploads_inside_the_served_folder_are_refused(tmp_path):
+    from rag import RagError
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Some text here.")
+    with pytest.raises(RagError, match="inside the served folder"):
+        ChatService(folder, tmp_path / "idx", folder / "uploads")
+
+
+def test_only_the_newest_answer_keeps_its_sources_open(service):
+    first = service.respond("When was the lamp electrified?", [], 5, "hybrid")
+    assert first.chat.count('<details class="sources" open>') == 1
+    second = service.respond("Who built the lighthouse?", first.turns, 5, "hybrid")
+    assert second.chat.count('<details class="sources" open>') == 1
+    assert second.chat.count('<details class="sources">') == 1
+    assert second.chat.index('<details class="sources">') < \
+        second.chat.index('<details class="sources" open>')
+
+
+def test_documents_table_is_escaped():
+    from rag import DocumentInfo
+
+    table = render.documents_html([DocumentInfo(id="x", source="<b>x.pdf", title="<script>t",
+                                                pages=3, passages=7, chars=10,
+                                                added="2026-11-27T10:00:00Z")])
+    assert "&lt;script&gt;t" in table and "&lt;b&gt;x.pdf" in table and "<script>" not in table
+    assert "<td>3</td><td>7</td><td>2026-11-27 10:00</td>" in table
 
 
 def test_launch_binds_locally_and_takes_auth_from_the_environment(monkeypatch):

@@ -29,9 +29,12 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 ARTIFACTS = ROOT / "test-artifacts"
 # Is the first answer's cited sentence [1] inside the visible part of the conversation?
 IN_VIEW = """() => {
-    const m = document.getElementById('src-0-1').getBoundingClientRect();
+    const mark = document.getElementById('src-0-1');
+    if (!mark.checkVisibility()) return false;  // inside folded sources
+    const m = mark.getBoundingClientRect();
     const c = document.querySelector('#chat .chat').getBoundingClientRect();
-    return m.top >= c.top - 1 && m.top < c.bottom && m.top >= 0 && m.top < window.innerHeight;
+    return m.height > 0 && m.top >= c.top - 1 && m.top < c.bottom && m.top >= 0
+        && m.top < window.innerHeight;
 }"""
 
 
@@ -65,7 +68,7 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         raise RuntimeError("server did not start: " + (tmp / "server.log").read_text())
-    yield {"url": url, "folder": folder}
+    yield {"url": url, "folder": folder, "uploads": tmp / "idx-uploads"}
     proc.terminate()
     try:
         proc.wait(timeout=10)
@@ -101,9 +104,12 @@ def test_upload_through_the_app_is_indexed_and_searchable(server, tmp_path):
         client.predict([handle_file(str(bad))], api_name="/upload")
     status = client.predict([handle_file(str(note))], api_name="/upload")
     assert "1 added" in status
-    stored = server["folder"] / "uploads" / "quokka_notes.md"
+    stored = server["uploads"] / "quokka_notes.md"
     assert stored.read_text().startswith("# Quokkas")
-    assert not (server["folder"] / "uploads" / "payload.exe").exists()
+    assert not (server["uploads"] / "payload.exe").exists()
+    assert not (server["folder"] / "uploads").exists()  # the served folder is left alone
+    again = client.predict([handle_file(str(note))], api_name="/upload")
+    assert "already indexed as uploads/quokka_notes.md" in again
     data = client.predict("Where do quokkas live?", 3, "hybrid", api_name="/ask_json")
     assert data["citations"] and data["citations"][0]["passage"]["source"] == \
         "uploads/quokka_notes.md"
@@ -146,8 +152,8 @@ def test_browser_chat_answers_with_markers_and_highlight(server):
         assert "retrieve" in page.locator("#timings").inner_text()
         _ask(page, "What is the capital of Australia?", 1)
         assert page.locator("#chat .msg.abstain").count() == 1
-        # Scroll the conversation to its end, then follow the first answer's marker [1]:
-        # the cited sentence must come into view.
+        # Scroll the conversation to its end, then follow the first answer's marker [1]: its
+        # sources, folded since a newer answer came, open and the cited sentence comes into view.
         page.evaluate("document.querySelector('#chat .chat').scrollTop = 1e9")
         assert not page.evaluate(IN_VIEW)
         marker.click()
@@ -185,6 +191,44 @@ def test_browser_runs_nothing_from_a_hostile_document(server):
         assert dialogs == [] and off_machine == []
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "injection.png"), full_page=True)
+    finally:
+        browser.close()
+        pw.stop()
+
+
+@pytest.mark.browser
+def test_browser_examples_ask_at_once_newest_in_view_older_sources_folded(server):
+    pw, browser = _browser()
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(server["url"])
+        page.wait_for_selector("#question textarea", timeout=60_000)
+        # The header says what is indexed; the Documents panel lists it.
+        header = page.locator("#header").inner_text()
+        assert "documents" in header and "passages indexed" in header
+        page.get_by_text("Documents", exact=True).click()
+        assert SEED_FILE.name in page.locator("#doc-list").inner_text()
+        # One click on an example asks it.
+        page.locator("#examples button, #examples .gallery-item, #examples td").first.click()
+        page.wait_for_function("document.querySelectorAll('#chat .msg.bot').length > 0",
+                               timeout=60_000)
+        for n, q in enumerate(["How did listeners react to the speech?",
+                               "What happened to Stalin's body after the 22nd Party Congress?",
+                               "Who is buried in the Red Square mausoleum?"], start=1):
+            _ask(page, q, n)
+        page.wait_for_timeout(500)
+        # The newest answer is in view inside the conversation box.
+        newest_in_view = page.evaluate("""() => {
+            const box = document.querySelector('#chat .chat').getBoundingClientRect();
+            const bots = document.querySelectorAll('#chat .msg.bot');
+            const m = bots[bots.length - 1].getBoundingClientRect();
+            return m.top < box.bottom && m.bottom > box.top && m.top < window.innerHeight;
+        }""")
+        assert newest_in_view
+        # Only the newest answer keeps its sources open.
+        opened = page.evaluate("""() => Array.from(document.querySelectorAll(
+            '#chat details.sources')).map(d => d.open)""")
+        assert opened[-1] and not any(opened[:-1])
     finally:
         browser.close()
         pw.stop()

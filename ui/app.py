@@ -13,13 +13,39 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+# After each answer: bring the newest message into view (the conversation scrolls inside its box).
+SCROLL_JS = """() => {
+    const box = document.querySelector('#chat .chat');
+    if (!box) return;
+    box.scrollTop = box.scrollHeight;
+    const users = box.querySelectorAll('.msg.user');
+    const last = users[users.length - 1];
+    if (last) last.scrollIntoView({block: 'start', behavior: 'instant'});
+}"""
+
+
+# A marker [n] opens its answer's sources when they are folded, then shows the cited sentence.
+OPEN_CITED_JS = """() => {
+    document.addEventListener('click', (event) => {
+        const link = event.target.closest && event.target.closest('a.cite');
+        if (!link) return;
+        const target = document.getElementById(link.getAttribute('href').slice(1));
+        if (!target) return;
+        const details = target.closest('details');
+        if (details) details.open = true;
+        event.preventDefault();
+        target.scrollIntoView({block: 'center'});
+    }, true);
+}"""
+
+
 def build_app(service: ChatService):
-    """The Blocks app around ``service``. API names: /respond, /ask_json, /upload."""
+    """The Blocks app around ``service``. API names: /respond, /ask_json, /upload, /remove."""
     import gradio as gr
 
-    with gr.Blocks(title="rag: ask your documents", analytics_enabled=False) as app:
-        gr.Markdown("## Ask the documents\nAnswers quote the sources word for word; each `[n]` "
-                    "links to the sentence it rests on.")
+    with gr.Blocks(title="rag: ask your documents", analytics_enabled=False,
+                   js=OPEN_CITED_JS) as app:
+        header = gr.Markdown(_header(service), elem_id="header")
         turns = gr.State([])
         with gr.Row():
             with gr.Column(scale=3):
@@ -30,19 +56,26 @@ def build_app(service: ChatService):
                     ask = gr.Button("Ask", variant="primary", elem_id="ask")
                     clear = gr.Button("Clear", elem_id="clear")
                 timings = gr.Markdown("", elem_id="timings")
-                gr.Examples(EXAMPLES, inputs=question, label="Examples")
+                examples = gr.Examples(EXAMPLES, inputs=question, label="Examples",
+                                       elem_id="examples")
             with gr.Column(scale=2):
                 with gr.Accordion("All retrieved passages", open=False):
                     passages = gr.HTML(render.hits_html([]), elem_id="passages")
                 with gr.Accordion("Settings", open=False):
                     k = gr.Slider(1, 20, value=5, step=1, label="Passages to retrieve")
                     mode = gr.Radio(list(MODES), value="hybrid", label="Retrieval mode")
+                with gr.Accordion("Documents", open=False, elem_id="documents"):
+                    docs = gr.HTML(render.documents_html(service.documents()),
+                                   elem_id="doc-list")
+                    to_remove = gr.Dropdown(choices=service.removable(), value=None,
+                                            label="Uploaded document", elem_id="doc-remove")
+                    remove = gr.Button("Remove it", elem_id="remove")
                 with gr.Accordion("Add documents", open=False):
-                    files = gr.File(label=".txt .md .html .pdf, up to 10 MB each",
+                    files = gr.File(label=".txt .md .html .pdf .docx, up to 10 MB each",
                                     file_count="multiple",
                                     file_types=list(render.ALLOWED_UPLOADS))
                     add = gr.Button("Index uploaded files")
-                    status = gr.Markdown("")
+                status = gr.Markdown("", elem_id="status")
 
         def on_ask(q, history, k_value, mode_value):
             reply = service.respond(q, history, k_value, mode_value)
@@ -50,8 +83,13 @@ def build_app(service: ChatService):
                 f"<small>{reply.timings}</small>" if reply.timings else "", ""
 
         outputs = [turns, chat, passages, timings, question]
-        question.submit(on_ask, [question, turns, k, mode], outputs, api_name="respond")
-        ask.click(on_ask, [question, turns, k, mode], outputs, api_name=False)
+        inputs = [question, turns, k, mode]
+        question.submit(on_ask, inputs, outputs, api_name="respond").then(
+            None, js=SCROLL_JS)
+        ask.click(on_ask, inputs, outputs, api_name=False).then(None, js=SCROLL_JS)
+        # Clicking an example asks it at once.
+        examples.load_input_event.then(on_ask, inputs, outputs, api_name=False).then(
+            None, js=SCROLL_JS)
         clear.click(lambda: ([], render.conversation_html([]), render.hits_html([]), "", ""),
                     None, outputs, api_name=False)
 
@@ -65,14 +103,28 @@ def build_app(service: ChatService):
 
         gr.api(ask_json, api_name="ask_json")
 
+        def panel():
+            return (_header(service), render.documents_html(service.documents()),
+                    gr.Dropdown(choices=service.removable(), value=None))
+
         def on_upload(uploaded, progress=gr.Progress(track_tqdm=True)):
             # Gradio keeps the uploaded file's own name as the base name of its temp path.
             items = [(Path(str(f)).name, str(f)) for f in (uploaded or [])]
             progress(0, desc="indexing")
             return service.upload(items, progress=True)
 
-        add.click(on_upload, [files], [status], api_name="upload")
+        shown = [header, docs, to_remove]
+        add.click(on_upload, [files], [status], api_name="upload").then(
+            panel, None, shown, api_name=False)
+        remove.click(service.remove, [to_remove], [status], api_name="remove").then(
+            panel, None, shown, api_name=False)
+        app.load(panel, None, shown, api_name=False)  # each page load shows the current list
     return app
+
+
+def _header(service: ChatService) -> str:
+    return ("## Ask the documents\nAnswers quote the sources word for word; each `[n]` links to "
+            f"the sentence it rests on. *{service.header()}.*")
 
 
 def launch_kwargs(host: str, port: int) -> dict:
@@ -90,10 +142,12 @@ def launch_kwargs(host: str, port: int) -> dict:
     return kwargs
 
 
-def serve(folder: str = "seeds", index: str | None = ".rag-index", host: str = "127.0.0.1",
-          port: int = 7860) -> None:
-    """Build or refresh the folder's index, then serve the chat until interrupted."""
-    service = ChatService(Path(folder), Path(index) if index else None)
+def serve(folder: str | Path = "seeds", index: str | Path | None = ".rag-index",
+          uploads: str | Path | None = None, host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Build or refresh the folder's index, then serve the chat until interrupted. Uploads are
+    stored in ``uploads`` (default: INDEX-uploads beside the index)."""
+    service = ChatService(Path(folder), Path(index) if index else None,
+                          Path(uploads) if uploads else None)
     print(f"rag: {len(service.retriever.index)} passages from {folder}; "
           f"chat on http://{host}:{port}", flush=True)
     build_app(service).launch(**launch_kwargs(host, port))

@@ -6,11 +6,10 @@ import html
 import re
 from pathlib import Path
 
-from rag import Answer, Citation, Hit, Passage
+from rag import Answer, Citation, DocumentInfo, Hit, Passage
 
-ALLOWED_UPLOADS = (".txt", ".md", ".html", ".htm", ".pdf")
+ALLOWED_UPLOADS = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-UPLOAD_DIR = "uploads"
 
 
 def esc(text: str) -> str:
@@ -43,7 +42,7 @@ def source_cards(turn: int, citations: tuple[Citation, ...]) -> str:
     for cites in by_passage.values():
         p = cites[0].passage
         marks = [(c.start, c.end, f"src-{turn}-{c.n}") for c in cites]
-        numbers = " ".join(f"[{c.n}]" for c in cites)
+        numbers = " ".join(f"[{c.n}]" + (f" p.{c.page}" if c.page else "") for c in cites)
         cards.append(card("src", f"<b>{numbers}</b> {esc(p.title or p.source)}", p,
                           highlighted_passage(p, marks)))
     return "".join(cards)
@@ -73,6 +72,33 @@ def answer_html(turn: int, a: Answer) -> str:
     cards = source_cards(turn, a.citations)
     return (f'<div class="msg bot"><p>{" ".join(parts)}</p><details class="sources" open>'
             f'<summary>Sources ({len(a.citations)})</summary>{cards}</details></div>')
+
+
+_OPEN = '<details class="sources" open>'
+_CLOSED = '<details class="sources">'
+
+
+def collapse_sources(turns: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The conversation with every earlier answer's sources folded: only the newest stays open.
+    (Document text is escaped, so the markup searched for can only be ours.)"""
+    return [(q, a.replace(_OPEN, _CLOSED)) for q, a in turns]
+
+
+def header_text(documents: int, passages: int) -> str:
+    return (f"{documents} document{'s' if documents != 1 else ''} · "
+            f"{passages} passage{'s' if passages != 1 else ''} indexed")
+
+
+def documents_html(infos: list[DocumentInfo]) -> str:
+    """The indexed documents as a table: title, source, pages, passages, date added."""
+    if not infos:
+        return "<p>No documents indexed.</p>"
+    rows = "".join(
+        f"<tr><td>{esc(d.title or '–')}</td><td>{esc(d.source)}</td>"
+        f"<td>{d.pages or '–'}</td><td>{d.passages}</td><td>{esc(d.added[:16].replace('T', ' '))}"
+        f"</td></tr>" for d in infos)
+    return ('<table class="docs"><thead><tr><th>Title</th><th>Source</th><th>Pages</th>'
+            f'<th>Passages</th><th>Added (UTC)</th></tr></thead><tbody>{rows}</tbody></table>')
 
 
 def conversation_html(turns: list[tuple[str, str]]) -> str:
@@ -149,4 +175,6 @@ CSS = """
 .src-text {white-space:pre-wrap; font-size:0.9em}
 .src-text mark {background:#fff176; padding:0 1px}
 .hit {border-top:1px solid #ddd; padding:4px 0}
+.docs {width:100%; font-size:0.85em; border-collapse:collapse}
+.docs td, .docs th {border-bottom:1px solid #eee; padding:2px 4px; text-align:left}
 """

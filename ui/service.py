@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import logging
 import shutil
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag import RagError, Retriever
+from rag import UPLOADS_PREFIX, DocumentInfo, RagError, Retriever, load_file
 
 from . import render
 
 log = logging.getLogger(__name__)
 
+# Each is answered with its expected evidence: tests/test_ui_examples.py asks them all.
 EXAMPLES = [
-    "Who delivered the Secret Speech, and when?",
-    "How did listeners react to the speech?",
+    "When did Khrushchev deliver the Secret Speech?",
+    "What did Khrushchev attack Stalin for?",
     "What happened to Stalin's body after the 22nd Party Congress?",
-    "How does Putin's regime treat the memory of Stalin?",
+    "How many Stalin busts and statues have been unveiled since the 2010s?",
     "What is the capital of Australia?",
 ]
 
@@ -39,22 +41,43 @@ def _reply(turns: list[tuple[str, str]], hits=(), timings: str = "") -> Reply:
 
 @dataclass
 class ChatService:
-    """One retriever per server, refreshed after uploads (under a lock)."""
+    """One retriever per server, refreshed after uploads and removals (under a lock). Uploaded
+    files are stored in ``uploads`` (beside the index, never inside the served folder)."""
 
     folder: Path
     index: Path | None = None
+    uploads: Path | None = None
     retriever: Retriever | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.folder = Path(self.folder)
+        if self.uploads is None:
+            base = Path(self.index) if self.index else Path(tempfile.mkdtemp(prefix="rag-"))
+            self.uploads = base.with_name(f"{base.name}-uploads")
+        self.uploads = Path(self.uploads)
+        if self.uploads.resolve().is_relative_to(self.folder.resolve()):
+            raise RagError(f"uploads folder {str(self.uploads)!r} is inside the served folder "
+                           f"{str(self.folder)!r}: choose one outside it (--uploads DIR)")
         if self.retriever is None:
-            self.retriever = Retriever.from_folder(self.folder, self.index)
+            self.retriever = self._refresh()
+
+    def _refresh(self, progress: bool = False) -> Retriever:
+        kwargs = {}
+        if self.retriever is not None:
+            kwargs = {"embedder": self.retriever.embedder, "settings": self.retriever.settings}
+        return Retriever.from_folder(self.folder, self.index, uploads=self.uploads,
+                                     progress=progress, **kwargs)
+
+    def header(self) -> str:
+        """What is indexed, for the page header."""
+        r = self.retriever
+        return render.header_text(len(r.documents), len(r.index))
 
     def respond(self, question: str, turns: list[tuple[str, str]] | None, k: int = 5,
                 mode: str = "hybrid") -> Reply:
         """Answer ``question``; errors become a short message in the chat, never a trace."""
-        turns = list(turns or [])
+        turns = render.collapse_sources(list(turns or []))
         question = (question or "").strip()
         if not question:
             return _reply(turns)
@@ -72,28 +95,40 @@ class ChatService:
         return _reply(turns, answer.hits, timings)
 
     def upload(self, files: list[tuple[str, str]], progress: bool = False) -> str:
-        """Store uploaded files ((original name, temp path) pairs) under the folder's
-        uploads/ with safe names, then refresh the index incrementally. Returns a status line."""
+        """Store uploaded files ((original name, temp path) pairs) in the uploads folder with
+        safe names, then refresh the index incrementally. A file whose text is already indexed
+        is not stored again. Returns a status line."""
         messages, stored = [], 0
-        target = self.folder / render.UPLOAD_DIR
         with self.lock:
-            target.mkdir(parents=True, exist_ok=True)
-            existing = {p.name for p in target.iterdir()}
+            self.uploads.mkdir(parents=True, exist_ok=True)
+            existing = {p.name for p in self.uploads.iterdir()}
+            seen: dict[str, str] = {}  # text -> name, within this batch
             for name, path in files:
                 size = Path(path).stat().st_size
                 problem = render.check_upload(name, size)
                 if problem:
                     messages.append(problem)
                     continue
+                try:
+                    text = load_file(Path(path), Path(name).name,
+                                     self.retriever.settings.html).text
+                except Exception as e:  # noqa: BLE001 - a file we cannot read is reported
+                    messages.append(f"{Path(name).name}: could not be read ({type(e).__name__}), "
+                                    "skipped")
+                    continue
+                twin = self.retriever.find_text(text)
+                if twin is not None or text in seen:
+                    where = twin.source if twin is not None else seen[text]
+                    messages.append(f"{Path(name).name}: already indexed as {where}")
+                    continue
                 safe = render.safe_upload_name(name, existing)
                 existing.add(safe)
-                shutil.copyfile(path, target / safe)
+                seen[text] = f"uploads/{safe}"
+                shutil.copyfile(path, self.uploads / safe)
                 stored += 1
             if stored:
                 try:
-                    self.retriever = Retriever.from_folder(
-                        self.folder, self.index, embedder=self.retriever.embedder,
-                        settings=self.retriever.settings, progress=progress)
+                    self.retriever = self._refresh(progress)
                 except RagError as e:
                     messages.append(f"indexing failed: {e}")
                     return "; ".join(messages)
@@ -102,3 +137,29 @@ class ChatService:
                                    f"{s.passages} passages in all.")
                 messages += [f"{src}: could not be read, skipped" for src in s.skipped]
         return " ".join(messages) if messages else "No files."
+
+    def documents(self) -> list[DocumentInfo]:
+        return self.retriever.document_infos()
+
+    def removable(self) -> list[tuple[str, str]]:
+        """(label, id) of the documents that can be removed: the uploaded ones."""
+        return [(f"{d.title or d.source} ({d.source})", d.id) for d in self.documents()
+                if d.source.startswith(UPLOADS_PREFIX)]
+
+    def remove(self, doc_id: str) -> str:
+        """Remove an uploaded document: its stored file and its passages. Returns a status."""
+        with self.lock:
+            doc = self.retriever.documents.get(doc_id or "")
+            if doc is None:
+                return "Choose an uploaded document to remove."
+            if not doc.source.startswith(UPLOADS_PREFIX):
+                return (f"{doc.source} is part of the served folder: remove it there and "
+                        "re-index; only uploads can be removed here.")
+            path = self.uploads / doc.source[len(UPLOADS_PREFIX):]
+            path.unlink(missing_ok=True)
+            try:
+                self.retriever = self._refresh()
+            except RagError as e:
+                return f"removing failed: {e}"
+            return (f"Removed {doc.source}: {self.retriever.last_stats.passages} passages "
+                    "in all.")
