@@ -52,3 +52,16 @@ def test_when_questions_take_only_sentences_with_a_date():
     assert [c.quote for c in a.citations] == ["The lamp was installed in 1874."]
     b = r.ask("Why was the lighthouse lamp loved by the keeper?")
     assert b.citations[0].quote.startswith("The lighthouse keeper loved")
+
+
+@pytest.mark.model
+def test_short_sentences_that_answer_are_cited(real_embedder):
+    text = ("Acme Widgets\n\nOur CEO is Jane Doe. She joined the company in 2019 after ten years "
+            "at a shipping firm, where she ran the logistics division and grew its revenue.\n\n"
+            "The launch is on 3 May. Tickets for the launch event are sold out, but the keynote "
+            "will be streamed on the company website for everyone who registers in April.")
+    r = Retriever.from_documents([Document(id="acme", text=text)], embedder=real_embedder)
+    for question, expected in (("Who is the CEO?", "Our CEO is Jane Doe."),
+                               ("When is the launch?", "The launch is on 3 May.")):
+        answer = r.ask(question)
+        assert not answer.abstained and answer.citations[0].quote == expected, answer.text
