@@ -115,17 +115,19 @@ _SPACES = re.compile(r"[ \t\u00a0]{2,}")
 _HYPHEN_BREAK = re.compile(r"(\w+)-\n(\w+)")
 
 
+def _line_key(line: str) -> str:
+    """A line with its digits masked: "Page 3" and "Page 4" are the same footer."""
+    return re.sub(r"\d+", "#", line.strip().lower())
+
+
 def _furniture(pages: list[list[str]]) -> set[str]:
     """Running headers and footers: a first or last line that repeats (digits aside) on most
     pages, or a bare page number."""
     from collections import Counter
 
-    def key(line: str) -> str:
-        return re.sub(r"\d+", "#", line.strip().lower())
-
     edges = Counter()
     for lines in pages:
-        for line in {key(ln) for ln in lines[:2] + lines[-2:]}:
+        for line in {_line_key(ln) for ln in lines[:2] + lines[-2:]}:
             edges[line] += 1
     repeated = {k for k, n in edges.items() if len(pages) >= 2 and n >= max(2, 0.6 * len(pages))}
     return repeated | {"#", "- # -", "page #", "# of #", "page # of #"}
@@ -137,16 +139,12 @@ def _pdf_page_lines(reader) -> list[list[str]]:
         lines = [_SPACES.sub(" ", ln).strip() for ln in (page.extract_text() or "").split("\n")]
         pages.append([ln for ln in lines if ln])
     furniture = _furniture(pages)
-
-    def key(line: str) -> str:
-        return re.sub(r"\d+", "#", line.strip().lower())
-
     out = []
     for lines in pages:
         # Headers and footers go only where they stand: at the top or bottom of a page.
-        while lines and key(lines[0]) in furniture:
+        while lines and _line_key(lines[0]) in furniture:
             lines = lines[1:]
-        while lines and key(lines[-1]) in furniture:
+        while lines and _line_key(lines[-1]) in furniture:
             lines = lines[:-1]
         out.append(lines)
     return out
