@@ -107,3 +107,29 @@ def test_property_any_text_gives_exact_trimmed_slices(text):
         piece = text[s:e]
         assert piece and piece == piece.strip()
         assert re.search(r"\S", piece)
+
+
+@settings(max_examples=80, deadline=None)
+@given(paragraphs=st.lists(st.lists(SENTENCE, min_size=1, max_size=6), min_size=2, max_size=6),
+       width=st.integers(min_value=40, max_value=100),
+       budget=st.integers(min_value=12, max_value=60))
+def test_property_passages_are_exact_slices_of_whole_sentences(paragraphs, width, budget):
+    from rag.chunking import chunk_spans
+
+    text = "\n\n".join(textwrap.fill(" ".join(p), width) for p in paragraphs)
+    sentences = split_sentences(text)
+    starts, ends = {s for s, _ in sentences}, {e for _, e in sentences}
+    spans = chunk_spans(text, lambda t: len(t.split()), budget, overlap_sentences=1)
+    assert spans[0][0] == sentences[0][0] and spans[-1][1] == sentences[-1][1]
+    # Sentences too long for the budget alone are cut at words: only they may be split.
+    too_long = [(s, e) for s, e in sentences if len(text[s:e].split()) + 2 > budget]
+
+    def inside_too_long(i):
+        return any(s <= i <= e for s, e in too_long)
+
+    for s, e in spans:
+        assert 0 <= s < e <= len(text)
+        assert s in starts or inside_too_long(s)
+        assert e in ends or inside_too_long(e)
+    # Consecutive passages leave nothing out but white space.
+    assert all(s2 <= e1 or not text[e1:s2].strip() for (_, e1), (s2, _) in zip(spans, spans[1:]))
