@@ -6,6 +6,7 @@ SentenceTransformer.encode on the same texts, query latency per mode, index size
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import resource
@@ -18,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag import MODES, Retriever, SentenceTransformerEmbedder, load_beir
+from rag import (MODES, READERS, Retriever, SentenceTransformerEmbedder, load_beir,
+                 load_questions)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,13 +83,22 @@ def main() -> None:
         p50, p95 = np.percentile(lat, [50, 95])
         print(f"search latency {mode:6s} over {len(qs)} queries: p50 {p50:.1f} ms, "
               f"p95 {p95:.1f} ms")
-    lat, asked = [], qs[:50]
-    for q in asked:
-        t0 = time.perf_counter()
-        r.ask(q)
-        lat.append((time.perf_counter() - t0) * 1000)
-    print(f"ask latency (hybrid, {len(asked)} queries): p50 {np.percentile(lat, 50):.1f} ms, "
-          f"p95 {np.percentile(lat, 95):.1f} ms")
+    seed = Retriever.from_folder(ROOT / "seeds", embedder=emb)
+    seed_qs = [q.question for q in load_questions(ROOT / "eval" / "seed_questions.jsonl")]
+    for reader in READERS:
+        for name, ret, asked in (("SciFact", r, qs[:50]), ("seed article", seed, seed_qs)):
+            ret.settings = dataclasses.replace(ret.settings, reader=reader)
+            runs = []
+            for _ in range(2):  # cold (first sight of these passages), then warm
+                lat = []
+                for q in asked:
+                    t0 = time.perf_counter()
+                    ret.ask(q)
+                    lat.append((time.perf_counter() - t0) * 1000)
+                runs.append(np.percentile(lat, [50, 95]))
+            print(f"ask latency, {reader} reader, {name} ({len(asked)} questions): cold p50 "
+                  f"{runs[0][0]:.0f} ms p95 {runs[0][1]:.0f} ms; warm p50 {runs[1][0]:.0f} ms "
+                  f"p95 {runs[1][1]:.0f} ms")
 
     with tempfile.TemporaryDirectory() as tmp:
         r.save(Path(tmp) / "idx")

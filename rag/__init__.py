@@ -10,20 +10,22 @@ from .answer import ABSTAIN_TEXT, verify_citation
 from .chunking import chunk_document
 from .embedding import Embedder, HashEmbedder, SentenceTransformerEmbedder
 from .errors import ConfigError, IndexLoadError, RagError
-from .evaluation import check_questions, evaluate, evaluate_beir, load_beir, load_questions
+from .evaluation import (check_questions, evaluate, evaluate_beir, evaluate_conversations,
+                         load_beir, load_conversations, load_questions)
 from .loading import load_file, load_folder
 from .retriever import UPLOADS_PREFIX, Retriever
 from .segment import split_blocks, split_sentences
-from .settings import DEFAULT_MODEL, MODES, Settings
-from .types import (Answer, Citation, Document, DocumentInfo, EvalResult, ExpectedSpan, Hit,
-                    IndexStats, Passage, Question, QuestionResult, to_dict)
+from .settings import DEFAULT_MODEL, MODES, READERS, Settings
+from .types import (Answer, Citation, Conversation, Document, DocumentInfo, EvalResult,
+                    ExpectedSpan, Hit, IndexStats, Passage, Question, QuestionResult, to_dict)
 
 __all__ = [
-    "ABSTAIN_TEXT", "Answer", "Citation", "ConfigError", "DEFAULT_MODEL", "Document",
-    "DocumentInfo", "Embedder", "EvalResult", "ExpectedSpan", "HashEmbedder", "Hit",
-    "IndexLoadError", "IndexStats", "MODES", "Passage", "Question", "QuestionResult", "RagError",
-    "Retriever", "SentenceTransformerEmbedder", "Settings", "UPLOADS_PREFIX", "check_questions",
-    "chunk_document", "evaluate", "evaluate_beir", "load_beir", "load_file", "load_folder",
-    "load_questions", "split_blocks", "split_sentences", "to_dict", "verify_citation",
+    "ABSTAIN_TEXT", "Answer", "Citation", "ConfigError", "Conversation", "DEFAULT_MODEL",
+    "Document", "DocumentInfo", "Embedder", "EvalResult", "ExpectedSpan", "HashEmbedder", "Hit",
+    "IndexLoadError", "IndexStats", "MODES", "Passage", "Question", "QuestionResult", "READERS",
+    "RagError", "Retriever", "SentenceTransformerEmbedder", "Settings", "UPLOADS_PREFIX",
+    "check_questions", "chunk_document", "evaluate", "evaluate_beir", "evaluate_conversations",
+    "load_beir", "load_conversations", "load_file", "load_folder", "load_questions",
+    "split_blocks", "split_sentences", "to_dict", "verify_citation",
 ]
 __version__ = "0.1.0"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from . import paths
 from .errors import RagError
-from .settings import MODES
+from .settings import MODES, READERS
 
 
 def _progress(args) -> bool:
@@ -91,6 +92,9 @@ def cmd_ask(args) -> int:
         return 0
     if a.note:
         print(f"note: {a.note}", file=sys.stderr)
+    if a.short:
+        bold = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("**", "**")
+        print(f"{bold[0]}{a.short}{bold[1]}")
     print(a.text)
     if a.abstained:
         print("\nClosest passages:")
@@ -102,6 +106,7 @@ def cmd_ask(args) -> int:
             where = f"{c.passage.source} [{c.start}:{c.end}]"
             where += f" p.{c.page}" if c.page else ""
             print(f"  [{c.n}] {where} \"{c.quote}\"")
+        print(f"\nconfidence {a.confidence:.2f}")
     return 0
 
 
@@ -140,13 +145,19 @@ def cmd_eval(args) -> int:
         r = Retriever.from_documents(docs, index=index, progress=progress)
         print(f"{len(docs)} documents, {len(r.index)} passages, {len(queries)} {args.split} "
               f"queries (index {index})", file=sys.stderr)
-        results = [evaluation.evaluate_beir(r, queries, qrels, mode) for mode in modes]
+        results = [evaluation.evaluate_beir(r, queries, qrels, mode, rerank=rerank)
+                   for mode in modes for rerank in ((False, True) if args.rerank else (False,))]
         table = metrics_table(results, ("ndcg@10", "recall@100", "mrr@10", "latency_p50_ms",
                                         "latency_p95_ms"))
     else:
         qpath = Path(args.questions) if args.questions else paths.project_file(
             paths.DEFAULT_QUESTIONS)
-        questions = evaluation.load_questions(qpath)
+        conversations = evaluation.is_conversation_set(qpath)
+        if conversations:
+            convs = evaluation.load_conversations(qpath)
+            questions = [t for c in convs for t in c.turns]
+        else:
+            questions = evaluation.load_questions(qpath)
         # Its own index, never the chat's: uploads cannot change the figures.
         index = Path(args.index) if args.index else paths.eval_index(qpath)
         folder = paths.documents_folder(args.folder, index if args.index else None)
@@ -155,11 +166,24 @@ def cmd_eval(args) -> int:
         if problems:
             raise ConfigError(f"{len(problems)} labels do not match the documents in "
                               f"{str(folder)!r}, first: {problems[0]}")
-        results = [evaluation.evaluate(r, questions, k=args.k, mode=mode, progress=progress)
-                   for mode in modes]
+        readers = list(READERS) if args.reader == "all" else [args.reader]
+        results = []
+        for reader in readers:
+            r.settings = dataclasses.replace(r.settings, reader=reader)
+            for mode in modes:
+                if conversations:
+                    runs = [evaluation.evaluate_conversations(r, convs, args.k, mode, history=h)
+                            for h in (True, False)]
+                else:
+                    runs = [evaluation.evaluate(r, questions, k=args.k, mode=mode,
+                                                progress=progress)]
+                for run in runs:
+                    label = run.mode if len(readers) == 1 else f"{run.mode} · {reader}"
+                    results.append(dataclasses.replace(run, mode=label))
         table = metrics_table(results)
         if args.report:
-            path = write_report(results, args.report, r.settings.abstain_threshold)
+            r.settings = dataclasses.replace(r.settings, reader=readers[0])
+            path = write_report(results, args.report, r.abstain_threshold)
             print(f"report: {path}", file=sys.stderr)
     data = ({res.mode: _eval_json(res) for res in results} if len(results) > 1
             else _eval_json(results[0]))
@@ -251,6 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--report", default=None, metavar="DIR", help="write a Markdown report + plots")
     sp.add_argument("--beir", default=None, metavar="DIR", help="run a BEIR dataset (test split)")
     sp.add_argument("--split", default="test", help="BEIR qrels split (default %(default)s)")
+    sp.add_argument("--reader", choices=(*READERS, "all"), default="learned",
+                    help="answer reader: learned (default), heuristic, or all to compare")
+    sp.add_argument("--rerank", action="store_true", help="BEIR: rerank the fused top "
+                    "passages with the learned reader")
     common(sp, k=10)
     sp.set_defaults(func=cmd_eval)
 

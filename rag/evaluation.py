@@ -11,8 +11,70 @@ from . import metrics as m
 from .answer import verify_citation
 from .errors import ConfigError
 from .retriever import Retriever
-from .types import (Citation, Document, EvalResult, ExpectedSpan, Passage, Question,
-                    QuestionResult)
+from .types import (Citation, Conversation, Document, EvalResult, ExpectedSpan, Passage,
+                    Question, QuestionResult)
+
+
+def _question(row: dict, qid: str) -> Question:
+    return Question(id=qid, question=row["question"], answerable=bool(row["answerable"]),
+                    expected=tuple(ExpectedSpan(e["source"], e["quote"], int(e["start"]),
+                                                int(e["end"])) for e in row.get("expected", [])),
+                    topic=str(row.get("topic", "")))
+
+
+def load_conversations(path: str | Path) -> list[Conversation]:
+    """Read a JSONL set of conversations: {"id", "turns": [question records]}."""
+    out = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise ConfigError(f"conversation set {str(path)!r} cannot be read ({e}): give a JSONL "
+                          "file") from e
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            out.append(Conversation(id=str(row["id"]), turns=tuple(
+                _question(t, f"{row['id']}.{i}") for i, t in enumerate(row["turns"], start=1))))
+        except (ValueError, KeyError, TypeError) as e:
+            raise ConfigError(f"{path}:{n}: not a valid conversation record ({e})") from e
+    return out
+
+
+def is_conversation_set(path: str | Path) -> bool:
+    """True when the JSONL file holds conversations (records with "turns")."""
+    try:
+        first = next(line for line in Path(path).read_text(encoding="utf-8").splitlines()
+                     if line.strip())
+        return "turns" in json.loads(first)
+    except (OSError, ValueError, StopIteration):
+        return False
+
+
+def evaluate_conversations(retriever: Retriever, conversations: Sequence[Conversation],
+                           k: int = 10, mode: str = "hybrid",
+                           history: bool = True) -> EvalResult:
+    """Ask each conversation's turns in order, passing the earlier questions as history (or not,
+    with ``history=False``); per-turn metrics as :func:`evaluate`, plus the same figures over the
+    follow-up turns alone (``followup_*``: every turn after the first)."""
+    results = []
+    followups = []
+    for conv in conversations:
+        asked: list[str] = []
+        for i, q in enumerate(conv.turns):
+            res = evaluate(retriever, [q], k=k, mode=mode,
+                           history=list(asked) if history else None)
+            results.extend(res.questions)
+            if i > 0:
+                followups.extend(res.questions)
+            asked.append(q.question)
+    metrics = _metrics(retriever, results)
+    follow = _metrics(retriever, followups)
+    metrics.update({f"followup_{name}": follow[name] for name in
+                    ("hit@5", "mrr@10", "answer_supported", "citation_precision")})
+    return EvalResult(mode=f"{mode}{'' if history else ' (no history)'}", metrics=metrics,
+                      questions=tuple(results))
 
 
 def load_questions(path: str | Path) -> list[Question]:
@@ -28,10 +90,7 @@ def load_questions(path: str | Path) -> list[Question]:
             continue
         try:
             row = json.loads(line)
-            questions.append(Question(
-                id=str(row["id"]), question=row["question"], answerable=bool(row["answerable"]),
-                expected=tuple(ExpectedSpan(e["source"], e["quote"], int(e["start"]),
-                                            int(e["end"])) for e in row.get("expected", []))))
+            questions.append(_question(row, str(row["id"])))
         except (ValueError, KeyError, TypeError) as e:
             raise ConfigError(f"{path}:{n}: not a valid question record ({e})") from e
     return questions
@@ -67,18 +126,18 @@ def _citation_covers(c: Citation, e: ExpectedSpan) -> bool:
 
 
 def evaluate(retriever: Retriever, questions: Sequence[Question], k: int = 10,
-             mode: str = "hybrid", progress: bool = False) -> EvalResult:
+             mode: str = "hybrid", progress: bool = False,
+             history: Sequence[str] | None = None) -> EvalResult:
     """Ask every question; score retrieval (hit@1/5/10, recall@10, MRR@10, nDCG@10 over passages
-    that cover an expected span), answers and abstention. Latency is that of ``ask``."""
+    that cover an expected span), answers and abstention. Latency is that of ``ask``.
+    ``history``: earlier questions passed to every ``ask`` (a conversation's turns)."""
     from tqdm import tqdm
 
     all_passages = retriever.index.passages
     records = []
-    per: dict[str, list[float]] = {name: [] for name in
-                                   ("hit@1", "hit@5", "hit@10", "recall@10", "mrr@10", "ndcg@10")}
     for q in tqdm(questions, desc=f"eval {mode}", disable=None if progress else True, leave=False):
         t0 = time.perf_counter()
-        answer = retriever.ask(q.question, k=max(k, 10), mode=mode)
+        answer = retriever.ask(q.question, k=max(k, 10), mode=mode, history=history)
         latency = (time.perf_counter() - t0) * 1000
         retrieved = tuple(h.passage for h in answer.hits)
         ranked = [p.id for p in retrieved]
@@ -86,24 +145,32 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], k: int = 10,
                  if any(_passage_covers(p, e) for e in q.expected)}
         first = next((i for i, p in enumerate(retrieved, 1) if p.id in qrels), None)
         supported = any(_citation_covers(c, e) for c in answer.citations for e in q.expected)
+        scores: dict[str, float] = {}
         if q.answerable:
-            for cut in (1, 5, 10):
-                per[f"hit@{cut}"].append(m.hit_at_k(ranked, qrels, cut))
+            scores = {f"hit@{cut}": m.hit_at_k(ranked, qrels, cut) for cut in (1, 5, 10)}
             covered = [any(_passage_covers(p, e) for p in retrieved[:10]) for e in q.expected]
-            per["recall@10"].append(sum(covered) / len(covered))
-            per["mrr@10"].append(m.mrr_at_k(ranked, qrels, 10))
-            per["ndcg@10"].append(m.ndcg_at_k(ranked, qrels, 10))
+            scores["recall@10"] = sum(covered) / len(covered)
+            scores["mrr@10"] = m.mrr_at_k(ranked, qrels, 10)
+            scores["ndcg@10"] = m.ndcg_at_k(ranked, qrels, 10)
         records.append(QuestionResult(
             id=q.id, question=q.question, answerable=q.answerable, expected=q.expected,
             retrieved=retrieved[:k],
             first_relevant_rank=first, answer=answer.text, abstained=answer.abstained,
             confidence=answer.confidence, citations=answer.citations, supported=supported,
-            latency_ms=latency))
+            latency_ms=latency, retrieval=scores, short=answer.short, topic=q.topic))
+    return EvalResult(mode=mode, metrics=_metrics(retriever, records),
+                      questions=tuple(records))
+
+
+def _metrics(retriever: Retriever, records: Sequence[QuestionResult]) -> dict[str, float]:
+    """Retrieval, answer and abstention metrics over per-question records."""
+    names = ("hit@1", "hit@5", "hit@10", "recall@10", "mrr@10", "ndcg@10")
+    metrics = {name: m.mean([r.retrieval[name] for r in records if r.answerable])
+               for name in names}
     answerable = [r for r in records if r.answerable]
     abstained = [r for r in records if r.abstained]
     unanswerable = [r for r in records if not r.answerable]
     latencies = [r.latency_ms for r in records]
-    metrics = {name: m.mean(vals) for name, vals in per.items()}
     cited = [any(_citation_covers(c, e) for e in r.expected)
              for r in answerable for c in r.citations]
     citations = [(c, retriever.documents[c.passage.doc_id]) for r in records for c in r.citations]
@@ -114,11 +181,14 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], k: int = 10,
         "citation_precision": m.mean([float(x) for x in cited]),
         "abstain_precision": m.mean([float(not r.answerable) for r in abstained]),
         "abstain_recall": m.mean([float(r.abstained) for r in unanswerable]),
+        **{f"abstain_recall_{topic}_topic": m.mean([float(r.abstained) for r in unanswerable
+                                                      if r.topic == topic])
+           for topic in ("off", "near") if any(r.topic == topic for r in unanswerable)},
         "latency_p50_ms": m.percentile(latencies, 50),
         "latency_p95_ms": m.percentile(latencies, 95),
         "questions": float(len(records)), "answerable": float(len(answerable)),
     })
-    return EvalResult(mode=mode, metrics=metrics, questions=tuple(records))
+    return metrics
 
 
 # ---- BEIR ---------------------------------------------------------------------------------
@@ -162,11 +232,12 @@ def load_beir(folder: str | Path, split: str = "test") -> tuple[list[Document], 
 
 
 def rank_documents(retriever: Retriever, queries: Sequence[str], mode: str, depth: int = 100,
-                   batch: int = 32) -> list[list[str]]:
+                   batch: int = 32, rerank: bool = False) -> list[list[str]]:
     """Document ids per query, best first, each document scored by its best passage."""
     out = []
     for i in range(0, len(queries), batch):
-        for hits in retriever.search_batch(queries[i:i + batch], k=depth * 3, mode=mode):
+        for hits in retriever.search_batch(queries[i:i + batch], k=depth * 3, mode=mode,
+                                           rerank=rerank):
             seen: dict[str, None] = {}
             for h in hits:
                 seen.setdefault(h.passage.doc_id, None)
@@ -175,14 +246,14 @@ def rank_documents(retriever: Retriever, queries: Sequence[str], mode: str, dept
 
 
 def evaluate_beir(retriever: Retriever, queries: dict[str, str], qrels: dict[str, dict[str, float]],
-                  mode: str = "hybrid") -> EvalResult:
+                  mode: str = "hybrid", rerank: bool = False) -> EvalResult:
     """nDCG@10, recall@100, MRR@10 over whole documents, and per-query latency of the search."""
     ids = list(queries)
     latencies = []
     rankings = []
     for qid in ids:  # one at a time, so latency is that of a single search
         t0 = time.perf_counter()
-        rankings.extend(rank_documents(retriever, [queries[qid]], mode))
+        rankings.extend(rank_documents(retriever, [queries[qid]], mode, rerank=rerank))
         latencies.append((time.perf_counter() - t0) * 1000)
     metrics = {
         "ndcg@10": m.mean([m.ndcg_at_k(r, qrels[q], 10) for q, r in zip(ids, rankings)]),
@@ -192,4 +263,4 @@ def evaluate_beir(retriever: Retriever, queries: dict[str, str], qrels: dict[str
         "latency_p95_ms": m.percentile(latencies, 95),
         "queries": float(len(ids)),
     }
-    return EvalResult(mode=mode, metrics=metrics)
+    return EvalResult(mode=f"{mode} reranked" if rerank else mode, metrics=metrics)

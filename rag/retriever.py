@@ -10,13 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .answer import compose_answer
 from .chunking import chunk_documents
 from .embedding import Embedder, default_embedder
 from .errors import ConfigError, IndexLoadError
 from .index import PassageIndex, load_index, read_manifest, save_index
 from .loading import load_folder
-from .settings import Settings, check_k, check_mode
+from .readers.heuristic import compose_answer
+from .settings import HEURISTIC_THRESHOLD, Settings, check_k, check_mode
 from .types import Answer, Document, DocumentInfo, Hit, IndexStats
 
 log = logging.getLogger(__name__)
@@ -245,14 +245,32 @@ class Retriever:
 
     # ---- search ---------------------------------------------------------------------------
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
-        """The ``k`` best passages for ``query``, best first."""
-        return self.search_batch([query], k=k, mode=mode)[0]
+    def search(self, query: str, k: int = 5, mode: str = "hybrid",
+               rerank: bool = False) -> list[Hit]:
+        """The ``k`` best passages for ``query``, best first. With ``rerank``, the learned
+        reader reorders the fused top ``settings.rerank_depth`` (slower: ~10 ms a passage)."""
+        return self.search_batch([query], k=k, mode=mode, rerank=rerank)[0]
 
-    def search_batch(self, queries: Sequence[str], k: int = 5,
-                     mode: str = "hybrid") -> list[list[Hit]]:
+    def search_batch(self, queries: Sequence[str], k: int = 5, mode: str = "hybrid",
+                     rerank: bool = False) -> list[list[Hit]]:
         """:meth:`search` for many queries at once (one embedding batch)."""
-        return self._search(queries, k, mode)[0]
+        results, qvecs = self._search(queries, k, mode, need_vectors=rerank)
+        if not rerank:
+            return results
+        from .readers.learned import packaged_reader, score_sentences
+        from .readers.learned import rerank as reorder
+
+        depth = self.settings.rerank_depth
+        out = []
+        for query, qvec, hits in zip(queries, qvecs, results):
+            best_of = score_sentences(query, hits[:depth], self.documents, packaged_reader(),
+                                      self._shortlist(query, qvec),
+                                      self.settings.read_sentences)[3]
+            head = reorder(hits[:depth], best_of)
+            tail = [dataclasses.replace(h, rank=len(head) + i)
+                    for i, h in enumerate(hits[depth:], start=1)]
+            out.append((head + tail)[:k])
+        return out
 
     def _search(self, queries: Sequence[str], k: int, mode: str,
                 need_vectors: bool = False) -> tuple[list[list[Hit]], np.ndarray | None]:
@@ -288,6 +306,14 @@ class Retriever:
             results.append(hits)
         return results, qvecs
 
+    def _shortlist(self, query: str, qvec: np.ndarray):
+        """The cheap sentence scorer (cosine + lexical coverage + answer type) that picks which
+        sentences the learned reader reads."""
+        from .readers.heuristic import score_sentences
+
+        return lambda texts: score_sentences(query, qvec, texts, self.index,
+                                             self._encode_sentences)
+
     def _encode_sentences(self, texts: list[str]) -> np.ndarray:
         """Embeddings of answer candidates, cached: the same passages come back across questions,
         and embedding their sentences is most of the cost of an answer."""
@@ -315,14 +341,51 @@ class Retriever:
 
     # ---- answers --------------------------------------------------------------------------
 
-    def ask(self, question: str, k: int = 5, mode: str = "hybrid") -> Answer:
+    @property
+    def abstain_threshold(self) -> float:
+        """The threshold in force: the setting, else the reader's own."""
+        if self.settings.abstain_threshold is not None:
+            return self.settings.abstain_threshold
+        if self.settings.reader == "learned":
+            from .readers.learned import packaged_reader
+
+            return packaged_reader().threshold
+        return HEURISTIC_THRESHOLD
+
+    def ask(self, question: str, k: int = 5, mode: str = "hybrid",
+            history: Sequence | None = None) -> Answer:
         """A grounded extractive answer with citations, or an abstention when the sources do not
-        contain the answer (``abstained=True``; ``hits`` still holds the closest passages)."""
+        contain the answer (``abstained=True``; ``hits`` still holds the closest passages).
+
+        ``history``: the earlier turns of a conversation, oldest first (questions, (question,
+        answer) pairs or Answers). A question that leans on them ("When did he give it?") is
+        searched and read with the turns it needs; a self-contained one alone.
+
+        With ``Settings(reader="learned")`` the fused top ``settings.rerank_depth`` passages are
+        reranked by the reader and ``hits`` holds the best ``k`` of them."""
+        from .conversation import contextual_query
+        from .shortanswer import with_short_answer
+
         question, note = clean_query(question)
+        check_k(k)
+        query = contextual_query(question, history)
         t0 = time.perf_counter()
-        hits, qvecs = self._search([question], k, mode, need_vectors=True)
-        t1 = time.perf_counter()
-        answer = compose_answer(question, qvecs[0], hits[0], self.documents, self.index,
-                                self._encode_sentences, self.settings, note=note)
+        if self.settings.reader == "learned":
+            from .readers.learned import compose, packaged_reader
+
+            found, qvecs = self._search([query], max(k, self.settings.rerank_depth), mode,
+                                        need_vectors=True)
+            t1 = time.perf_counter()
+            answer = compose(question, query, found[0], self.documents, self.settings,
+                             packaged_reader(), k, note=note,
+                             shortlist=self._shortlist(question, qvecs[0]))
+        else:
+            hits, qvecs = self._search([query], k, mode, need_vectors=True)
+            t1 = time.perf_counter()
+            # Passages found with the earlier turns (qvecs), sentences scored for the question.
+            answer = compose_answer(question, qvecs[0], hits[0], self.documents, self.index,
+                                    self._encode_sentences, self.settings, note=note)
+            answer = dataclasses.replace(answer, question=question, query=query)
+        answer = with_short_answer(answer)
         return dataclasses.replace(answer, retrieve_ms=(t1 - t0) * 1000,
                                    answer_ms=(time.perf_counter() - t1) * 1000)

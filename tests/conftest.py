@@ -35,6 +35,13 @@ def seed_retriever(real_embedder):
     return Retriever.from_folder(SEEDS, embedder=real_embedder)
 
 
+@pytest.fixture(scope="session")
+def seed_documents():
+    from rag import load_folder
+
+    return load_folder(SEEDS)[0]
+
+
 @pytest.fixture
 def hash_embedder():
     from rag import HashEmbedder

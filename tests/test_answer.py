@@ -11,7 +11,7 @@ TEXT = ("The lighthouse was built in 1874 by the harbour company. "
 def retriever():
     return Retriever.from_documents([Document(id="lh", title="Lighthouse", text=TEXT)],
                                     embedder=HashEmbedder(),
-                                    settings=Settings(abstain_threshold=0.3))
+                                    settings=Settings(reader="heuristic", abstain_threshold=0.3))
 
 
 def test_answer_quotes_the_sources_with_verified_citations(retriever):
@@ -47,7 +47,7 @@ def test_when_questions_take_only_sentences_with_a_date():
     text = ("The lighthouse keeper loved the lighthouse and its lamp very much. "
             "The lamp was installed in 1874.")
     r = Retriever.from_documents([Document(id="lh", text=text)], embedder=HashEmbedder(),
-                                 settings=Settings(abstain_threshold=0.0))
+                                 settings=Settings(reader="heuristic", abstain_threshold=0.0))
     a = r.ask("When was the lighthouse lamp loved by the keeper?")
     assert [c.quote for c in a.citations] == ["The lamp was installed in 1874."]
     b = r.ask("Why was the lighthouse lamp loved by the keeper?")

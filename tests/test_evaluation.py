@@ -59,7 +59,8 @@ def _tiny_set(tmp_path, text: str, quote: str, question: str, unanswerable: str,
 def test_evaluate_scores_a_tiny_set(tmp_path):
     r, questions = _tiny_set(tmp_path, "The red fox jumps. Green frogs sing at night. Blue whales "
                              "are huge.", "Green frogs sing at night.", "which frogs sing at night",
-                             "stock market prices today", abstain_threshold=0.5)
+                             "stock market prices today", reader="heuristic",
+                             abstain_threshold=0.5)
     res = evaluate(r, questions, mode="hybrid")
     assert res.metrics["hit@1"] == 1.0 and res.metrics["mrr@10"] == 1.0
     assert res.metrics["answer_supported"] == 1.0
@@ -89,7 +90,8 @@ def test_report_has_table_failures_and_plots(tmp_path):
     from rag.report import write_report
 
     r, questions = _tiny_set(tmp_path, "Alpha beta gamma. Delta epsilon zeta. Eta theta iota.",
-                             "Delta epsilon zeta.", "iota theta", "nothing here")
+                             "Delta epsilon zeta.", "iota theta", "nothing here",
+                             reader="heuristic")
     results = [evaluate(r, questions, mode=m) for m in ("hybrid", "bm25")]
     path = write_report(results, tmp_path / "report", threshold=0.3)
     md = path.read_text()

@@ -25,8 +25,10 @@ class CountingEmbedder(HashEmbedder):
 
 @pytest.fixture
 def retriever():
+    # Unit tests: the hash embedder and the heuristic reader, no model (test_readers.py has it).
     return Retriever.from_documents(DOCS, embedder=HashEmbedder(),
-                                    settings=Settings(max_tokens=16, overlap_sentences=0))
+                                    settings=Settings(max_tokens=16, overlap_sentences=0,
+                                                      reader="heuristic"))
 
 
 def test_search_modes_find_the_right_document(retriever):
@@ -146,7 +148,8 @@ def test_changed_chunking_rebuilds_the_index(tmp_path):
 
 
 def test_empty_index_returns_no_hits_and_abstains():
-    r = Retriever.from_documents([], embedder=HashEmbedder())
+    r = Retriever.from_documents([], embedder=HashEmbedder(),
+                                 settings=Settings(reader="heuristic"))
     assert r.search("anything", k=3) == [] and r.search("anything", mode="bm25") == []
     a = r.ask("anything")
     assert a.abstained and a.citations == () and a.hits == ()
@@ -154,7 +157,8 @@ def test_empty_index_returns_no_hits_and_abstains():
 
 def test_answers_reuse_cached_sentence_embeddings():
     emb = CountingEmbedder()
-    r = Retriever.from_documents(DOCS, embedder=emb, settings=Settings(abstain_threshold=0.0))
+    r = Retriever.from_documents(DOCS, embedder=emb,
+                                 settings=Settings(reader="heuristic", abstain_threshold=0.0))
     first = r.ask("Which planet is the largest?")
     emb.encoded.clear()
     second = r.ask("Which planet is the largest?")

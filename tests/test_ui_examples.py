@@ -40,3 +40,25 @@ def test_example_cites_its_evidence(seed_retriever, question):
                for c in answer.citations), answer.text
     for c in answer.citations:
         assert text[c.start:c.end] == c.quote
+
+
+def test_chat_follow_up_uses_the_conversation(seed_retriever, tmp_path, monkeypatch):
+    from conftest import SEEDS
+    from ui.service import ChatService
+
+    service = ChatService(SEEDS, tmp_path / "idx", retriever=seed_retriever)
+    seen = []
+    real_ask = seed_retriever.ask
+
+    def spy(question, **kwargs):
+        answer = real_ask(question, **kwargs)
+        seen.append((kwargs.get("history"), answer))
+        return answer
+
+    monkeypatch.setattr(seed_retriever, "ask", spy)
+    first = service.respond("Who gave the Secret Speech?", [], 5, "hybrid")
+    service.respond("When did he give it?", first.turns, 5, "hybrid")
+    assert seen[1][0] == ["Who gave the Secret Speech?"]
+    assert seen[1][1].query == "Who gave the Secret Speech? When did he give it?"
+    # A "when" follow-up is answered with a date, shown bold.
+    assert seen[1][1].short and any(ch.isdigit() for ch in seen[1][1].short)

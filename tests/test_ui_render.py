@@ -81,7 +81,7 @@ def service(tmp_path):
     (folder / "a.txt").write_text("The lighthouse was built in 1874. Its lamp was electrified "
                                   "in 1910 by the harbour company.")
     r = Retriever.from_folder(folder, tmp_path / "idx", embedder=HashEmbedder(),
-                              settings=Settings(abstain_threshold=0.3))
+                              settings=Settings(reader="heuristic", abstain_threshold=0.3))
     return ChatService(folder, tmp_path / "idx", retriever=r)
 
 
@@ -188,3 +188,17 @@ def test_launch_binds_locally_and_takes_auth_from_the_environment(monkeypatch):
     assert kw["server_name"] == "127.0.0.1" and "auth" not in kw
     monkeypatch.setenv("RAG_AUTH", "ann:s3cret:with-colon")
     assert launch_kwargs("0.0.0.0", 8000)["auth"] == ("ann", "s3cret:with-colon")
+
+
+def test_short_answer_is_bold_and_escaped_with_the_citation_page():
+    text = "On <3 May> the <b>launch</b> happens."
+    p = Passage(id="d:0-37", doc_id="d", source="d.pdf", title="D", text=text, start=100,
+                end=100 + len(text), page=1)
+    c = Citation(n=1, passage=p, start=100, end=100 + len(text), quote=text, page=2,
+                 answer_start=103, answer_end=110)
+    a = Answer(question="When?", text=text + " [1]", abstained=False, citations=(c,),
+               short="<3 May>")
+    out = render.answer_html(0, a)
+    assert '<p class="short"><b>&lt;3 May&gt;</b></p>' in out
+    assert "On <b>&lt;3 May&gt;</b> the &lt;b&gt;launch&lt;/b&gt; happens." in out
+    assert "[1] p.2" in out

@@ -33,6 +33,14 @@ def highlighted_passage(p: Passage, spans: list[tuple[int, int, str]]) -> str:
     return "".join(out)
 
 
+def quote_html(c: Citation) -> str:
+    """The quoted sentence, escaped, its short answer (if any) in bold."""
+    if c.answer_start is None or c.answer_end is None:
+        return esc(c.quote)
+    a, b = c.answer_start - c.start, c.answer_end - c.start
+    return f"{esc(c.quote[:a])}<b>{esc(c.quote[a:b])}</b>{esc(c.quote[b:])}"
+
+
 def source_cards(turn: int, citations: tuple[Citation, ...]) -> str:
     """One card per cited passage, its cited sentences highlighted; marker [n] jumps to its mark."""
     by_passage: dict[str, list[Citation]] = {}
@@ -67,10 +75,11 @@ def answer_html(turn: int, a: Answer) -> str:
         return (f'<div class="msg bot abstain"><div class="abstain-label">Not in the sources'
                 f'</div><p>{esc(a.text)}</p><details class="sources" open><summary>Closest '
                 f'passages, for you to judge</summary>{closest}</details></div>')
-    parts = [f'{esc(c.quote)} <a class="cite" href="#src-{turn}-{c.n}" '
+    parts = [f'{quote_html(c)} <a class="cite" href="#src-{turn}-{c.n}" '
              f'data-n="{c.n}">[{c.n}]</a>' for c in a.citations]
+    short = f'<p class="short"><b>{esc(a.short)}</b></p>' if a.short else ""
     cards = source_cards(turn, a.citations)
-    return (f'<div class="msg bot"><p>{" ".join(parts)}</p><details class="sources" open>'
+    return (f'<div class="msg bot">{short}<p>{" ".join(parts)}</p><details class="sources" open>'
             f'<summary>Sources ({len(a.citations)})</summary>{cards}</details></div>')
 
 
@@ -166,6 +175,7 @@ CSS = """
 .msg.abstain {background:#fff8e1; border:1px dashed #e0a800}
 .msg.error {background:#fdecea; border:1px solid #f5c2c0}
 .abstain-label {font-weight:bold; color:#8a6d00; font-size:0.85em; text-transform:uppercase}
+.short {margin:0 0 4px 0; font-size:1.05em}
 .cite {font-weight:bold; text-decoration:none; color:#1a56db; cursor:pointer}
 .src {border-left:3px solid #1a56db; margin:6px 0; padding:4px 8px; background:#fff}
 .src.closest {border-left-color:#e0a800}

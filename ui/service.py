@@ -82,7 +82,8 @@ class ChatService:
         if not question:
             return _reply(turns)
         try:
-            answer = self.retriever.ask(question, k=int(k), mode=mode)
+            history = [q for q, _ in turns]  # earlier questions, for follow-ups
+            answer = self.retriever.ask(question, k=int(k), mode=mode, history=history)
         except RagError as e:
             return _reply(turns + [(question, render.error_html(f"Sorry: {e}"))])
         except Exception:  # noqa: BLE001 - the person sees a message, the log keeps the trace

@@ -1,0 +1,109 @@
+"""End-to-end reader figures on the held-out SQuAD articles (those eval/train_reader.py never
+trains on): every held-out paragraph indexed as a document, every question asked.
+
+    .venv/bin/python eval/squad_eval.py [--limit N] [--reader learned|heuristic|all]
+
+Prints, per reader: the share of questions where some citation holds a gold answer string, and
+where the first citation does; short-answer exact match and token F1 (SQuAD's normalisation);
+abstentions on answerable questions; and, for questions asked of an index of the *other*
+held-out articles (unanswerable there), the share it abstains on; warm ask p50/p95.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import re
+import string
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from train_reader import held_out, load_squad  # noqa: E402
+
+from rag import READERS, Document, Retriever, Settings, SentenceTransformerEmbedder  # noqa: E402
+
+
+def normalize(text: str) -> str:
+    """SQuAD's answer normalisation: lower case, no punctuation, articles or extra spaces."""
+    text = text.lower()
+    text = "".join(ch for ch in text if ch not in set(string.punctuation))
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def f1(pred: str, gold: str) -> float:
+    p, g = normalize(pred).split(), normalize(gold).split()
+    common = sum((collections.Counter(p) & collections.Counter(g)).values())
+    if not p or not g or common == 0:
+        return float(p == g)
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--limit", type=int, default=0, help="ask at most this many questions")
+    ap.add_argument("--reader", choices=(*READERS, "all"), default="all")
+    ap.add_argument("--unanswerable", type=int, default=300,
+                    help="questions asked of the other articles' index")
+    args = ap.parse_args()
+
+    paragraphs = [p for p in load_squad() if held_out(p["article"])]
+    articles = sorted({p["article"] for p in paragraphs})
+    docs = [Document(id=f"p{i}", text=p["context"], title=p["title"].replace("_", " "))
+            for i, p in enumerate(paragraphs)]
+    qas = [(qa, p) for p in paragraphs for qa in p["qas"]]
+    if args.limit:
+        qas = qas[:: max(1, len(qas) // args.limit)][: args.limit]
+    embedder = SentenceTransformerEmbedder()
+    t0 = time.time()
+    full = Retriever.from_documents(docs, embedder=embedder)
+    # Unanswerable: questions of the first half of the articles, asked of the second half.
+    first_half = set(articles[: len(articles) // 2])
+    other = Retriever.from_documents([d for d, p in zip(docs, paragraphs)
+                                      if p["article"] not in first_half], embedder=embedder)
+    foreign = [(qa, p) for qa, p in qas if p["article"] in first_half][: args.unanswerable]
+    print(f"{len(docs)} held-out paragraphs of {len(articles)} articles "
+          f"({', '.join(sorted({p['title'] for p in paragraphs}))}); {len(qas)} questions; "
+          f"indexed in {time.time() - t0:.0f} s", file=sys.stderr)
+    readers = list(READERS) if args.reader == "all" else [args.reader]
+    rows = {}
+    for reader in readers:
+        for r in (full, other):
+            r.settings = Settings(reader=reader)
+        any_hit, first_hit, abstained, em, f1s, lat = [], [], [], [], [], []
+        for qa, p in qas:
+            golds = [p["context"][s:e] for s, e in qa["answers"]]
+            t = time.perf_counter()
+            a = full.ask(qa["question"], k=5)
+            lat.append((time.perf_counter() - t) * 1000)
+            holds = [any(g in c.quote for g in golds) for c in a.citations]
+            any_hit.append(any(holds))
+            first_hit.append(bool(holds) and holds[0])
+            abstained.append(a.abstained)
+            em.append(max(float(normalize(a.short) == normalize(g)) for g in golds))
+            f1s.append(max(f1(a.short, g) for g in golds))
+        refused = [other.ask(qa["question"], k=5).abstained for qa, _ in foreign]
+        rows[reader] = {
+            "questions": len(qas), "some citation holds the answer": np.mean(any_hit),
+            "first citation holds the answer": np.mean(first_hit),
+            "short answer EM": np.mean(em), "short answer F1": np.mean(f1s),
+            "abstained (answerable)": np.mean(abstained),
+            "abstained (other articles' index)": np.mean(refused),
+            "ask p50 ms": np.percentile(lat, 50), "ask p95 ms": np.percentile(lat, 95),
+        }
+        print(f"{reader}: done", file=sys.stderr)
+    names = list(next(iter(rows.values())))
+    print("| held-out SQuAD | " + " | ".join(rows) + " |")
+    print("|---|" + "---:|" * len(rows))
+    for n in names:
+        cells = [f"{rows[r][n]:.0f}" if n == "questions" or n.endswith("ms") else
+                 f"{rows[r][n]:.3f}" for r in rows]
+        print(f"| {n} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()

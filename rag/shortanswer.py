@@ -1,0 +1,147 @@
+"""The short answer inside a cited sentence: the date for "when", the number for "how many", the
+name for "who/where", the phrase for "what/which". A rule on the question's kind and on what the
+sentence says beyond the question; offsets are the sentence's, so the span is always exact."""
+from __future__ import annotations
+
+import re
+
+_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|"
+          r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?")
+_DATE = re.compile(
+    rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{3,4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+"
+    rf"(?:of\s+)?{_MONTH}\s*,?\s+\d{{3,4}}|{_MONTH}\s+\d{{3,4}}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|"
+    rf"th)?|\d{{1,2}}\s+{_MONTH}|(?:the\s+)?\d{{3,4}}s|\d{{3,4}}(?:\s*(?:BC|AD|BCE|CE))?|"
+    rf"(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)\s+century)\b")
+_NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+                 "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty "
+                 "seventy eighty ninety hundred hundreds thousand thousands million millions "
+                 "billion billions dozen dozens half several")
+_QUANTITY = re.compile(
+    r"(?:(?:about|around|over|nearly|almost|more than|less than|at least|up to|some)\s+)?"
+    rf"(?:[$€£]\s?)?(?:\d[\d,.]*|(?:{_NUMBER_WORDS.replace(' ', '|')})"
+    rf"(?:[\s-]+(?:of\s+)?(?:{_NUMBER_WORDS.replace(' ', '|')}))*)\b"
+    r"(?:\s*(?:%|percent|per cent))?(?:\s+(?:of\s+)?[A-Za-z]+)?", re.I)
+_NAME = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|the|de|von|van|du|la|le|del)\s+)*"
+                   r"[A-Z][\w'’-]*)*")
+_MONTHS = frozenset("january february march april may june july august september october "
+                    "november december jan feb mar apr jun jul aug sep sept oct nov dec".split())
+_WORD = re.compile(r"[\w'’-]+")
+_STOP = frozenset("a an the of in on at to for by with from and or but is are was were be been "
+                  "being as that this these those it its his her their there which who whom whose "
+                  "what when where why how did does do has have had not no than then so such "
+                  "into onto over under also our my your we i he she they you".split())
+
+
+def question_kind(question: str) -> str:
+    """date, quantity, name or phrase."""
+    q = question.lower()
+    if re.search(r"\b(when|what (year|date|day|month|century)|(in|on|at|by) what (year|date|day|"
+                 r"month)|which (year|date|day|month|century))\b", q):
+        return "date"
+    if re.search(r"\bhow (many|much|long|old|often|far|big|large|tall|high)\b|\bwhat "
+                 r"(percentage|number|amount)\b", q):
+        return "quantity"
+    if re.search(r"\b(who|whom|whose|where)\b", q):
+        return "name"
+    return "phrase"
+
+
+def _stem(word: str) -> str:
+    w = word.lower().strip("'’")
+    for suffix in ("ing", "ed", "es", "s"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            return w[: -len(suffix)]
+    return w
+
+
+def _new(span_text: str, asked: set[str]) -> bool:
+    """True when the span says something the question does not."""
+    words = [_stem(w) for w in _WORD.findall(span_text)]
+    return any(w not in asked and w not in _STOP for w in words)
+
+
+def _trimmed_names(sentence: str, asked: set[str]):
+    """Runs of capitalised words, trimmed of words the question gives and of stop words
+    ("Our CEO" -> nothing when the question asks about the CEO): (start, end, words)."""
+    for m in _NAME.finditer(sentence):
+        words = [(w.start() + m.start(), w.end() + m.start(), w.group())
+                 for w in re.finditer(r"\S+", m.group())]
+        while words and (_stem(words[0][2]) in asked or _stem(words[0][2]) in _STOP):
+            words.pop(0)
+        while words and (_stem(words[-1][2]) in asked or _stem(words[-1][2]) in _STOP):
+            words.pop()
+        if words and not all(w[2].lower().strip(".") in _MONTHS for w in words):
+            yield words[0][0], words[-1][1], words
+
+
+_PLACE_BEFORE = re.compile(r"\b(in|at|on|near|from|to|into|inside|outside)\s+$", re.I)
+
+
+def _name(question: str, sentence: str, asked: set[str]) -> tuple[int, int] | None:
+    """For "where": the first name after "in/at/near..."; otherwise the first name of two words
+    or more that the question does not give, else the first single capitalised word that is not
+    the sentence's first word."""
+    names = list(_trimmed_names(sentence, asked))
+    if re.search(r"\bwhere\b", question, re.I):
+        for start, end, _ in names:
+            if _PLACE_BEFORE.search(sentence[max(0, start - 12):start]):
+                return start, end
+    single = None
+    for start, end, words in names:
+        if len(words) >= 2:
+            return start, end
+        if single is None and start > 0:
+            single = (start, end)
+    return single
+
+
+def short_span(question: str, sentence: str) -> tuple[int, int] | None:
+    """(start, end) in ``sentence`` of the part that answers ``question``, or None."""
+    asked = {_stem(w) for w in _WORD.findall(question)}
+    kind = question_kind(question)
+    if kind == "name":
+        found = _name(question, sentence, asked)
+        if found is not None:
+            return found
+    pattern = {"date": _DATE, "quantity": _QUANTITY}.get(kind)
+    if pattern is not None:
+        for m in pattern.finditer(sentence):
+            text = m.group().strip()
+            if text and _new(text, asked):
+                start = m.start() + (len(m.group()) - len(m.group().lstrip()))
+                return start, start + len(text)
+    if kind != "phrase":
+        return None  # a "when" whose sentence holds no date has no short answer
+    # A phrase: the longest run of words the question does not contain, trimmed of stop words.
+    tokens = [(m.start(), m.end(), _stem(m.group())) for m in _WORD.finditer(sentence)]
+    best: tuple[int, int] | None = None
+    run: list[tuple[int, int, str]] = []
+    for tok in [*tokens, None]:
+        if tok is not None and tok[2] not in asked:
+            run.append(tok)
+            continue
+        while run and run[0][2] in _STOP:
+            run.pop(0)
+        while run and run[-1][2] in _STOP:
+            run.pop()
+        if run and (best is None or run[-1][1] - run[0][0] > best[1] - best[0]):
+            best = (run[0][0], run[-1][1])
+        run = []
+    return best
+
+
+def with_short_answer(answer):
+    """``answer`` with the short answer of its first citation marked (``Answer.short``,
+    ``Citation.answer_start/answer_end``, document offsets inside the quote)."""
+    import dataclasses
+
+    if answer.abstained or not answer.citations:
+        return answer
+    first = answer.citations[0]
+    span = short_span(answer.question, first.quote)
+    if span is None:
+        return answer
+    marked = dataclasses.replace(first, answer_start=first.start + span[0],
+                                 answer_end=first.start + span[1])
+    return dataclasses.replace(answer, short=first.quote[span[0]:span[1]],
+                               citations=(marked, *answer.citations[1:]))

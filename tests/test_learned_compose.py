@@ -1,0 +1,54 @@
+"""The learned reader's answer logic with a stand-in model: which sentences it cites, how it
+reranks passages, when it abstains. (tests/test_readers.py runs the real weights.)"""
+import re
+
+import numpy as np
+
+from rag import Document, HashEmbedder, Retriever, Settings, verify_citation
+from rag.readers.learned import compose
+
+TEXT = ("The lighthouse was built in 1874 by the harbour company. Its lamp burned whale oil "
+        "until 1910, when it was electrified. Visitors can climb the 120 steps every Sunday "
+        "afternoon. The gift shop sells postcards.")
+
+
+class OverlapReader:
+    """Probability = share of the question's words the text holds (deterministic)."""
+
+    threshold = 0.5
+
+    def probabilities(self, question, texts):
+        q = set(re.findall(r"\w+", question.lower()))
+        return np.array([len(q & set(re.findall(r"\w+", t.lower()))) / len(q) for t in texts],
+                        dtype=np.float32)
+
+
+def setup():
+    r = Retriever.from_documents([Document(id="lh", text=TEXT)], embedder=HashEmbedder(),
+                                 settings=Settings(max_tokens=20, overlap_sentences=0,
+                                                   reader="heuristic"))
+    return r, r.search("lamp electrified", k=10, mode="dense")  # every passage
+
+
+def test_cites_the_best_sentence_first_and_reranks_passages():
+    r, hits = setup()
+    settings = Settings(answer_margin=0.0)
+    a = compose("when was the lamp electrified", "when was the lamp electrified", hits,
+                r.documents, settings, OverlapReader(), k=2)
+    assert not a.abstained and a.citations[0].quote == ("Its lamp burned whale oil until 1910, "
+                                                        "when it was electrified.")
+    assert len(a.citations) == 1 and verify_citation(a.citations[0], r.documents["lh"])
+    assert len(a.hits) <= 2 and a.hits[0].passage.start <= a.citations[0].start
+    assert [h.rank for h in a.hits] == list(range(1, len(a.hits) + 1))
+    assert a.confidence == a.hits[0].reader_score
+
+
+def test_abstains_below_the_threshold_and_keeps_the_closest_passages():
+    r, hits = setup()
+    a = compose("who sells postcards in paris", "who sells postcards in paris", hits,
+                r.documents, Settings(), OverlapReader(), k=3)
+    assert a.abstained and a.citations == () and a.hits and a.confidence < 0.5
+    # An explicit threshold overrides the reader's own.
+    b = compose("who sells postcards in paris", "who sells postcards in paris", hits,
+                r.documents, Settings(abstain_threshold=0.1), OverlapReader(), k=3)
+    assert not b.abstained

@@ -1,0 +1,100 @@
+"""The learned reader (rag/readers/learned.py) with the packaged weights, and its training
+recipe as a smoke test."""
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, SEEDS
+from rag import ConfigError, Document, Retriever, Settings, verify_citation
+from rag.readers.learned import MODELS, LearnedReader
+
+pytestmark = pytest.mark.model
+
+
+ACME = ("Acme Widgets\n\nOur CEO is Jane Doe. She joined the company in 2019 after ten years at "
+        "a shipping firm, where she ran the logistics division.\n\nThe launch is on 3 May. "
+        "Tickets for the launch event are sold out, but the keynote will be streamed on the "
+        "company website for everyone who registers in April.\n\nThe office is in Leeds, "
+        "next to the railway station. It has room for forty people.")
+
+
+@pytest.fixture(scope="module")
+def learned(real_embedder):
+    return Retriever.from_documents([Document(id="acme", text=ACME, title="Acme")],
+                                    embedder=real_embedder,
+                                    settings=Settings(reader="learned", max_tokens=32))
+
+
+@pytest.fixture(scope="module")
+def learned_seed(real_embedder):
+    return Retriever.from_folder(SEEDS, embedder=real_embedder,
+                                 settings=Settings(reader="learned"))
+
+
+def test_probabilities_rank_the_answering_sentence_first():
+    reader = LearnedReader()
+    texts = ["The office is in Leeds.", "Our CEO is Jane Doe.", "Tickets for the launch are "
+             "sold out."]
+    probs = reader.probabilities("Who is the CEO of Acme?", texts)
+    assert probs.shape == (3,) and ((probs >= 0) & (probs <= 1)).all()
+    assert probs.argmax() == 1 and probs[1] >= reader.threshold
+
+
+def test_ask_reranks_answers_and_marks_the_short_answer(learned):
+    a = learned.ask("When is the launch?")
+    assert not a.abstained and a.citations[0].quote == "The launch is on 3 May."
+    c = a.citations[0]
+    assert a.short == "3 May" and ACME[c.answer_start:c.answer_end] == "3 May"
+    assert all(verify_citation(x, learned.documents["acme"]) for x in a.citations)
+    # The hits are the reader's order: each carries its probability, best first.
+    scores = [h.reader_score for h in a.hits]
+    assert None not in scores and scores == sorted(scores, reverse=True)
+    assert a.confidence == scores[0] and 0.0 <= a.confidence <= 1.0
+
+
+def test_follow_up_is_read_with_the_turn_it_leans_on(learned):
+    a = learned.ask("When did she join?", history=["Who is the CEO of Acme?"])
+    assert a.query == "Who is the CEO of Acme? When did she join?"
+    assert a.question == "When did she join?"
+    assert not a.abstained and a.short == "2019"
+    assert learned.ask("When did she join?").query == "When did she join?"
+
+
+def test_off_topic_question_abstains(learned_seed):
+    a = learned_seed.ask("What is the boiling point of water at sea level?")
+    assert a.abstained and a.confidence < learned_seed.abstain_threshold and a.hits
+
+
+def test_search_can_rerank(learned_seed):
+    plain = learned_seed.search("Who delivered the Secret Speech?", k=5)
+    reranked = learned_seed.search("Who delivered the Secret Speech?", k=5, rerank=True)
+    assert all(h.reader_score is None for h in plain)
+    assert [h.rank for h in reranked] == [1, 2, 3, 4, 5]
+    scores = [h.reader_score for h in reranked]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_missing_or_altered_weights_are_refused_with_the_fix(tmp_path):
+    with pytest.raises(ConfigError, match="make train-reader"):
+        LearnedReader(tmp_path)
+    shutil.copy(MODELS / "reader.json", tmp_path / "reader.json")
+    meta = json.loads((tmp_path / "reader.json").read_text())
+    (tmp_path / meta["onnx"]).write_bytes(b"not the weights")
+    reader = LearnedReader(tmp_path)
+    with pytest.raises(ConfigError, match="do not match reader.json"):
+        reader.probabilities("q?", ["a sentence."])
+
+
+def test_training_recipe_runs_end_to_end(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "eval" / "train_reader.py"), "--quick",
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=900,
+                         cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    meta = json.loads((tmp_path / "reader.json").read_text())
+    assert meta["settings"]["quick"] and 0.0 < meta["abstain_threshold"] < 1.0
+    reader = LearnedReader(tmp_path)
+    r = Retriever.from_documents([Document(id="d", text="Our CEO is Jane Doe.")])
+    assert reader.probabilities("Who is the CEO?", [r.documents["d"].text]).shape == (1,)
