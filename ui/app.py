@@ -43,8 +43,7 @@ def build_app(service: ChatService):
     """The Blocks app around ``service``. API names: /respond, /ask_json, /upload, /remove."""
     import gradio as gr
 
-    with gr.Blocks(title="rag: ask your documents", analytics_enabled=False,
-                   js=OPEN_CITED_JS) as app:
+    with gr.Blocks(title="rag: ask your documents", analytics_enabled=False) as app:
         header = gr.Markdown(_header(service), elem_id="header")
         turns = gr.State([])
         with gr.Row():
@@ -132,7 +131,7 @@ def launch_kwargs(host: str, port: int) -> dict:
 
     font = ["ui-sans-serif", "system-ui", "sans-serif"]
     theme = gr.themes.Soft(font=font, font_mono=["ui-monospace", "monospace"])
-    kwargs = dict(server_name=host, server_port=port, theme=theme, css=render.CSS,
+    kwargs = dict(server_name=host, server_port=port, theme=theme, css=render.CSS, js=OPEN_CITED_JS,
                   ssr_mode=False, show_error=False, footer_links=[], quiet=True,
                   max_file_size=render.MAX_UPLOAD_BYTES)
     auth = os.environ.get("RAG_AUTH")  # "user:password", for a server exposed beyond localhost
