@@ -22,24 +22,28 @@ def _question(row: dict, qid: str) -> Question:
                     topic=str(row.get("topic", "")))
 
 
-def load_conversations(path: str | Path) -> list[Conversation]:
-    """Read a JSONL set of conversations: {"id", "turns": [question records]}."""
-    out = []
+def _records(path: str | Path, what: str, make):
+    """``make(row)`` for each JSON line of ``path``; errors name the file, the line and the fix."""
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as e:
-        raise ConfigError(f"conversation set {str(path)!r} cannot be read ({e}): give a JSONL "
+        raise ConfigError(f"{what} set {str(path)!r} cannot be read ({e}): give a JSONL "
                           "file") from e
+    out = []
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-            out.append(Conversation(id=str(row["id"]), turns=tuple(
-                _question(t, f"{row['id']}.{i}") for i, t in enumerate(row["turns"], start=1))))
+            out.append(make(json.loads(line)))
         except (ValueError, KeyError, TypeError) as e:
-            raise ConfigError(f"{path}:{n}: not a valid conversation record ({e})") from e
+            raise ConfigError(f"{path}:{n}: not a valid {what} record ({e})") from e
     return out
+
+
+def load_conversations(path: str | Path) -> list[Conversation]:
+    """Read a JSONL set of conversations: {"id", "turns": [question records]}."""
+    return _records(path, "conversation", lambda row: Conversation(id=str(row["id"]), turns=tuple(
+        _question(t, f"{row['id']}.{i}") for i, t in enumerate(row["turns"], start=1))))
 
 
 def is_conversation_set(path: str | Path) -> bool:
@@ -79,21 +83,7 @@ def evaluate_conversations(retriever: Retriever, conversations: Sequence[Convers
 
 def load_questions(path: str | Path) -> list[Question]:
     """Read a JSONL question set: {"id", "question", "answerable", "expected": [spans]}."""
-    questions = []
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as e:
-        raise ConfigError(f"question set {str(path)!r} cannot be read ({e}): give a JSONL "
-                          "file") from e
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            questions.append(_question(row, str(row["id"])))
-        except (ValueError, KeyError, TypeError) as e:
-            raise ConfigError(f"{path}:{n}: not a valid question record ({e})") from e
-    return questions
+    return _records(path, "question", lambda row: _question(row, str(row["id"])))
 
 
 def check_questions(questions: Sequence[Question], documents: Sequence[Document]) -> list[str]:
