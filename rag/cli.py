@@ -166,7 +166,8 @@ def cmd_eval(args) -> int:
         if problems:
             raise ConfigError(f"{len(problems)} labels do not match the documents in "
                               f"{str(folder)!r}, first: {problems[0]}")
-        readers = list(READERS) if args.reader == "all" else [args.reader]
+        readers = (list(READERS) if args.reader == "all"
+                   else [args.reader or r.settings.reader])
         results = []
         for reader in readers:
             r.settings = dataclasses.replace(r.settings, reader=reader)
@@ -275,8 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--report", default=None, metavar="DIR", help="write a Markdown report + plots")
     sp.add_argument("--beir", default=None, metavar="DIR", help="run a BEIR dataset (test split)")
     sp.add_argument("--split", default="test", help="BEIR qrels split (default %(default)s)")
-    sp.add_argument("--reader", choices=(*READERS, "all"), default="learned",
-                    help="answer reader: learned (default), heuristic, or all to compare")
+    sp.add_argument("--reader", choices=(*READERS, "all"), default=None,
+                    help=f"answer reader: {', '.join(READERS)}, or all to compare (default: "
+                    "the index's setting, Settings().reader)")
     sp.add_argument("--rerank", action="store_true", help="BEIR: rerank the fused top "
                     "passages with the learned reader")
     common(sp, k=10)
