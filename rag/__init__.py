@@ -13,6 +13,7 @@ from .errors import ConfigError, IndexLoadError, RagError
 from .evaluation import (check_questions, evaluate, evaluate_beir, evaluate_conversations,
                          load_beir, load_conversations, load_questions)
 from .loading import load_file, load_folder
+from .paths import uploads_folder
 from .retriever import UPLOADS_PREFIX, Retriever
 from .segment import split_blocks, split_sentences
 from .settings import DEFAULT_MODEL, MODES, READERS, Settings
@@ -26,6 +27,6 @@ __all__ = [
     "RagError", "Retriever", "SentenceTransformerEmbedder", "Settings", "UPLOADS_PREFIX",
     "check_questions", "chunk_document", "evaluate", "evaluate_beir", "evaluate_conversations",
     "load_beir", "load_conversations", "load_file", "load_folder", "load_questions",
-    "split_blocks", "split_sentences", "to_dict", "verify_citation",
+    "split_blocks", "split_sentences", "to_dict", "uploads_folder", "verify_citation",
 ]
 __version__ = "0.1.0"

@@ -33,10 +33,9 @@ def _print_json(obj) -> None:
     print(json.dumps(to_dict(obj), ensure_ascii=False, indent=1))
 
 
-def _place(p, page=None) -> str:
+def _place(p) -> str:
     where = f"{p.source} [{p.start}:{p.end}]"
-    page = page if page is not None else p.page
-    return f"{where} p.{page}" if page else where
+    return f"{where} p.{p.page}" if p.page else where
 
 
 def cmd_index(args) -> int:

@@ -12,7 +12,6 @@ from .types import Document
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
-HTML_MODES = ("main", "all")
 
 
 def doc_id_for(source: str, text: str) -> str:

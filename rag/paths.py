@@ -65,9 +65,8 @@ def documents_folder(arg: str | Path | None, index: str | Path | None = None) ->
         return Path(arg)
     if os.environ.get(ENV_FOLDER):
         return Path(os.environ[ENV_FOLDER])
-    if index is not None and indexed_folders(index).get("folder"):
-        return Path(indexed_folders(index)["folder"])
-    return project_file(DEFAULT_FOLDER)
+    recorded = indexed_folders(index).get("folder") if index is not None else None
+    return Path(recorded) if recorded else project_file(DEFAULT_FOLDER)
 
 
 def uploads_folder(arg: str | Path | None, index: str | Path) -> Path:

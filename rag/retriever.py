@@ -254,13 +254,15 @@ class Retriever:
     def search_batch(self, queries: Sequence[str], k: int = 5, mode: str = "hybrid",
                      rerank: bool = False) -> list[list[Hit]]:
         """:meth:`search` for many queries at once (one embedding batch)."""
-        results, qvecs = self._search(queries, k, mode, need_vectors=rerank)
+        depth = self.settings.rerank_depth
+        # Reranking reorders the fused top ``depth``, however few hits are asked for.
+        results, qvecs = self._search(queries, max(k, depth) if rerank else k, mode,
+                                      need_vectors=rerank)
         if not rerank:
             return results
         from .readers.learned import packaged_reader, score_sentences
         from .readers.learned import rerank as reorder
 
-        depth = self.settings.rerank_depth
         out = []
         for query, qvec, hits in zip(queries, qvecs, results):
             best_of = score_sentences(query, hits[:depth], self.documents, packaged_reader(),

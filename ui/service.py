@@ -9,7 +9,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag import UPLOADS_PREFIX, DocumentInfo, RagError, Retriever, load_file
+from rag import UPLOADS_PREFIX, DocumentInfo, RagError, Retriever, load_file, uploads_folder
 
 from . import render
 
@@ -54,7 +54,7 @@ class ChatService:
         self.folder = Path(self.folder)
         if self.uploads is None:
             base = Path(self.index) if self.index else Path(tempfile.mkdtemp(prefix="rag-"))
-            self.uploads = base.with_name(f"{base.name}-uploads")
+            self.uploads = uploads_folder(None, base)
         self.uploads = Path(self.uploads)
         if self.uploads.resolve().is_relative_to(self.folder.resolve()):
             raise RagError(f"uploads folder {str(self.uploads)!r} is inside the served folder "
