@@ -1,12 +1,13 @@
 """End-to-end reader figures on the held-out SQuAD articles (those eval/train_reader.py never
-trains on): every held-out paragraph indexed as a document, every question asked.
+trains on): every held-out paragraph indexed as a document; the questions of the half of them
+that the answer head was not fitted on (``head_fit_article``) asked.
 
     .venv/bin/python eval/squad_eval.py [--limit N] [--reader learned|heuristic|all]
 
 Prints, per reader: the share of questions where some citation holds a gold answer string, and
 where the first citation does; short-answer exact match and token F1 (SQuAD's normalisation);
-abstentions on answerable questions; and, for questions asked of an index of the *other*
-held-out articles (unanswerable there), the share it abstains on; warm ask p50/p95.
+abstentions on answerable questions; and, for the same questions asked of an index of the
+head's articles (unanswerable there), the share it abstains on; warm ask p50/p95.
 """
 from __future__ import annotations
 
@@ -21,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_reader import held_out, load_squad  # noqa: E402
+from train_reader import head_fit_article, held_out, load_squad  # noqa: E402
 
-from rag import READERS, Document, Retriever, Settings, SentenceTransformerEmbedder  # noqa: E402
+from rag import READERS, Document, Retriever, Settings, make_embedder  # noqa: E402
 
 
 def normalize(text: str) -> str:
@@ -55,19 +56,19 @@ def main() -> None:
     articles = sorted({p["article"] for p in paragraphs})
     docs = [Document(id=f"p{i}", text=p["context"], title=p["title"].replace("_", " "))
             for i, p in enumerate(paragraphs)]
-    qas = [(qa, p) for p in paragraphs for qa in p["qas"]]
+    qas = [(qa, p) for p in paragraphs for qa in p["qas"] if not head_fit_article(p["article"])]
     if args.limit:
         qas = qas[:: max(1, len(qas) // args.limit)][: args.limit]
-    embedder = SentenceTransformerEmbedder()
+    embedder = make_embedder()
     t0 = time.time()
     full = Retriever.from_documents(docs, embedder=embedder)
-    # Unanswerable: questions of the first half of the articles, asked of the second half.
-    first_half = set(articles[: len(articles) // 2])
+    # Unanswerable: the same questions asked of an index of the other half of the articles.
     other = Retriever.from_documents([d for d, p in zip(docs, paragraphs)
-                                      if p["article"] not in first_half], embedder=embedder)
-    foreign = [(qa, p) for qa, p in qas if p["article"] in first_half][: args.unanswerable]
+                                      if head_fit_article(p["article"])], embedder=embedder)
+    foreign = qas[:: max(1, len(qas) // args.unanswerable)][: args.unanswerable]
     print(f"{len(docs)} held-out paragraphs of {len(articles)} articles "
-          f"({', '.join(sorted({p['title'] for p in paragraphs}))}); {len(qas)} questions; "
+          f"({', '.join(sorted({p['title'] for p in paragraphs}))}); {len(qas)} questions of "
+          f"{', '.join(sorted({p['title'] for _, p in qas}))}; "
           f"indexed in {time.time() - t0:.0f} s", file=sys.stderr)
     readers = list(READERS) if args.reader == "all" else [args.reader]
     rows = {}

@@ -8,7 +8,10 @@ Importing rag is light: torch, faiss and sentence-transformers load on first use
 """
 from .answer import ABSTAIN_TEXT, verify_citation
 from .chunking import chunk_document
-from .embedding import Embedder, HashEmbedder, SentenceTransformerEmbedder
+from .embedders import Embedder, make_embedder
+from .embedders.hashing import HashEmbedder
+from .embedders.onnx import OnnxEmbedder
+from .embedders.torch import SentenceTransformerEmbedder
 from .errors import ConfigError, IndexLoadError, RagError
 from .evaluation import (check_questions, evaluate, evaluate_beir, evaluate_conversations,
                          load_beir, load_conversations, load_questions)
@@ -16,17 +19,18 @@ from .loading import load_file, load_folder
 from .paths import uploads_folder
 from .retriever import UPLOADS_PREFIX, Retriever
 from .segment import split_blocks, split_sentences
-from .settings import DEFAULT_MODEL, MODES, READERS, Settings
+from .settings import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, MODES, READERS, Settings
 from .types import (Answer, Citation, Conversation, Document, DocumentInfo, EvalResult,
                     ExpectedSpan, Hit, IndexStats, Passage, Question, QuestionResult, to_dict)
 
 __all__ = [
-    "ABSTAIN_TEXT", "Answer", "Citation", "ConfigError", "Conversation", "DEFAULT_MODEL",
-    "Document", "DocumentInfo", "Embedder", "EvalResult", "ExpectedSpan", "HashEmbedder", "Hit",
-    "IndexLoadError", "IndexStats", "MODES", "Passage", "Question", "QuestionResult", "READERS",
-    "RagError", "Retriever", "SentenceTransformerEmbedder", "Settings", "UPLOADS_PREFIX",
-    "check_questions", "chunk_document", "evaluate", "evaluate_beir", "evaluate_conversations",
-    "load_beir", "load_conversations", "load_file", "load_folder", "load_questions",
+    "ABSTAIN_TEXT", "Answer", "BACKENDS", "Citation", "ConfigError", "Conversation",
+    "DEFAULT_BACKEND", "DEFAULT_MODEL", "Document", "DocumentInfo", "Embedder", "EvalResult",
+    "ExpectedSpan", "HashEmbedder", "Hit", "IndexLoadError", "IndexStats", "MODES",
+    "OnnxEmbedder", "Passage", "Question", "QuestionResult", "READERS", "RagError", "Retriever",
+    "SentenceTransformerEmbedder", "Settings", "UPLOADS_PREFIX", "check_questions",
+    "chunk_document", "evaluate", "evaluate_beir", "evaluate_conversations", "load_beir",
+    "load_conversations", "load_file", "load_folder", "load_questions", "make_embedder",
     "split_blocks", "split_sentences", "to_dict", "uploads_folder", "verify_citation",
 ]
 __version__ = "0.1.0"

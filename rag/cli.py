@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import paths
 from .errors import RagError
-from .settings import MODES, READERS
+from .settings import BACKENDS, MODES, READERS
 
 
 def _progress(args) -> bool:
@@ -24,7 +24,14 @@ def _open(args):
     """The index to query: --index, $RAG_INDEX, or the nearest .rag-index up from here."""
     from .retriever import Retriever
 
-    return Retriever.load(paths.index_for_reading(args.index))
+    return Retriever.load(paths.index_for_reading(args.index), settings=_settings(args))
+
+
+def _settings(args):
+    """Settings from the command line: None when none is given (the index's own apply)."""
+    from .settings import Settings
+
+    return Settings(backend=args.backend) if getattr(args, "backend", None) else None
 
 
 def _print_json(obj) -> None:
@@ -43,7 +50,7 @@ def cmd_index(args) -> int:
 
     index = paths.index_for_writing(args.index)
     folder = paths.documents_folder(args.folder, index)
-    r = Retriever.from_folder(folder, index, progress=_progress(args))
+    r = Retriever.from_folder(folder, index, settings=_settings(args), progress=_progress(args))
     s = r.last_stats
     counts = {"added": s.added, "updated": s.updated, "removed": s.removed,
               "unchanged": s.unchanged, "passages": s.passages}
@@ -140,8 +147,11 @@ def cmd_eval(args) -> int:
     progress = _progress(args)
     if args.beir:
         docs, queries, qrels = evaluation.load_beir(args.beir, args.split)
-        index = args.index or f".rag-beir-{Path(args.beir).resolve().name}"
-        r = Retriever.from_documents(docs, index=index, progress=progress)
+        # One saved index per backend: each embeds the corpus its own way.
+        index = args.index or (f".rag-beir-{Path(args.beir).resolve().name}"
+                               + (f"-{args.backend}" if args.backend else ""))
+        r = Retriever.from_documents(docs, index=index, settings=_settings(args),
+                                     progress=progress)
         print(f"{len(docs)} documents, {len(r.index)} passages, {len(queries)} {args.split} "
               f"queries (index {index})", file=sys.stderr)
         results = [evaluation.evaluate_beir(r, queries, qrels, mode, rerank=rerank)
@@ -160,7 +170,7 @@ def cmd_eval(args) -> int:
         # Its own index, never the chat's: uploads cannot change the figures.
         index = Path(args.index) if args.index else paths.eval_index(qpath)
         folder = paths.documents_folder(args.folder, index if args.index else None)
-        r = Retriever.from_folder(folder, index, progress=progress)
+        r = Retriever.from_folder(folder, index, settings=_settings(args), progress=progress)
         problems = evaluation.check_questions(questions, list(r.documents.values()))
         if problems:
             raise ConfigError(f"{len(problems)} labels do not match the documents in "
@@ -246,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
                             help="passages to retrieve (default %(default)s)")
         sp.add_argument("--progress", action="store_true",
                         help="show progress bars even when not on a terminal")
+        sp.add_argument("--backend", choices=BACKENDS, default=None,
+                        help="embedding backend (default: the index's own, for a new index "
+                        "Settings' default)")
 
     sp = sub.add_parser("index", help="build or refresh the index of a folder")
     sp.add_argument("folder", nargs="?", default=None,

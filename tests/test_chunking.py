@@ -48,11 +48,11 @@ def test_passage_ids_are_stable_and_text_is_a_slice(hash_embedder):
 
 
 @pytest.mark.model
-def test_every_seed_passage_is_a_slice_under_the_model_limit(real_embedder):
+def test_every_seed_passage_is_a_slice_under_the_model_limit(real_embedder, real_torch_embedder):
     doc = load_file(SEED_FILE, SEED_FILE.name)
     passages = chunk_document(doc, real_embedder.count_tokens, 200)
     assert passages[0].start == 0
-    tokenizer = real_embedder.model.tokenizer
+    tokenizer = real_torch_embedder.model.tokenizer
     for p in passages:
         assert doc.text[p.start:p.end] == p.text
         # Measured with the model's own tokenizer, special tokens included: never truncated.

@@ -154,3 +154,20 @@ def test_progress_bars_only_when_asked_or_on_a_terminal(tmp_path):
     assert quiet.returncode == 0 and "embedding passages" not in quiet.stderr
     shown = rag("index", folder, "--index", tmp_path / "b", "--progress")
     assert "embedding passages" in shown.stderr and "Batches" not in shown.stderr
+
+
+def test_backend_is_recorded_and_another_vector_space_is_refused(tmp_path):
+    folder = copy_seed(tmp_path / "docs")
+    out = rag("index", folder, "--index", tmp_path / "ix", "--backend", "onnx-int8")
+    assert out.returncode == 0, out.stderr
+    assert json.loads((tmp_path / "ix" / "manifest.json").read_text())["backend"] == "onnx-int8"
+    # No --backend: the index's own is used.
+    out = rag("search", "Secret Speech", "--index", tmp_path / "ix", "--json")
+    assert out.returncode == 0, out.stderr
+    assert "Secret Speech" in json.loads(out.stdout)[0]["passage"]["text"]
+    out = rag("search", "Secret Speech", "--index", tmp_path / "ix", "--backend", "onnx")
+    assert out.returncode == 1 and len(out.stderr.strip().splitlines()) == 1
+    assert "embedded by backend 'onnx-int8'" in out.stderr
+    assert "--backend onnx-int8" in out.stderr and "rag index --backend onnx" in out.stderr
+    out = rag("search", "Secret Speech", "--backend", "gpu")
+    assert out.returncode == 2 and "invalid choice: 'gpu'" in out.stderr

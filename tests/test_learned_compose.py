@@ -17,7 +17,7 @@ class OverlapReader:
 
     threshold = 0.5
 
-    def probabilities(self, question, texts):
+    def probabilities(self, question, texts, signals=None):
         q = set(re.findall(r"\w+", question.lower()))
         return np.array([len(q & set(re.findall(r"\w+", t.lower()))) / len(q) for t in texts],
                         dtype=np.float32)
@@ -52,3 +52,45 @@ def test_abstains_below_the_threshold_and_keeps_the_closest_passages():
     b = compose("who sells postcards in paris", "who sells postcards in paris", hits,
                 r.documents, Settings(abstain_threshold=0.1), OverlapReader(), k=3)
     assert not b.abstained
+
+
+class FixedLogits:
+    """A stand-in cross-encoder: the logit of a pair is the length of its text."""
+
+    def logits(self, pairs):
+        return np.array([float(len(t)) for _, t in pairs], dtype=np.float32)
+
+
+def _reader(tmp_path, head):
+    import json
+
+    from rag.readers.learned import LearnedReader
+
+    meta = {"onnx": "x.onnx", "sha256": "", "max_length": 64, "abstain_threshold": 0.4,
+            "platt": {"a": 1.0, "b": -3.0}}
+    if head:
+        meta["head"] = head
+    (tmp_path / "reader.json").write_text(json.dumps(meta))
+    reader = LearnedReader(tmp_path)
+    reader._model = FixedLogits()
+    return reader
+
+
+def test_the_answer_head_weighs_the_logit_and_the_cheap_signals(tmp_path):
+    from rag.readers.learned import HEAD_FEATURES
+
+    head = {"features": list(HEAD_FEATURES), "coef": [0.5, 2.0, 0.0, 1.0, -1.0, 0.0],
+            "intercept": -1.0, "threshold": 0.3}
+    reader = _reader(tmp_path, head)
+    signals = {"cos": np.array([0.5, 0.1], np.float32), "lexical": np.zeros(2, np.float32),
+               "type": np.array([2.0, 0.0], np.float32),  # kinds asked for: counted once
+               "log_passage_rank": np.log(np.array([1.0, 3.0], np.float32)),
+               "log_cheap_rank": np.zeros(2, np.float32)}
+    got = reader.probabilities("q", ["ab", "abcd"], signals)
+    z = np.array([0.5 * 2 + 2.0 * 0.5 + 1.0 * 1 - 0.0 - 1.0,
+                  0.5 * 4 + 2.0 * 0.1 + 0.0 - np.log(3.0) - 1.0])
+    assert np.allclose(got, 1 / (1 + np.exp(-z)), atol=1e-5)
+    # Without signals (or without a head) the cross-encoder's own Platt-scaled probability.
+    assert np.allclose(reader.probabilities("q", ["ab"]), 1 / (1 + np.exp(-(2.0 - 3.0))))
+    assert np.allclose(_reader(tmp_path, None).probabilities("q", ["ab"], signals),
+                       1 / (1 + np.exp(-(2.0 - 3.0))))

@@ -101,6 +101,10 @@ def test_training_recipe_runs_end_to_end(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     meta = json.loads((tmp_path / "reader.json").read_text())
     assert meta["settings"]["quick"] and 0.0 < meta["abstain_threshold"] < 1.0
+    head = meta["head"]  # the answer head, fitted and measured on separate held-out articles
+    assert len(head["coef"]) == len(head["features"]) and head["threshold"] == \
+        meta["abstain_threshold"]
+    assert head["figures"]["fit_questions"] > 0 and head["figures"]["eval_questions"] > 0
     reader = LearnedReader(tmp_path)
     r = Retriever.from_documents([Document(id="d", text="Our CEO is Jane Doe.")])
     assert reader.probabilities("Who is the CEO?", [r.documents["d"].text]).shape == (1,)

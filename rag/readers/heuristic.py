@@ -102,19 +102,33 @@ def unknown_names(question: str, index: PassageIndex) -> list[str]:
     return [w for w, st in zip(terms, stems) if st and all(index.doc_freq(t) == 0 for t in st)]
 
 
-def score_sentences(question: str, qvec: np.ndarray, texts: list[str], index: PassageIndex,
-                    encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
-    """Relevance of each sentence to the question: cosine + lexical coverage + type bonus."""
+def sentence_signals(question: str, qvec: np.ndarray, texts: list[str], index: PassageIndex,
+                     encode: Callable[[list[str]], np.ndarray]) -> dict[str, np.ndarray]:
+    """Cheap evidence that each sentence answers the question: ``cos`` (cosine similarity to
+    the question), ``lexical`` (IDF-weighted share of the question's terms it holds) and
+    ``type`` (how many of the kinds of answer asked for, date/quantity/name, it holds)."""
     sims = encode(texts) @ np.asarray(qvec, dtype=np.float32)
     q_terms = set(bm25_tokenize([question])[0]) - _QUESTION_WORDS
     weights = {t: index.idf(t) for t in q_terms}
     total = sum(weights.values())
-    scores = np.empty(len(texts), dtype=np.float32)
-    for i, (text, tokens) in enumerate(zip(texts, bm25_tokenize(texts))):
+    lexical = np.zeros(len(texts), dtype=np.float32)
+    for i, tokens in enumerate(bm25_tokenize(texts)):
         present = q_terms.intersection(tokens)
-        lexical = sum(weights[t] for t in present) / total if total > 0 else 0.0
-        scores[i] = sims[i] + LEXICAL_WEIGHT * lexical + _type_bonus(question, text)
-    return scores
+        lexical[i] = sum(weights[t] for t in present) / total if total > 0 else 0.0
+    types = np.array([_type_bonus(question, t) / TYPE_BONUS for t in texts], dtype=np.float32)
+    return {"cos": np.asarray(sims, dtype=np.float32), "lexical": lexical, "type": types}
+
+
+def combine(signals: dict[str, np.ndarray]) -> np.ndarray:
+    """The heuristic score: cosine + LEXICAL_WEIGHT x lexical + TYPE_BONUS x type."""
+    return (signals["cos"] + LEXICAL_WEIGHT * signals["lexical"]
+            + TYPE_BONUS * signals["type"]).astype(np.float32)
+
+
+def score_sentences(question: str, qvec: np.ndarray, texts: list[str], index: PassageIndex,
+                    encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """Relevance of each sentence to the question: cosine + lexical coverage + type bonus."""
+    return combine(sentence_signals(question, qvec, texts, index, encode))
 
 
 def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],

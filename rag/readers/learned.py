@@ -1,11 +1,12 @@
-"""The learned reader: a cross-encoder trained here (eval/train_reader.py) that gives the
-probability that a sentence answers a question. It scores every sentence of the fused top
-passages, reranks the passages by their best sentence, and answers with the best sentences; its
-calibrated probability is the answer's confidence. Runs on ONNX Runtime (int8), no torch."""
+"""The learned reader: a cross-encoder trained here (eval/train_reader.py) reads the sentences of
+the fused top passages (those the cheap scorer shortlists); an answer head, a logistic regression
+fitted on held-out SQuAD, turns its logit and the cheap signals (cosine, lexical coverage, answer
+type, ranks) into the probability that the sentence answers the question. Passages are reranked
+by their best sentence; the answer is the best sentences, and its confidence that probability.
+Runs on ONNX Runtime (int8), no torch."""
 from __future__ import annotations
 
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,45 +18,20 @@ MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
 class OnnxCrossEncoder:
-    """(question, text) pairs -> logits, with the model's own word-piece tokenizer."""
+    """(question, text) pairs -> logits, with the model's own word-piece tokenizer; int8, so
+    each pair runs alone (rag/onnxrun.py): a pair's logit never depends on the others read
+    with it."""
 
     def __init__(self, onnx_path: str | Path, tokenizer_dir: str | Path, max_length: int) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
+        from ..onnxrun import OnnxModel
 
-        tok = Tokenizer.from_file(str(Path(tokenizer_dir) / "tokenizer.json"))
-        tok.enable_truncation(max_length=max_length, strategy="longest_first")
-        tok.no_padding()
-        self.tokenizer = tok
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = os.cpu_count() or 1
-        opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(onnx_path), opts,
-                                            providers=["CPUExecutionProvider"])
+        self.model = OnnxModel(onnx_path, Path(tokenizer_dir) / "tokenizer.json", max_length)
 
-    def logits(self, pairs: list[tuple[str, str]], batch: int = 64) -> np.ndarray:
-        """One logit per pair; pairs of similar length are batched together."""
-        out = np.zeros(len(pairs), dtype=np.float32)
+    def logits(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        """One logit per pair."""
         if not pairs:
-            return out
-        encodings = self.tokenizer.encode_batch(list(pairs))
-        order = sorted(range(len(pairs)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), batch):
-            idx = order[start:start + batch]
-            width = max(len(encodings[i].ids) for i in idx)
-            ids = np.zeros((len(idx), width), dtype=np.int64)
-            mask = np.zeros_like(ids)
-            types = np.zeros_like(ids)
-            for row, i in enumerate(idx):
-                e = encodings[i]
-                n = len(e.ids)
-                ids[row, :n] = e.ids
-                mask[row, :n] = 1
-                types[row, :n] = e.type_ids
-            res = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                          "token_type_ids": types})[0]
-            out[idx] = res.reshape(-1)
-        return out
+            return np.zeros(0, dtype=np.float32)
+        return self.model.run(list(pairs)).reshape(-1)
 
 
 class LearnedReader:
@@ -90,13 +66,43 @@ class LearnedReader:
                                            int(self.meta["max_length"]))
         return self._model
 
-    def probabilities(self, question: str, texts: list[str]) -> np.ndarray:
-        """Calibrated probability that each text answers the question."""
+    @property
+    def head(self) -> dict | None:
+        """The answer head (reader.json "head"): a logistic regression over the cross-encoder's
+        logit and the cheap signals (HEAD_FEATURES), fitted on held-out SQuAD; None if absent."""
+        return self.meta.get("head")
+
+    def probabilities(self, question: str, texts: list[str],
+                      signals: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Calibrated probability that each text answers the question: the head's, given the
+        cheap ``signals`` of each text (see :func:`head_features`), else the cross-encoder's
+        own (Platt-scaled)."""
         if not texts:
             return np.zeros(0, dtype=np.float32)
         logits = self.model.logits([(question, t) for t in texts])
-        a, b = self.meta["platt"]["a"], self.meta["platt"]["b"]
-        return (1.0 / (1.0 + np.exp(-(a * logits + b)))).astype(np.float32)
+        head = self.head
+        if head is not None and signals is not None:
+            x = head_features(logits, signals, head["features"])
+            z = x @ np.asarray(head["coef"], dtype=np.float32) + float(head["intercept"])
+        else:
+            z = self.meta["platt"]["a"] * logits + self.meta["platt"]["b"]
+        return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+
+
+# What the answer head reads of a sentence, besides the cross-encoder's logit: its cosine to the
+# question, IDF-weighted coverage of the question's terms, kinds of answer asked for that it holds
+# (rag/readers/heuristic.py), the log of its passage's fused rank, and the log of its rank
+# among the candidates by the cheap score.
+HEAD_FEATURES = ("logit", "cos", "lexical", "type", "log_passage_rank", "log_cheap_rank")
+
+
+def head_features(logits: np.ndarray, signals: dict[str, np.ndarray],
+                  names=HEAD_FEATURES) -> np.ndarray:
+    """One row of features per text, in the order of ``names``."""
+    cols = {"logit": np.asarray(logits, dtype=np.float32),
+            "type": np.minimum(signals["type"], 1.0), **{k: v for k, v in signals.items()
+                                                          if k != "type"}}
+    return np.stack([np.asarray(cols[n], dtype=np.float32) for n in names], axis=1)
 
 
 @lru_cache(maxsize=1)
@@ -105,17 +111,12 @@ def packaged_reader() -> LearnedReader:
     return LearnedReader()
 
 
-def score_sentences(query: str, hits, documents, reader: LearnedReader, shortlist=None,
-                    limit: int = 0):
-    """Each distinct sentence of ``hits`` scored once: (candidates as (hit, start, end), their
-    texts, their probabilities, the best probability of each passage by passage id).
-
-    With ``shortlist`` (texts -> cheap scores) and ``limit``, only the ``limit`` sentences the
-    cheap scorer ranks best go through the cross-encoder (the others score 0): the
-    cross-encoder's cost grows with every sentence, the cheap scorer's barely."""
+def candidates(hits, documents) -> tuple[list[tuple], dict[str, list[int]]]:
+    """Each distinct sentence of ``hits`` once, as (hit, start, end) of the first hit that holds
+    it, and the candidates of each passage (by passage id)."""
     from ..segment import split_sentences
 
-    cands: list[tuple] = []  # (hit, start, end), the first hit that holds the sentence
+    cands: list[tuple] = []
     where: dict[tuple[str, int, int], int] = {}
     of_passage: dict[str, list[int]] = {}
     for hit in hits:
@@ -126,13 +127,42 @@ def score_sentences(query: str, hits, documents, reader: LearnedReader, shortlis
                 where[key] = len(cands)
                 cands.append((hit, s, e))
             of_passage.setdefault(p.id, []).append(where[key])
+    return cands, of_passage
+
+
+def shortlisted(cands, texts: list[str], shortlist, limit: int):
+    """(indices of the sentences to read, best first by the cheap score; their signals for the
+    answer head, ``HEAD_FEATURES`` but the logit)."""
+    from .heuristic import combine
+
+    signals = shortlist(texts)
+    order = np.argsort(-combine(signals), kind="stable")
+    cheap_rank = np.empty(len(texts), dtype=np.float32)
+    cheap_rank[order] = np.arange(len(texts), dtype=np.float32)
+    signals = {**signals, "log_cheap_rank": np.log1p(cheap_rank),
+               "log_passage_rank": np.log(np.array([float(h.rank) for h, _, _ in cands],
+                                                   dtype=np.float32))}
+    keep = order[:limit] if 0 < limit < len(texts) else order
+    return keep, {k: v[keep] for k, v in signals.items()}
+
+
+def score_sentences(query: str, hits, documents, reader: LearnedReader, shortlist=None,
+                    limit: int = 0):
+    """Each distinct sentence of ``hits`` scored once: (candidates as (hit, start, end), their
+    texts, their probabilities, the best probability of each passage by passage id).
+
+    ``shortlist`` (texts -> the cheap signals of rag/readers/heuristic.py) ranks the sentences
+    cheaply; with ``limit``, only the ``limit`` best go through the cross-encoder (the others
+    score 0): the cross-encoder's cost grows with every sentence, the cheap scorer's barely.
+    The signals also feed the reader's answer head."""
+    cands, of_passage = candidates(hits, documents)
     texts = [documents[h.passage.doc_id].text[s:e] for h, s, e in cands]
-    if shortlist is not None and 0 < limit < len(texts):
-        keep = np.argsort(-np.asarray(shortlist(texts)), kind="stable")[:limit]
-        probs = np.zeros(len(texts), dtype=np.float32)
-        probs[keep] = reader.probabilities(query, [texts[i] for i in keep])
-    else:
+    probs = np.zeros(len(texts), dtype=np.float32)
+    if shortlist is None:
         probs = reader.probabilities(query, texts)
+    elif texts:
+        keep, signals = shortlisted(cands, texts, shortlist, limit)
+        probs[keep] = reader.probabilities(query, [texts[i] for i in keep], signals)
     best_of = {pid: float(max(probs[i] for i in idx)) for pid, idx in of_passage.items()}
     return cands, texts, probs, best_of
 
@@ -181,3 +211,19 @@ def compose(question: str, query: str, hits, documents, settings, reader: Learne
     return Answer(question=question, text=" ".join(parts), abstained=False,
                   citations=tuple(citations), hits=reranked, confidence=best, note=note,
                   query=query)
+
+
+def head_rows(retriever, question: str, reader: LearnedReader) -> tuple[list[str], np.ndarray]:
+    """What the answer head sees for ``question`` on ``retriever`` (its settings' rerank depth
+    and read_sentences): the shortlisted sentences' texts and their feature rows
+    (``HEAD_FEATURES``). For fitting the head (eval/train_reader.py)."""
+    depth, limit = retriever.settings.rerank_depth, retriever.settings.read_sentences
+    found, qvecs = retriever._search([question], depth, "hybrid", need_vectors=True)
+    cands, _ = candidates(found[0], retriever.documents)
+    texts = [retriever.documents[h.passage.doc_id].text[s:e] for h, s, e in cands]
+    if not texts:
+        return [], np.zeros((0, len(HEAD_FEATURES)), dtype=np.float32)
+    keep, signals = shortlisted(cands, texts, retriever._shortlist(question, qvecs[0]), limit)
+    read = [texts[i] for i in keep]
+    logits = reader.model.logits([(question, t) for t in read])
+    return read, head_features(logits, signals)

@@ -1,0 +1,14 @@
+"""`python -m rag.embedders [--force]`: export the default model to ONNX now (``make setup`` runs
+it, so the first question does not wait for the export)."""
+import sys
+
+from ..settings import DEFAULT_MODEL
+from . import model_path
+from .onnx import export, export_folder
+
+source, _ = model_path(DEFAULT_MODEL)
+folder = export_folder(source)
+if (folder / "export.json").is_file() and "--force" not in sys.argv:
+    print(f"ONNX model already exported in {folder}", file=sys.stderr)
+else:
+    export(source, folder)
