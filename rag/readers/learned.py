@@ -47,7 +47,10 @@ class LearnedReader:
                               f"({e}): reinstall rag, run `make train-reader`, or use "
                               "Settings(reader='heuristic')") from e
         self.onnx_path = folder / self.meta["onnx"]
+        # The abstention threshold of the answer head's probability (the reader's own, without
+        # a head); ``platt_threshold``: that of the cross-encoder's own probability.
         self.threshold = float(self.meta["abstain_threshold"])
+        self.platt_threshold = float(self.meta.get("platt_threshold", self.threshold))
         self._model: OnnxCrossEncoder | None = None
 
     @property
