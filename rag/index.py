@@ -24,6 +24,34 @@ VECTORS = "vectors.faiss"
 PASSAGES = "passages.jsonl"
 DOCUMENTS = "documents.jsonl"
 REBUILD = "rebuild it with `rag index FOLDER --index DIR` (or Retriever.from_folder)"
+# Settings(ann="auto") searches exactly up to this many passages, by HNSW above: exact search
+# costs ~1 ms per 10,000 passages a query on 2 cores; HNSW stays ~1 ms at a million, at a recall@10
+# measured against exact search (eval/README.md, "Approximate search").
+ANN_AUTO_PASSAGES = 100_000
+HNSW_M = 32              # links per vector (memory: ~M x 8 bytes a vector on top of the vector)
+HNSW_EF_CONSTRUCTION = 200
+HNSW_EF_SEARCH = 128     # candidates explored per query: recall against speed
+
+
+def resolve_ann(ann: str, passages: int) -> str:
+    """"exact" or "hnsw" for a setting ("auto", "exact", "hnsw") and an index size."""
+    if ann == "auto":
+        return "hnsw" if passages > ANN_AUTO_PASSAGES else "exact"
+    return ann
+
+
+def top_k(scores: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the ``n`` highest scores, best first (ties: lower index first), without sorting
+    every score: a partition, then a sort of the ``n`` kept."""
+    if n <= 0 or len(scores) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if n >= len(scores):
+        idx = np.arange(len(scores))
+    else:  # all above the n-th best score, then the first of those equal to it
+        kth = -np.partition(-scores, n - 1)[n - 1]
+        above = np.flatnonzero(scores > kth)
+        idx = np.concatenate([above, np.flatnonzero(scores == kth)[:n - len(above)]])
+    return idx[np.lexsort((idx, -scores[idx]))]
 
 
 def bm25_tokenize(texts: list[str]) -> list[list[str]]:
@@ -52,6 +80,7 @@ class PassageIndex:
 
     passages: list[Passage]
     vectors: np.ndarray
+    ann: str = "auto"
     _faiss: object = field(default=None, repr=False)
     _bm25: object = field(default=None, repr=False)
     _df: dict | None = field(default=None, repr=False)
@@ -69,14 +98,28 @@ class PassageIndex:
         return len(self.passages)
 
     @property
-    def faiss_index(self):
-        if self._faiss is None:
-            import faiss
+    def search_kind(self) -> str:
+        """How dense search runs for this index: "exact" or "hnsw" (see ``ANN_AUTO_PASSAGES``)."""
+        return resolve_ann(self.ann, len(self))
 
-            index = faiss.IndexFlatIP(self.dim)
+    @property
+    def faiss_index(self):
+        import faiss
+
+        kind = self.search_kind
+        if self._faiss is not None and _kind_of(self._faiss) != kind:
+            self._faiss = None  # saved with another kind: rebuilt from the vectors, not re-embedded
+        if self._faiss is None:
+            if kind == "hnsw":
+                index = faiss.IndexHNSWFlat(self.dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+                index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            else:
+                index = faiss.IndexFlatIP(self.dim)
             if len(self.vectors):
                 index.add(self.vectors)
             self._faiss = index
+        if kind == "hnsw":
+            self._faiss.hnsw.efSearch = HNSW_EF_SEARCH
         return self._faiss
 
     def dense(self, queries: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -122,6 +165,10 @@ class PassageIndex:
         if not tokens:
             return np.zeros(len(self), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+
+
+def _kind_of(index) -> str:
+    return "hnsw" if hasattr(index, "hnsw") else "exact"
 
 
 def _sha256(path: Path) -> str:
@@ -204,8 +251,8 @@ def read_manifest(path: str | Path) -> dict:
     return manifest
 
 
-def load_index(path: str | Path, model_id: str | None = None,
-               dim: int | None = None) -> tuple[dict, list[Document], PassageIndex]:
+def load_index(path: str | Path, model_id: str | None = None, dim: int | None = None,
+               ann: str = "auto") -> tuple[dict, list[Document], PassageIndex]:
     """Read and verify an index folder. Raises IndexLoadError, saying how to fix it, when the
     folder is missing, corrupt, truncated or built with another model or dimension."""
     import faiss
@@ -248,4 +295,4 @@ def load_index(path: str | Path, model_id: str | None = None,
                              f"{manifest.get('dimension')}: {REBUILD}")
     vectors = (vectors_index.reconstruct_n(0, vectors_index.ntotal) if vectors_index.ntotal
                else np.zeros((0, vectors_index.d), dtype=np.float32))
-    return manifest, docs, PassageIndex(passages, vectors, _faiss=vectors_index)
+    return manifest, docs, PassageIndex(passages, vectors, ann=ann, _faiss=vectors_index)

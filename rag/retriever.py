@@ -13,7 +13,7 @@ import numpy as np
 from .chunking import chunk_documents
 from .embedders import VECTOR_SPACE, Embedder, backend_of, default_embedder
 from .errors import ConfigError, IndexLoadError
-from .index import PassageIndex, load_index, read_manifest, save_index
+from .index import PassageIndex, load_index, read_manifest, save_index, top_k
 from .loading import load_folder
 from .readers.heuristic import compose_answer
 from .settings import DEFAULT_BACKEND, HEURISTIC_THRESHOLD, Settings, check_k, check_mode
@@ -132,7 +132,8 @@ class Retriever:
             except IndexLoadError as e:
                 log.warning("rebuilding the index: %s", e)
         if r is None:
-            r = cls([], PassageIndex([], np.zeros((0, embedder.dim), np.float32)), embedder,
+            r = cls([], PassageIndex([], np.zeros((0, embedder.dim), np.float32),
+                                     ann=settings.ann), embedder,
                     settings)
         stats = r._update(docs, progress=progress)
         r.last_stats = stats
@@ -197,7 +198,8 @@ class Retriever:
         self.documents = {d.id: d for d in docs}
         now = _now()
         self.added = {d.id: self.added.get(d.id, now) for d in docs}
-        self.index = PassageIndex(passages + new_passages, np.concatenate(vectors)
+        self.index = PassageIndex(passages + new_passages, ann=self.settings.ann,
+                                  vectors=np.concatenate(vectors)
                                   if len(vectors) > 1 else vectors[0])
         return IndexStats(added=len(fresh) - updated, updated=updated, removed=removed,
                           unchanged=len(keep), passages=len(self.index))
@@ -257,7 +259,8 @@ class Retriever:
                 f"differ from backend {mine!r}'s: search it with --backend {built_with} "
                 f"(Settings(backend={built_with!r})), or rebuild it with `rag index --backend "
                 f"{mine}`")
-        manifest, docs, index = load_index(path, model_id=embedder.model_id, dim=embedder.dim)
+        manifest, docs, index = load_index(path, model_id=embedder.model_id, dim=embedder.dim,
+                                           ann=settings.ann)
         if given is None:  # chunk further documents as the saved ones were
             chunking = manifest.get("chunking", {})
             settings = Settings(backend=settings.backend,
@@ -318,7 +321,7 @@ class Retriever:
                 ranked = [(int(i), float(s)) for s, i in zip(dense_scores[qi], dense_idx[qi])
                           if i >= 0]
             else:
-                top = np.argsort(-bm25_all, kind="stable")[:n]
+                top = top_k(bm25_all, n)
                 bm25_ranked = [(int(i), float(bm25_all[i])) for i in top if bm25_all[i] > 0]
                 if mode == "bm25":
                     ranked = bm25_ranked

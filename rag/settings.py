@@ -13,6 +13,7 @@ HEURISTIC_THRESHOLD = 0.32  # the heuristic scorer's, chosen on the seed set (ev
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 # Embedding backends: ONNX Runtime int8 (dynamically quantized), ONNX Runtime fp32, torch.
 BACKENDS = ("onnx-int8", "onnx", "torch")
+ANN = ("auto", "exact", "hnsw")
 DEFAULT_BACKEND = "onnx"  # the fastest that meets the quality floors (eval/README.md)
 
 
@@ -30,6 +31,8 @@ class Settings:
       faster, vectors slightly different) or "torch" (sentence-transformers). None: the default
       (``DEFAULT_BACKEND``) for a new index; for a saved one, the fastest whose vectors match
       the backend that built it.
+    - ``ann``: dense search "exact" (FAISS flat), "hnsw" (approximate, FAISS HNSW) or "auto"
+      (exact up to 100,000 passages, HNSW above; recall measured in eval/README.md).
     - ``reader``: "heuristic" (default: cosine + lexical coverage + answer type) or "learned" (a
       cross-encoder trained here, eval/train_reader.py, that reranks the fused top
       ``rerank_depth`` passages and picks the answering sentences).
@@ -47,6 +50,7 @@ class Settings:
 
     model: str = DEFAULT_MODEL
     backend: str | None = None
+    ann: str = "auto"
     max_tokens: int = 200
     overlap_sentences: int = 1
     rrf_k: int = 60
@@ -62,6 +66,8 @@ class Settings:
     answer_margin: float = 0.1
 
     def __post_init__(self) -> None:
+        if self.ann not in ANN:
+            raise ConfigError(f"ann={self.ann!r}: must be one of {', '.join(ANN)}")
         if self.backend is not None and self.backend not in BACKENDS:
             raise ConfigError(f"backend={self.backend!r}: must be one of {', '.join(BACKENDS)}")
         if not 16 <= self.max_tokens <= 256:

@@ -99,3 +99,55 @@ def test_interrupted_save_keeps_the_previous_index(tmp_path, monkeypatch):
         save_index(path, [], index, emb.model_id, {})
     assert (path / "manifest.json").read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["idx"]  # no temporary folder left behind
+
+
+def _clustered(n: int, dim: int = 32, seed: int = 7) -> np.ndarray:
+    """Unit vectors around 50 centres (embeddings cluster by topic; uniform noise does not)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(50, dim))
+    v = centres[rng.integers(0, 50, n)] + 0.5 * rng.normal(size=(n, dim))
+    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_top_k_matches_a_full_stable_sort():
+    from rag.index import top_k
+
+    rng = np.random.default_rng(3)
+    scores = rng.integers(0, 20, 500).astype(np.float32)  # many ties
+    for n in (1, 7, 50, 499, 500, 800):
+        assert list(top_k(scores, n)) == list(np.argsort(-scores, kind="stable")[:n])
+    assert len(top_k(scores, 0)) == 0 and len(top_k(np.zeros(0, np.float32), 5)) == 0
+
+
+def test_hnsw_finds_what_exact_search_finds():
+    from rag.index import PassageIndex
+
+    vectors = _clustered(3000)
+    passages = [Passage(id=str(i), doc_id="d", source="d", title="", text="x", start=0, end=1)
+                for i in range(len(vectors))]
+    queries = _clustered(100, seed=8)
+    oracle = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]  # numpy brute force
+    exact = PassageIndex(passages, vectors, ann="exact")
+    hnsw = PassageIndex(passages, vectors, ann="hnsw")
+    assert exact.search_kind == "exact" and hnsw.search_kind == "hnsw"
+    _, got = exact.dense(queries, 10)
+    assert (got == oracle).mean() > 0.99  # ties aside, exact is exact
+    _, approx = hnsw.dense(queries, 10)
+    recall = np.mean([len(set(a) & set(o)) / 10 for a, o in zip(approx, oracle)])
+    assert recall >= 0.95
+
+
+def test_auto_switches_to_hnsw_above_the_size_limit(monkeypatch, tmp_path):
+    import rag.index as index_module
+    from rag import Document, HashEmbedder, Retriever, Settings
+
+    docs = [Document(id=f"d{i}", text=f"Passage number {i} about topic {i % 7}.")
+            for i in range(40)]
+    r = Retriever.from_documents(docs, embedder=HashEmbedder(), index=tmp_path / "ix")
+    assert r.index.search_kind == "exact"
+    monkeypatch.setattr(index_module, "ANN_AUTO_PASSAGES", 10)
+    r = Retriever.load(tmp_path / "ix", embedder=HashEmbedder())
+    assert r.index.search_kind == "hnsw" and hasattr(r.index.faiss_index, "hnsw")
+    assert r.search("topic 3", k=3, mode="dense")[0].passage.text.endswith("topic 3.")
+    r = Retriever.load(tmp_path / "ix", embedder=HashEmbedder(), settings=Settings(ann="exact"))
+    assert not hasattr(r.index.faiss_index, "hnsw")
