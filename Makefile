@@ -8,7 +8,7 @@ FOLDER ?= seeds
 INDEX ?= .rag-index
 PORT ?= 7860
 
-.PHONY: setup index run test bench eval eval-variants train-reader eval-squad clean
+.PHONY: setup index run test bench eval eval-variants train-reader eval-squad crash-test clean
 
 setup: $(STAMP)
 
@@ -53,6 +53,10 @@ train-reader: setup
 # End-to-end reader figures on the held-out SQuAD articles, both readers.
 eval-squad: setup
 	$(PY) eval/squad_eval.py
+
+# kill -9 of `rag index` at random moments, 20 times: the index always opens (eval/README.md).
+crash-test: setup
+	$(PY) eval/crash.py --rounds 20
 
 clean:
 	rm -rf $(VENV) $(INDEX) $(INDEX)-uploads .rag-eval

@@ -198,7 +198,8 @@ def save_index(path: str | Path, documents: list[Document], index: PassageIndex,
 
     target = Path(path).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    recover(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     try:
         faiss.write_index(index.faiss_index, str(tmp / VECTORS))
         _write_jsonl(tmp / DOCUMENTS, ({"id": d.id, "source": d.source, "title": d.title,
@@ -223,16 +224,70 @@ def save_index(path: str | Path, documents: list[Document], index: PassageIndex,
         if target.exists():
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
             os.replace(target, old)
+        # A kill between these two renames leaves no folder at ``target``: recover() puts the
+        # complete new version (or else the old one) back when the index is next opened.
         os.replace(tmp, target)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    for stale, _ in _leftovers(target):  # of saves killed earlier
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _leftovers(target: Path) -> list[tuple[Path, str]]:
+    """Sibling folders of saves whose process is gone: (folder, "tmp" or "old")."""
+    import re
+
+    out = []
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(tmp|old)-(\d+)")
+    for p in target.parent.glob(f".{target.name}.*"):
+        m = pattern.match(p.name)
+        if m and p.is_dir() and not _alive(int(m.group(2))):
+            out.append((p, m.group(1)))
+    return out
+
+
+def _complete(folder: Path) -> bool:
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def recover(path: str | Path) -> bool:
+    """Finish a save that was killed between its two renames: ``path`` is then missing, and beside
+    it lie the complete new version (``.NAME.tmp-PID-*``, manifest written last) and/or the
+    previous one (``.NAME.old-PID``). The new one is put back if complete, else the old one.
+    Returns True when something was recovered. Saves of live processes are left alone."""
+    target = Path(path).resolve()
+    if target.exists() or not target.parent.is_dir():
+        return False
+    found = [(p, kind) for p, kind in _leftovers(target) if _complete(p)]
+    if not found:
+        return False
+    # The newest complete new version, else the newest old one.
+    found.sort(key=lambda pk: (pk[1] == "tmp", pk[0].stat().st_mtime))
+    os.replace(found[-1][0], target)
+    logging.getLogger(__name__).warning("recovered the index at %s from an interrupted save",
+                                        target)
+    return True
 
 
 def read_manifest(path: str | Path) -> dict:
     folder = Path(path)
+    recover(folder)
     mpath = folder / MANIFEST
     if not mpath.is_file():
         raise IndexLoadError(f"no index at {str(folder.resolve())!r} (no {MANIFEST} there): "

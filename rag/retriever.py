@@ -13,7 +13,7 @@ import numpy as np
 from .chunking import chunk_documents
 from .embedders import VECTOR_SPACE, Embedder, backend_of, default_embedder
 from .errors import ConfigError, IndexLoadError
-from .index import PassageIndex, load_index, read_manifest, save_index, top_k
+from .index import PassageIndex, load_index, read_manifest, recover, save_index, top_k
 from .loading import load_folder
 from .readers.heuristic import compose_answer
 from .settings import DEFAULT_BACKEND, HEURISTIC_THRESHOLD, Settings, check_k, check_mode
@@ -114,6 +114,8 @@ class Retriever:
     def _refreshed(cls, docs: list[Document], index: str | Path | None,
                    embedder: Embedder | None, settings: Settings | None,
                    progress: bool, folders: dict[str, str] | None = None) -> Retriever:
+        if index is not None:
+            recover(index)  # a save killed half-way leaves the previous or the next version
         exists = index is not None and (Path(index) / "manifest.json").exists()
         built_with = None
         if exists:

@@ -151,3 +151,54 @@ def test_auto_switches_to_hnsw_above_the_size_limit(monkeypatch, tmp_path):
     assert r.search("topic 3", k=3, mode="dense")[0].passage.text.endswith("topic 3.")
     r = Retriever.load(tmp_path / "ix", embedder=HashEmbedder(), settings=Settings(ann="exact"))
     assert not hasattr(r.index.faiss_index, "hnsw")
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    return int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True).stdout)
+
+
+def _save_texts(tmp_path, name, texts):
+    from rag import Document, HashEmbedder, Retriever
+
+    docs = [Document(id=f"d{i}", text=t) for i, t in enumerate(texts)]
+    Retriever.from_documents(docs, embedder=HashEmbedder(), index=tmp_path / name)
+    return tmp_path / name
+
+
+@pytest.mark.parametrize("new_complete", [True, False])
+def test_a_save_killed_between_its_renames_is_recovered(tmp_path, new_complete):
+    """The index folder is missing; the previous version (.ix.old-PID) and the next one
+    (.ix.tmp-PID-*) lie beside it. Opening it recovers the next if complete, else the previous."""
+    import shutil
+
+    from rag import HashEmbedder, Retriever
+
+    ix = _save_texts(tmp_path, "ix", ["The old text about whales."])
+    new = _save_texts(tmp_path, "new", ["The new text about lighthouses."])
+    pid = _dead_pid()
+    shutil.move(new, tmp_path / f".ix.tmp-{pid}-abc")
+    if not new_complete:  # killed before its manifest was written
+        (tmp_path / f".ix.tmp-{pid}-abc" / "manifest.json").unlink()
+    ix.rename(tmp_path / f".ix.old-{pid}")
+    r = Retriever.load(ix, embedder=HashEmbedder())
+    assert [d.text for d in r.documents.values()] == \
+        ["The new text about lighthouses." if new_complete else "The old text about whales."]
+    # The next save clears what is left of the killed one.
+    r.save(ix)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ix"]
+
+
+def test_a_live_save_is_left_alone(tmp_path):
+    import os
+
+    from rag import HashEmbedder, IndexLoadError, Retriever
+
+    ix = _save_texts(tmp_path, "ix", ["Some text."])
+    ix.rename(tmp_path / f".ix.old-{os.getpid()}")  # a save of a live process, mid-way
+    with pytest.raises(IndexLoadError, match="no index at"):
+        Retriever.load(ix, embedder=HashEmbedder())
+    assert (tmp_path / f".ix.old-{os.getpid()}").is_dir()
