@@ -9,7 +9,6 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -73,26 +72,56 @@ def _stemmer(module):
     return _STEMMER
 
 
-@dataclass
 class PassageIndex:
-    """Passages with their embeddings, searchable densely (FAISS exact inner product) and by BM25.
-    ``vectors[i]`` is the embedding of ``passages[i]``."""
+    """Passages with their embeddings, searchable densely (FAISS: exact inner product, or HNSW
+    above a size, see ``ANN_AUTO_PASSAGES``) and by BM25. ``vectors[i]`` is the embedding of
+    ``passages[i]``.
 
-    passages: list[Passage]
-    vectors: np.ndarray
-    ann: str = "auto"
-    _faiss: object = field(default=None, repr=False)
-    _bm25: object = field(default=None, repr=False)
-    _df: dict | None = field(default=None, repr=False)
+    The vectors are held once, inside the FAISS index: ``vectors`` is a read-only view of its
+    storage, not a copy. Give either ``vectors`` or a FAISS index (``faiss_index``, as read from
+    disk); one of another kind than ``ann`` asks for is rebuilt from its own vectors."""
 
-    def __post_init__(self) -> None:
-        self.vectors = np.ascontiguousarray(self.vectors, dtype=np.float32)
-        if len(self.passages) != len(self.vectors):
-            raise ValueError(f"{len(self.passages)} passages but {len(self.vectors)} vectors")
+    def __init__(self, passages: list[Passage], vectors: np.ndarray | None = None,
+                 ann: str = "auto", faiss_index=None, dim: int | None = None) -> None:
+        import faiss
+
+        self.passages = passages
+        self.ann = ann
+        self._bm25 = None
+        self._df: dict | None = None
+        kind = self.search_kind
+        if faiss_index is not None and _kind_of(faiss_index) == kind:
+            index = faiss_index
+        else:
+            if vectors is None:
+                vectors = _storage_view(faiss_index) if faiss_index is not None else None
+            if vectors is None:
+                raise ValueError("PassageIndex needs vectors or a FAISS index")
+            vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+            d = vectors.shape[1] if vectors.ndim == 2 else int(dim or 0)
+            if kind == "hnsw":
+                index = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+                index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            else:
+                index = faiss.IndexFlatIP(d)
+            if len(vectors):
+                index.add(vectors)
+        if kind == "hnsw":
+            index.hnsw.efSearch = HNSW_EF_SEARCH
+        if index.ntotal != len(passages):
+            raise ValueError(f"{len(passages)} passages but {index.ntotal} vectors")
+        self._faiss = index
+        self._view = _storage_view(index)  # valid while the index lives: it is never re-added to
+        self._view.flags.writeable = False
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The embeddings, one row per passage: a read-only view of the FAISS storage."""
+        return self._view
 
     @property
     def dim(self) -> int:
-        return int(self.vectors.shape[1])
+        return int(self._faiss.d)
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -104,22 +133,6 @@ class PassageIndex:
 
     @property
     def faiss_index(self):
-        import faiss
-
-        kind = self.search_kind
-        if self._faiss is not None and _kind_of(self._faiss) != kind:
-            self._faiss = None  # saved with another kind: rebuilt from the vectors, not re-embedded
-        if self._faiss is None:
-            if kind == "hnsw":
-                index = faiss.IndexHNSWFlat(self.dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-                index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-            else:
-                index = faiss.IndexFlatIP(self.dim)
-            if len(self.vectors):
-                index.add(self.vectors)
-            self._faiss = index
-        if kind == "hnsw":
-            self._faiss.hnsw.efSearch = HNSW_EF_SEARCH
         return self._faiss
 
     def dense(self, queries: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -128,7 +141,7 @@ class PassageIndex:
         if n == 0:
             empty = np.zeros((len(queries), 0))
             return empty.astype(np.float32), empty.astype(np.int64)
-        return self.faiss_index.search(np.ascontiguousarray(queries, dtype=np.float32), n)
+        return self._faiss.search(np.ascontiguousarray(queries, dtype=np.float32), n)
 
     @property
     def bm25(self):
@@ -169,6 +182,27 @@ class PassageIndex:
 
 def _kind_of(index) -> str:
     return "hnsw" if hasattr(index, "hnsw") else "exact"
+
+
+def _storage_view(index) -> np.ndarray:
+    """The vectors a flat or HNSW-flat FAISS index stores, as a numpy view (no copy)."""
+    import faiss
+
+    flat = faiss.downcast_index(index.storage) if hasattr(index, "hnsw") else index
+    n, d = int(flat.ntotal), int(flat.d)
+    if n == 0:
+        return np.zeros((0, d), dtype=np.float32)
+    raw = faiss.rev_swig_ptr(flat.get_xb(), n * d).reshape(n, d)
+    # The view's base keeps the index alive: the memory is the index's.
+    return np.asarray(_Keeper(raw, index))
+
+
+class _Keeper:
+    """Exposes an array's memory while holding the object that owns it."""
+
+    def __init__(self, array: np.ndarray, owner) -> None:
+        self.__array_interface__ = array.__array_interface__
+        self.owner = owner
 
 
 def _sha256(path: Path) -> str:
@@ -348,6 +382,4 @@ def load_index(path: str | Path, model_id: str | None = None, dim: int | None = 
     if vectors_index.d != manifest.get("dimension"):
         raise IndexLoadError(f"{where}: vectors have dimension {vectors_index.d}, manifest says "
                              f"{manifest.get('dimension')}: {REBUILD}")
-    vectors = (vectors_index.reconstruct_n(0, vectors_index.ntotal) if vectors_index.ntotal
-               else np.zeros((0, vectors_index.d), dtype=np.float32))
-    return manifest, docs, PassageIndex(passages, vectors, ann=ann, _faiss=vectors_index)
+    return manifest, docs, PassageIndex(passages, ann=ann, faiss_index=vectors_index)

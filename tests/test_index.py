@@ -202,3 +202,19 @@ def test_a_live_save_is_left_alone(tmp_path):
     with pytest.raises(IndexLoadError, match="no index at"):
         Retriever.load(ix, embedder=HashEmbedder())
     assert (tmp_path / f".ix.old-{os.getpid()}").is_dir()
+
+
+@pytest.mark.parametrize("ann", ["exact", "hnsw"])
+def test_vectors_are_one_copy_that_outlives_its_index(ann):
+    import gc
+
+    vectors = _clustered(500)
+    passages = [Passage(id=str(i), doc_id="d", source="d", title="", text="x", start=0, end=1)
+                for i in range(len(vectors))]
+    index = PassageIndex(passages, vectors, ann=ann)
+    view = index.vectors
+    assert not view.flags.owndata and not view.flags.writeable  # FAISS's memory, not a copy
+    del index
+    gc.collect()
+    _ = [np.ones((500, 32)) for _ in range(20)]  # reuse freed memory, if it had been freed
+    assert np.array_equal(view, vectors)
