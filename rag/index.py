@@ -341,13 +341,14 @@ def read_manifest(path: str | Path) -> dict:
 
 
 def load_index(path: str | Path, model_id: str | None = None, dim: int | None = None,
-               ann: str = "auto") -> tuple[dict, list[Document], PassageIndex]:
+               ann: str = "auto", manifest: dict | None = None
+               ) -> tuple[dict, list[Document], PassageIndex]:
     """Read and verify an index folder. Raises IndexLoadError, saying how to fix it, when the
     folder is missing, corrupt, truncated or built with another model or dimension."""
     import faiss
 
     folder = Path(path)
-    manifest = read_manifest(folder)
+    manifest = manifest if manifest is not None else read_manifest(folder)
     where = f"index at {str(folder)!r}"
     if model_id is not None and manifest.get("model_id") != model_id:
         raise IndexLoadError(f"{where} was built with model {manifest.get('model_id')!r}, not "

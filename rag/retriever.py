@@ -114,23 +114,24 @@ class Retriever:
     def _refreshed(cls, docs: list[Document], index: str | Path | None,
                    embedder: Embedder | None, settings: Settings | None,
                    progress: bool, folders: dict[str, str] | None = None) -> Retriever:
+        manifest = None
         if index is not None:
             recover(index)  # a save killed half-way leaves the previous or the next version
-        exists = index is not None and (Path(index) / "manifest.json").exists()
-        built_with = None
-        if exists:
-            try:
-                built_with = read_manifest(index).get("backend", "torch")
-            except IndexLoadError:
-                pass
-        embedder, settings = cls._setup(embedder, settings, built_with)
+            if (Path(index) / "manifest.json").exists():
+                try:
+                    manifest = read_manifest(index)
+                except IndexLoadError as e:
+                    log.warning("rebuilding the index: %s", e)
+        exists = manifest is not None
+        embedder, settings = cls._setup(embedder, settings,
+                                        manifest.get("backend", "torch") if exists else None)
         r = None
         if exists:
             try:
-                if read_manifest(index).get("chunking") != _chunking(settings):
+                if manifest.get("chunking") != _chunking(settings):
                     log.warning("chunking settings changed: rebuilding the index")
                 else:
-                    r = cls.load(index, embedder=embedder, settings=settings)
+                    r = cls.load(index, embedder=embedder, settings=settings, manifest=manifest)
             except IndexLoadError as e:
                 log.warning("rebuilding the index: %s", e)
         if r is None:
@@ -248,11 +249,13 @@ class Retriever:
 
     @classmethod
     def load(cls, path: str | Path, *, embedder: Embedder | None = None,
-             settings: Settings | None = None) -> Retriever:
+             settings: Settings | None = None, manifest: dict | None = None) -> Retriever:
         """Load a saved index. Raises IndexLoadError (with how to fix it) when the folder is
-        missing, corrupt, truncated, or built for another model or dimension."""
+        missing, corrupt, truncated, or built for another model or dimension. (``manifest``:
+        its manifest, when the caller has read it already.)"""
         given = settings
-        built_with = read_manifest(path).get("backend", "torch")
+        manifest = manifest if manifest is not None else read_manifest(path)
+        built_with = manifest.get("backend", "torch")
         embedder, settings = cls._setup(embedder, settings, built_with)
         mine = backend_of(embedder)
         if VECTOR_SPACE.get(built_with, built_with) != VECTOR_SPACE.get(mine, mine):
@@ -262,7 +265,7 @@ class Retriever:
                 f"(Settings(backend={built_with!r})), or rebuild it with `rag index --backend "
                 f"{mine}`")
         manifest, docs, index = load_index(path, model_id=embedder.model_id, dim=embedder.dim,
-                                           ann=settings.ann)
+                                           ann=settings.ann, manifest=manifest)
         if given is None:  # chunk further documents as the saved ones were
             chunking = manifest.get("chunking", {})
             settings = Settings(backend=settings.backend,

@@ -5,7 +5,7 @@ imported: no torch, no sentence-transformers.
 
 The export (torch.onnx.export, then onnxruntime's quantizer) runs at ``make setup`` or on first
 use, into a cache folder (``$RAG_CACHE``, else ``$XDG_CACHE_HOME/rag``, else ``~/.cache/rag``)
-keyed by the source weights' checksum; ``export.json`` there records each file's SHA-256, which is
+keyed by the source weights; ``export.json`` there records each file's SHA-256, size and time,
 checked when the model loads."""
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from ..errors import ConfigError
 from ..settings import DEFAULT_MODEL
 from . import encode_with_progress, model_path
 
-EXPORT_VERSION = 2
+EXPORT_VERSION = 3
 OPSET = 17
 
 
@@ -41,6 +41,24 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def _stat(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _verified(folder: Path, name: str) -> bool:
+    """Is ``name`` in ``folder`` the file the export wrote? Its size and modification time as
+    recorded say so without reading it (hashing the fp32 model costs ~0.1 s of every cold
+    start); otherwise its SHA-256 decides."""
+    try:
+        record = json.loads((folder / "export.json").read_text())
+        if _stat(folder / name) == record.get("stat", {}).get(name):
+            return True
+        return _sha256(folder / name) == record["files"][name]
+    except (OSError, ValueError, KeyError):
+        return False
 
 
 def _weights(folder: Path) -> Path:
@@ -128,7 +146,8 @@ def export(source: str, out: Path | None = None, quiet: bool = False) -> Path:
                     "source": str(Path(source).resolve()),
                     "source_sha256": _sha256(_weights(Path(source))),
                     "torch": torch.__version__, "opset": OPSET,
-                    "files": {n: _sha256(tmp / n) for n in ("model.onnx", "model-int8.onnx")}}
+                    "files": {n: _sha256(tmp / n) for n in ("model.onnx", "model-int8.onnx")},
+                    "stat": {n: _stat(tmp / n) for n in ("model.onnx", "model-int8.onnx")}}
         (tmp / "export.json").write_text(json.dumps(manifest, indent=1))
         if out.exists():
             shutil.rmtree(out)
@@ -185,11 +204,7 @@ class OnnxEmbedder:
             name = "model-int8.onnx" if self.quantized else "model.onnx"
             if not (folder / "export.json").is_file():
                 export(self._path, folder)
-            try:
-                files = json.loads((folder / "export.json").read_text())["files"]
-                ok = _sha256(folder / name) == files[name]
-            except (OSError, ValueError, KeyError):
-                ok = False
+            ok = _verified(folder, name)
             if not ok:  # damaged or half-deleted cache: export again
                 print(f"the ONNX model in {folder} does not match its checksum: exporting "
                       "again", file=sys.stderr)
