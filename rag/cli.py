@@ -34,6 +34,14 @@ def _settings(args):
     return Settings(backend=args.backend) if getattr(args, "backend", None) else None
 
 
+def _eval_settings(args):
+    """Evaluation measures the default backend unless --backend says: never whatever backend
+    its (private, rebuilt as needed) index happened to be built with last."""
+    from .settings import DEFAULT_BACKEND, Settings
+
+    return Settings(backend=args.backend or DEFAULT_BACKEND)
+
+
 def _print_json(obj) -> None:
     from .types import to_dict
 
@@ -150,7 +158,7 @@ def cmd_eval(args) -> int:
         # One saved index per backend: each embeds the corpus its own way.
         index = args.index or (f".rag-beir-{Path(args.beir).resolve().name}"
                                + (f"-{args.backend}" if args.backend else ""))
-        r = Retriever.from_documents(docs, index=index, settings=_settings(args),
+        r = Retriever.from_documents(docs, index=index, settings=_eval_settings(args),
                                      progress=progress)
         print(f"{len(docs)} documents, {len(r.index)} passages, {len(queries)} {args.split} "
               f"queries (index {index})", file=sys.stderr)
@@ -170,7 +178,7 @@ def cmd_eval(args) -> int:
         # Its own index, never the chat's: uploads cannot change the figures.
         index = Path(args.index) if args.index else paths.eval_index(qpath)
         folder = paths.documents_folder(args.folder, index if args.index else None)
-        r = Retriever.from_folder(folder, index, settings=_settings(args), progress=progress)
+        r = Retriever.from_folder(folder, index, settings=_eval_settings(args), progress=progress)
         problems = evaluation.check_questions(questions, list(r.documents.values()))
         if problems:
             raise ConfigError(f"{len(problems)} labels do not match the documents in "

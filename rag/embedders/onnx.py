@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
+from ..index import _sha256
 from ..settings import DEFAULT_MODEL
 from . import encode_with_progress, model_path
 
@@ -33,14 +34,6 @@ def cache_root() -> Path:
         return Path(os.environ["RAG_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "rag"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _stat(path: Path) -> list[int]:
@@ -62,18 +55,17 @@ def _verified(folder: Path, name: str) -> bool:
 
 
 def _weights(folder: Path) -> Path:
-    for name in ("model.safetensors", "pytorch_model.bin"):
-        if (folder / name).is_file():
-            return folder / name
+    if (folder / "model.safetensors").is_file():  # never pickled weights
+        return folder / "model.safetensors"
     raise ConfigError(f"no model.safetensors in {str(folder)!r}: give a sentence-transformers "
-                      "model folder")
+                      "model folder with safetensors weights")
 
 
 @lru_cache(maxsize=8)
 def export_folder(source: str) -> Path:
-    """The cache folder for the model in ``source``: named by its weights' size and mtime, which
-    change whenever the weights do (hashing 90 MB on every start would cost a cold start ~0.2 s;
-    the export itself records and checks the full SHA-256)."""
+    """The cache folder for the model in ``source``: named by its weights' path, size and mtime,
+    which change whenever the weights do (hashing 90 MB on every start would cost a cold start
+    ~0.1 s; the export records the weights' full SHA-256)."""
     w = _weights(Path(source))
     st = w.stat()
     key = hashlib.sha256(f"{w.resolve()}|{st.st_size}|{st.st_mtime_ns}|{EXPORT_VERSION}"
