@@ -68,8 +68,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.ann not in ANN:
             raise ConfigError(f"ann={self.ann!r}: must be one of {', '.join(ANN)}")
-        if self.backend is not None and self.backend not in BACKENDS:
-            raise ConfigError(f"backend={self.backend!r}: must be one of {', '.join(BACKENDS)}")
+        if self.backend is not None:
+            check_backend(self.backend)
         if not 16 <= self.max_tokens <= 256:
             raise ConfigError(f"max_tokens={self.max_tokens}: must be between 16 and 256 "
                               "(the model reads at most 256 word pieces)")
@@ -101,6 +101,12 @@ class Settings:
                               "'all' (every visible text)")
         if self.answer_passages < 1:
             raise ConfigError(f"answer_passages={self.answer_passages}: must be >= 1")
+
+
+def check_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        raise ConfigError(f"backend={backend!r}: must be one of {', '.join(BACKENDS)}")
+    return backend
 
 
 def check_mode(mode: str) -> str:

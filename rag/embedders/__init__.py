@@ -10,7 +10,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from ..errors import ConfigError
-from ..settings import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL
+from ..settings import DEFAULT_BACKEND, DEFAULT_MODEL, check_backend
 
 # Backends whose vectors are interchangeable: an index embedded by one is searched by another of
 # the same space (torch and ONNX fp32 agree to cosine > 0.9999; int8 does not, see eval/README).
@@ -66,6 +66,19 @@ def encode_with_progress(encode, texts: list[str], dim: int, step: int,
     return np.concatenate(parts)
 
 
+def quiet_offline_transformers() -> None:
+    """Call before transformers (or sentence-transformers) loads a model: local files only,
+    no progress bars or warnings on every start."""
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
 def backend_of(embedder) -> str:
     """The backend that produced an embedder's vectors ("torch" for embedders that do not say)."""
     return getattr(embedder, "backend", "torch")
@@ -73,9 +86,7 @@ def backend_of(embedder) -> str:
 
 def make_embedder(model: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND) -> Embedder:
     """A new embedder for ``model`` on ``backend`` ("onnx-int8", "onnx" or "torch")."""
-    if backend not in BACKENDS:
-        raise ConfigError(f"backend={backend!r}: must be one of {', '.join(BACKENDS)}")
-    if backend == "torch":
+    if check_backend(backend) == "torch":
         from .torch import SentenceTransformerEmbedder
 
         return SentenceTransformerEmbedder(model)

@@ -1,13 +1,12 @@
 """The torch backend: the sentence-transformers model itself (loaded on first use, from disk)."""
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 
 import numpy as np
 
 from ..settings import DEFAULT_MODEL
-from . import encode_with_progress, model_path
+from . import encode_with_progress, model_path, quiet_offline_transformers
 
 
 class SentenceTransformerEmbedder:
@@ -24,13 +23,8 @@ class SentenceTransformerEmbedder:
     @property
     def model(self):
         if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+            quiet_offline_transformers()
             from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
 
             self._model = SentenceTransformer(self._path, device="cpu")
         return self._model

@@ -37,20 +37,22 @@ _QUESTION_WORDS = frozenset("what who whom whose when where why how which did do
 UNKNOWN_NAME_PENALTY = 0.25
 
 
-def candidate_sentences(hits: Sequence[Hit], documents: dict[str, Document],
-                        n_passages: int) -> list[tuple[Hit, int, int]]:
-    """(hit, start, end) of each distinct sentence in the first ``n_passages`` hits."""
-    seen: set[tuple[str, int, int]] = set()
-    out = []
-    for hit in hits[:n_passages]:
+def candidate_sentences(hits: Sequence[Hit], documents: dict[str, Document]
+                        ) -> tuple[list[tuple[Hit, int, int]], dict[str, list[int]]]:
+    """Each distinct sentence of ``hits`` once, as (hit, start, end) of the first hit that holds
+    it, and which candidates each passage holds (by passage id). Both readers read these."""
+    cands: list[tuple[Hit, int, int]] = []
+    where: dict[tuple[str, int, int], int] = {}
+    of_passage: dict[str, list[int]] = {}
+    for hit in hits:
         p = hit.passage
-        doc = documents[p.doc_id]
-        for s, e in split_sentences(doc.text, p.start, p.end):
+        for s, e in split_sentences(documents[p.doc_id].text, p.start, p.end):
             key = (p.doc_id, s, e)
-            if key not in seen:
-                seen.add(key)
-                out.append((hit, s, e))
-    return out
+            if key not in where:
+                where[key] = len(cands)
+                cands.append((hit, s, e))
+            of_passage.setdefault(p.id, []).append(where[key])
+    return cands, of_passage
 
 
 def answer_type(question: str) -> re.Pattern | None:
@@ -138,7 +140,7 @@ def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
     """Pick the sentences of the top passages that best answer the question (see
     :func:`score_sentences`). Abstain when even the best is below ``settings.abstain_threshold``.
     ``qvec`` is the embedding of what was searched (with earlier turns, for a follow-up)."""
-    cands = candidate_sentences(hits, documents, settings.answer_passages)
+    cands = candidate_sentences(hits[:settings.answer_passages], documents)[0]
     if not cands:
         return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, hits=tuple(hits),
                       note=note)

@@ -114,30 +114,18 @@ def packaged_reader() -> LearnedReader:
     return LearnedReader()
 
 
-def candidates(hits, documents) -> tuple[list[tuple], dict[str, list[int]]]:
-    """Each distinct sentence of ``hits`` once, as (hit, start, end) of the first hit that holds
-    it, and the candidates of each passage (by passage id)."""
-    from ..segment import split_sentences
+def shortlisted(hits, documents, shortlist, limit: int):
+    """The sentences of ``hits`` and which of them the cross-encoder reads: (candidates as
+    (hit, start, end), their texts, the candidates of each passage, the indices to read — the
+    ``limit`` best by the cheap score, best first, all when 0 — and their signals for the answer
+    head, ``HEAD_FEATURES`` but the logit). ``shortlist``: texts -> the cheap signals of
+    rag/readers/heuristic.py."""
+    from .heuristic import candidate_sentences, combine
 
-    cands: list[tuple] = []
-    where: dict[tuple[str, int, int], int] = {}
-    of_passage: dict[str, list[int]] = {}
-    for hit in hits:
-        p = hit.passage
-        for s, e in split_sentences(documents[p.doc_id].text, p.start, p.end):
-            key = (p.doc_id, s, e)
-            if key not in where:
-                where[key] = len(cands)
-                cands.append((hit, s, e))
-            of_passage.setdefault(p.id, []).append(where[key])
-    return cands, of_passage
-
-
-def shortlisted(cands, texts: list[str], shortlist, limit: int):
-    """(indices of the sentences to read, best first by the cheap score; their signals for the
-    answer head, ``HEAD_FEATURES`` but the logit)."""
-    from .heuristic import combine
-
+    cands, of_passage = candidate_sentences(hits, documents)
+    texts = [documents[h.passage.doc_id].text[s:e] for h, s, e in cands]
+    if not texts:
+        return cands, texts, of_passage, np.zeros(0, dtype=np.int64), {}
     signals = shortlist(texts)
     order = np.argsort(-combine(signals), kind="stable")
     cheap_rank = np.empty(len(texts), dtype=np.float32)
@@ -146,7 +134,7 @@ def shortlisted(cands, texts: list[str], shortlist, limit: int):
                "log_passage_rank": np.log(np.array([float(h.rank) for h, _, _ in cands],
                                                    dtype=np.float32))}
     keep = order[:limit] if 0 < limit < len(texts) else order
-    return keep, {k: v[keep] for k, v in signals.items()}
+    return cands, texts, of_passage, keep, {k: v[keep] for k, v in signals.items()}
 
 
 def score_sentences(query: str, hits, documents, reader: LearnedReader, shortlist=None,
@@ -157,15 +145,19 @@ def score_sentences(query: str, hits, documents, reader: LearnedReader, shortlis
     ``shortlist`` (texts -> the cheap signals of rag/readers/heuristic.py) ranks the sentences
     cheaply; with ``limit``, only the ``limit`` best go through the cross-encoder (the others
     score 0): the cross-encoder's cost grows with every sentence, the cheap scorer's barely.
-    The signals also feed the reader's answer head."""
-    cands, of_passage = candidates(hits, documents)
-    texts = [documents[h.passage.doc_id].text[s:e] for h, s, e in cands]
-    probs = np.zeros(len(texts), dtype=np.float32)
+    The signals also feed the reader's answer head. Without ``shortlist`` every sentence is
+    read, with the cross-encoder's own probability."""
     if shortlist is None:
+        from .heuristic import candidate_sentences
+
+        cands, of_passage = candidate_sentences(hits, documents)
+        texts = [documents[h.passage.doc_id].text[s:e] for h, s, e in cands]
         probs = reader.probabilities(query, texts)
-    elif texts:
-        keep, signals = shortlisted(cands, texts, shortlist, limit)
-        probs[keep] = reader.probabilities(query, [texts[i] for i in keep], signals)
+    else:
+        cands, texts, of_passage, keep, signals = shortlisted(hits, documents, shortlist, limit)
+        probs = np.zeros(len(texts), dtype=np.float32)
+        if len(keep):
+            probs[keep] = reader.probabilities(query, [texts[i] for i in keep], signals)
     best_of = {pid: float(max(probs[i] for i in idx)) for pid, idx in of_passage.items()}
     return cands, texts, probs, best_of
 
@@ -220,13 +212,12 @@ def head_rows(retriever, question: str, reader: LearnedReader) -> tuple[list[str
     """What the answer head sees for ``question`` on ``retriever`` (its settings' rerank depth
     and read_sentences): the shortlisted sentences' texts and their feature rows
     (``HEAD_FEATURES``). For fitting the head (eval/train_reader.py)."""
-    depth, limit = retriever.settings.rerank_depth, retriever.settings.read_sentences
-    found, qvecs = retriever._search([question], depth, "hybrid", need_vectors=True)
-    cands, _ = candidates(found[0], retriever.documents)
-    texts = [retriever.documents[h.passage.doc_id].text[s:e] for h, s, e in cands]
-    if not texts:
-        return [], np.zeros((0, len(HEAD_FEATURES)), dtype=np.float32)
-    keep, signals = shortlisted(cands, texts, retriever._shortlist(question, qvecs[0]), limit)
+    found, qvecs = retriever._search([question], retriever.settings.rerank_depth, "hybrid",
+                                     need_vectors=True)
+    _, texts, _, keep, signals = shortlisted(found[0], retriever.documents,
+                                             retriever._shortlist(question, qvecs[0]),
+                                             retriever.settings.read_sentences)
     read = [texts[i] for i in keep]
-    logits = reader.model.logits([(question, t) for t in read])
-    return read, head_features(logits, signals)
+    if not read:
+        return [], np.zeros((0, len(HEAD_FEATURES)), dtype=np.float32)
+    return read, head_features(reader.model.logits([(question, t) for t in read]), signals)
