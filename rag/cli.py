@@ -5,12 +5,14 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 from . import paths
 from .errors import RagError
 from .settings import BACKENDS, MODES, READERS
+from .stores import STORE_HELP
 
 
 def _progress(args) -> bool:
@@ -20,11 +22,42 @@ def _progress(args) -> bool:
     return bool(getattr(args, "progress", False)) or sys.stderr.isatty()
 
 
+def _store(args) -> str | None:
+    """--store URI (or $RAG_STORE), unless --index names a folder."""
+    if getattr(args, "store", None) and getattr(args, "index", None):
+        from .errors import ConfigError
+
+        raise ConfigError("give --index DIR (a local index) or --store URI, not both")
+    if getattr(args, "index", None):
+        return None
+    return getattr(args, "store", None) or os.environ.get(paths.ENV_STORE) or None
+
+
 def _open(args):
-    """The index to query: --index, $RAG_INDEX, or the nearest .rag-index up from here."""
+    """The index to query: --store, --index, $RAG_STORE, $RAG_INDEX, or the nearest .rag-index
+    up from here."""
     from .retriever import Retriever
 
+    uri = _store(args)
+    if uri:
+        return Retriever.open(uri, settings=_settings(args))
     return Retriever.load(paths.index_for_reading(args.index), settings=_settings(args))
+
+
+def _milvus_target(args) -> tuple[str, str | None] | None:
+    """(URI, the folder its index records) when the index lives in Milvus, else None."""
+    from .stores import parse_store
+
+    uri = _store(args)
+    if not uri or parse_store(uri)[0] != "milvus":
+        return None
+    from .stores.milvus import MilvusStore
+
+    store = MilvusStore(parse_store(uri)[1])
+    try:
+        return uri, store.meta.get("folders", {}).get("folder")
+    finally:
+        store.close()
 
 
 def _settings(args):
@@ -53,12 +86,29 @@ def _place(p) -> str:
     return f"{where} p.{p.page}" if p.page else where
 
 
+def _local_index(args) -> Path:
+    """The local index folder to write: --store local:DIR / DIR, else --index, $RAG_INDEX..."""
+    from .stores import parse_store
+
+    uri = _store(args)
+    return paths.index_for_writing(parse_store(uri)[1] if uri else args.index)
+
+
 def cmd_index(args) -> int:
     from .retriever import Retriever
 
-    index = paths.index_for_writing(args.index)
-    folder = paths.documents_folder(args.folder, index)
-    r = Retriever.from_folder(folder, index, settings=_settings(args), progress=_progress(args))
+    milvus = _milvus_target(args)
+    if milvus is not None:
+        index, recorded = milvus
+        folder = paths.documents_folder(args.folder, recorded=recorded)
+        r = Retriever.from_folder(folder, store=index, settings=_settings(args),
+                                  progress=_progress(args))
+    else:
+        index = _local_index(args)
+        folder = paths.documents_folder(args.folder, index)
+        r = Retriever.from_folder(folder, index, settings=_settings(args),
+                                  progress=_progress(args))
+    r.close()
     s = r.last_stats
     counts = {"added": s.added, "updated": s.updated, "removed": s.removed,
               "unchanged": s.unchanged, "passages": s.passages}
@@ -156,11 +206,13 @@ def cmd_eval(args) -> int:
     if args.beir:
         docs, queries, qrels = evaluation.load_beir(args.beir, args.split)
         # One saved index per backend: each embeds the corpus its own way.
-        index = args.index or (f".rag-beir-{Path(args.beir).resolve().name}"
-                               + (f"-{args.backend}" if args.backend else ""))
-        r = Retriever.from_documents(docs, index=index, settings=_eval_settings(args),
-                                     progress=progress)
-        print(f"{len(docs)} documents, {len(r.index)} passages, {len(queries)} {args.split} "
+        uri = _store(args)
+        index = uri or args.index or (f".rag-beir-{Path(args.beir).resolve().name}"
+                                      + (f"-{args.backend}" if args.backend else ""))
+        where = {"store": uri} if uri else {"index": index}
+        r = Retriever.from_documents(docs, settings=_eval_settings(args), progress=progress,
+                                     **where)
+        print(f"{len(docs)} documents, {r.passage_count()} passages, {len(queries)} {args.split} "
               f"queries (index {index})", file=sys.stderr)
         results = [evaluation.evaluate_beir(r, queries, qrels, mode, rerank=rerank)
                    for mode in modes for rerank in ((False, True) if args.rerank else (False,))]
@@ -176,9 +228,12 @@ def cmd_eval(args) -> int:
         else:
             questions = evaluation.load_questions(qpath)
         # Its own index, never the chat's: uploads cannot change the figures.
+        uri = _store(args)
         index = Path(args.index) if args.index else paths.eval_index(qpath)
         folder = paths.documents_folder(args.folder, index if args.index else None)
-        r = Retriever.from_folder(folder, index, settings=_eval_settings(args), progress=progress)
+        where = {"store": uri} if uri else {"index": index}
+        r = Retriever.from_folder(folder, settings=_eval_settings(args), progress=progress,
+                                  **where)
         problems = evaluation.check_questions(questions, list(r.documents.values()))
         if problems:
             raise ConfigError(f"{len(problems)} labels do not match the documents in "
@@ -216,14 +271,19 @@ def cmd_eval(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    import os
-
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from ui.app import serve
 
     try:
-        index = paths.index_for_writing(args.index)
+        milvus = _milvus_target(args)
+        if milvus is not None:
+            uri, recorded = milvus
+            serve(folder=paths.documents_folder(args.folder, recorded=recorded), index=None,
+                  store=uri, uploads=paths.uploads_folder(args.uploads, paths.store_base(uri)),
+                  host=args.host, port=args.port)
+            return 0
+        index = _local_index(args)
         serve(folder=paths.documents_folder(args.folder, index), index=index,
               uploads=paths.uploads_folder(args.uploads, index), host=args.host, port=args.port)
     except OSError as e:  # port taken, address not available
@@ -254,9 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
                 "$RAG_FOLDER or the one the index was built from.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     index_help = "index folder (default: $RAG_INDEX, else the nearest .rag-index)"
+    store_help = (f"where the index lives: {STORE_HELP} (default: $RAG_STORE, else --index)")
 
     def common(sp, json_flag=True, k=None):
         sp.add_argument("--index", default=None, help=index_help)
+        sp.add_argument("--store", default=None, metavar="URI", help=store_help)
         if json_flag:
             sp.add_argument("--json", action="store_true", help="print JSON to standard output")
         if k is not None:
@@ -309,6 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="documents (default: $RAG_FOLDER, the index's folder, or seeds/)")
     sp.add_argument("--index", default=None, help="index folder (default: $RAG_INDEX, else "
                     "./.rag-index)")
+    sp.add_argument("--store", default=None, metavar="URI", help=store_help)
     sp.add_argument("--uploads", default=None, help="where uploaded files are stored (default: "
                     "$RAG_UPLOADS, else INDEX-uploads beside the index)")
     sp.add_argument("--host", default="127.0.0.1")

@@ -123,7 +123,9 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], k: int = 10,
     ``history``: earlier questions passed to every ``ask`` (a conversation's turns)."""
     from tqdm import tqdm
 
-    all_passages = retriever.index.passages
+    # The passages that can be relevant: those of the documents the expected spans are in.
+    all_passages = retriever.passages_of(sorted({e.source for q in questions
+                                                 for e in q.expected}))
     records = []
     for q in tqdm(questions, desc=f"eval {mode}", disable=None if progress else True, leave=False):
         t0 = time.perf_counter()

@@ -12,6 +12,7 @@ from pathlib import Path
 ENV_INDEX = "RAG_INDEX"      # the index folder
 ENV_FOLDER = "RAG_FOLDER"    # the documents folder
 ENV_UPLOADS = "RAG_UPLOADS"  # where the chat stores uploaded files
+ENV_STORE = "RAG_STORE"      # a store URI (milvus:FILE.db, http://host:19530), instead of a folder
 INDEX_NAME = ".rag-index"
 DEFAULT_FOLDER = "seeds"
 DEFAULT_QUESTIONS = "eval/seed_questions.jsonl"
@@ -58,14 +59,16 @@ def project_file(relative: str) -> Path:
     return here
 
 
-def documents_folder(arg: str | Path | None, index: str | Path | None = None) -> Path:
+def documents_folder(arg: str | Path | None, index: str | Path | None = None,
+                     recorded: str | None = None) -> Path:
     """The folder to index: the argument, else $RAG_FOLDER, else the folder the index was built
-    from (its manifest), else seeds/."""
+    from (its manifest, or ``recorded`` for a store read elsewhere), else seeds/."""
     if arg:
         return Path(arg)
     if os.environ.get(ENV_FOLDER):
         return Path(os.environ[ENV_FOLDER])
-    recorded = indexed_folders(index).get("folder") if index is not None else None
+    if recorded is None and index is not None:
+        recorded = indexed_folders(index).get("folder")
     return Path(recorded) if recorded else project_file(DEFAULT_FOLDER)
 
 
@@ -78,6 +81,13 @@ def uploads_folder(arg: str | Path | None, index: str | Path) -> Path:
         return Path(os.environ[ENV_UPLOADS])
     index = Path(index)
     return index.with_name(f"{index.name}-uploads")
+
+
+def store_base(uri: str) -> Path:
+    """What uploads sit beside for a store URI: its .db file, else ./.rag-milvus (a server)."""
+    if uri.startswith("milvus:") and not uri.startswith("milvus://"):
+        return Path(uri[len("milvus:"):])
+    return Path(".rag-milvus")
 
 
 def eval_index(questions: str | Path) -> Path:

@@ -1,39 +1,35 @@
-"""Retriever: the public entry point. Builds, refreshes, saves and loads an index; searches it
-densely, by BM25 or both fused (reciprocal rank fusion); answers with verified citations."""
+"""Retriever: the public entry point. It composes an embedder, a passage store (local or
+Milvus, rag/stores/), fusion (rag/fusion.py) and a reader (rag/readers/): builds and refreshes an
+index (rag/indexing.py), searches it densely, by BM25 or both fused, and answers with verified
+citations."""
 from __future__ import annotations
 
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from .chunking import chunk_documents
 from .embedders import VECTOR_SPACE, Embedder, backend_of, default_embedder
 from .errors import ConfigError, IndexLoadError
-from .index import PassageIndex, load_index, read_manifest, recover, save_index, top_k
+from .fusion import rrf
+from .index import _text_hash, read_manifest, recover
+from .indexing import chunking, sync
 from .loading import load_folder
 from .readers.heuristic import compose_answer
 from .settings import DEFAULT_BACKEND, HEURISTIC_THRESHOLD, Settings, check_k, check_mode
-from .types import Answer, Document, DocumentInfo, Hit, IndexStats
+from .stores import STORE_HELP, Store, StoredDocuments, parse_store
+from .stores.local import LocalStore
+from .types import Answer, Document, DocumentInfo, Hit, IndexStats, Passage
 
 log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 2000
 SENTENCE_CACHE = 50_000  # sentence embeddings kept for answers (384 floats each: ~75 MB at most)
 
-
 UPLOADS_PREFIX = "uploads/"
-# Bumped when sentence or block segmentation changes: passages of older indexes are re-cut.
-SEGMENTER_VERSION = 2
-
-
-def _chunking(settings: Settings) -> dict:
-    """The settings that shape passages: an index built with others is rebuilt."""
-    return {"max_tokens": settings.max_tokens, "overlap_sentences": settings.overlap_sentences,
-            "html": settings.html, "segmenter": SEGMENTER_VERSION}
 
 
 def _under(doc: Document, prefix: str) -> Document:
@@ -42,10 +38,6 @@ def _under(doc: Document, prefix: str) -> Document:
 
     source = prefix + doc.source
     return dataclasses.replace(doc, source=source, id=doc_id_for(source, doc.text))
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def clean_query(query: str) -> tuple[str, str]:
@@ -59,104 +51,138 @@ def clean_query(query: str) -> tuple[str, str]:
     return query, ""
 
 
+def _setup(embedder: Embedder | None, settings: Settings | None,
+           built_with: str | None = None) -> tuple[Embedder, Settings]:
+    """The embedder to use: the given one, else the settings' backend, else (None) the fastest
+    backend whose vectors match ``built_with`` (a saved index's), else the default."""
+    settings = settings or Settings()
+    if embedder is not None:
+        return embedder, settings
+    backend = settings.backend
+    if backend is None:
+        space = VECTOR_SPACE.get(built_with or "")
+        backend = ("onnx-int8" if space == "int8" else "onnx" if space == "fp32"
+                   else DEFAULT_BACKEND)
+    return default_embedder(settings.model, backend), settings
+
+
+def _mismatch(meta: dict, embedder: Embedder, where: str) -> str | None:
+    """Why an index described by ``meta`` cannot be searched with ``embedder`` (None: it can)."""
+    built_with, mine = meta.get("backend", "torch"), backend_of(embedder)
+    if meta.get("model_id") != embedder.model_id:
+        return f"{where} was built with model {meta.get('model_id')!r}, not {embedder.model_id!r}"
+    if meta.get("dimension") != embedder.dim:
+        return f"{where} has dimension {meta.get('dimension')}, the model gives {embedder.dim}"
+    if VECTOR_SPACE.get(built_with, built_with) != VECTOR_SPACE.get(mine, mine):
+        return (f"{where} was embedded by backend {built_with!r}, whose vectors differ from "
+                f"backend {mine!r}'s: search it with --backend {built_with} "
+                f"(Settings(backend={built_with!r})), or rebuild it with `rag index --backend "
+                f"{mine}`")
+    return None
+
+
+def _saved_settings(meta: dict, settings: Settings) -> Settings:
+    """Settings that chunk further documents as the saved ones were."""
+    saved = meta.get("chunking", {})
+    return dataclasses.replace(settings, **{k: v for k, v in saved.items()
+                                            if k in ("max_tokens", "overlap_sentences", "html")})
+
+
+def _meta(embedder: Embedder, settings: Settings, folders: dict | None = None) -> dict:
+    return {"model_id": embedder.model_id, "backend": backend_of(embedder),
+            "dimension": embedder.dim, "chunking": chunking(settings), "folders": folders or {}}
+
+
+def _milvus(location: str):
+    from .stores.milvus import MilvusStore
+
+    return MilvusStore(location)
+
+
+def _target(index: str | Path | None, store: str | Store | None):
+    """Where an index is kept: (kind, location) for ``index`` (a folder) or ``store`` (a URI),
+    or ``store`` itself when it is an open Milvus store."""
+    if index is not None and store is not None:
+        raise ConfigError("give index (a folder) or store (a URI), not both")
+    if store is not None and not isinstance(store, str):
+        if getattr(store, "kind", None) != "milvus":
+            raise ConfigError(f"store={store!r}: give a URI ({STORE_HELP}) or an open Milvus "
+                              "store")
+        return store
+    if store is not None:
+        return parse_store(store)
+    return None if index is None else ("local", str(index))
+
+
 class Retriever:
     """A searchable index of documents.
 
-    Build one with :meth:`from_folder` or :meth:`from_documents`, persist it with :meth:`save`
-    and :meth:`load`; query it with :meth:`search`, :meth:`search_batch` and :meth:`ask`.
-    The embedding model loads on first use, from local files only.
+    Build one with :meth:`from_folder` or :meth:`from_documents` (``index=DIR`` keeps it in a
+    local folder, ``store=URI`` in Milvus), reopen it with :meth:`load` (a folder) or
+    :meth:`open` (any store); query it with :meth:`search`, :meth:`search_batch` and
+    :meth:`ask`. The embedding model loads on first use, from local files only.
     """
 
-    def __init__(self, documents: Sequence[Document], index: PassageIndex,
-                 embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, store: Store, embedder: Embedder, settings: Settings) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.documents: dict[str, Document] = {d.id: d for d in documents}
-        self.index = index
-        self.last_stats = IndexStats(unchanged=len(self.documents), passages=len(index))
+        self.store = store
+        self._stored = None if isinstance(store, LocalStore) else StoredDocuments(store)
+        self.last_stats = IndexStats(unchanged=len(store.entries()), passages=len(store))
         self._sentence_vectors: dict[str, np.ndarray] = {}
-        self.added: dict[str, str] = {d.id: _now() for d in documents}  # doc id -> when indexed
-        self.folders: dict[str, str] = {}  # what was indexed: {"folder": path, "uploads": path}
+
+    @property
+    def documents(self) -> Mapping[str, Document]:
+        """The indexed documents by id (a Milvus store fetches them when asked for)."""
+        return self.store.docs if self._stored is None else self._stored
+
+    @property
+    def index(self):
+        """The local store's :class:`rag.index.PassageIndex` (local stores only)."""
+        if not isinstance(self.store, LocalStore):
+            raise AttributeError(f"a {self.store.kind} store has no local PassageIndex: use "
+                                 "Retriever.store")
+        return self.store.index
+
+    @property
+    def folders(self) -> dict[str, str]:
+        """What was indexed: {"folder": path, "uploads": path}."""
+        return dict(self.store.meta.get("folders", {}))
+
+    def passage_count(self) -> int:
+        """How many passages the index holds."""
+        return len(self.store)
+
+    def passages_of(self, sources: Sequence[str]) -> list[Passage]:
+        """Every passage of the documents with these sources (unknown ones are skipped)."""
+        entries = self.store.entries()
+        return self.store.passages_of([entries[s].id for s in sources if s in entries])
 
     # ---- building -------------------------------------------------------------------------
 
-    @staticmethod
-    def _setup(embedder: Embedder | None, settings: Settings | None,
-               built_with: str | None = None) -> tuple[Embedder, Settings]:
-        """The embedder to use: the given one, else the settings' backend, else (None) the
-        fastest backend whose vectors match ``built_with`` (a saved index's), else the default."""
-        settings = settings or Settings()
-        if embedder is not None:
-            return embedder, settings
-        backend = settings.backend
-        if backend is None:
-            space = VECTOR_SPACE.get(built_with or "")
-            backend = ("onnx-int8" if space == "int8" else "onnx" if space == "fp32"
-                       else DEFAULT_BACKEND)
-        return default_embedder(settings.model, backend), settings
-
-    def _chunking(self) -> dict:
-        return _chunking(self.settings)
-
     @classmethod
     def from_documents(cls, documents: Sequence[Document], index: str | Path | None = None, *,
-                       embedder: Embedder | None = None, settings: Settings | None = None,
-                       progress: bool = False) -> Retriever:
+                       store: str | None = None, embedder: Embedder | None = None,
+                       settings: Settings | None = None, progress: bool = False) -> Retriever:
         """Index in-memory documents (a document without ``source`` is cited by its id). With
-        ``index``, an index saved there is refreshed incrementally and saved back."""
+        ``index`` (a folder) or ``store`` (a URI: ``milvus:FILE.db``, ``http://host:19530``),
+        an index kept there is refreshed incrementally."""
         docs = [d if d.source else dataclasses.replace(d, source=d.id) for d in documents]
         ids = [d.id for d in docs]
         if len(set(ids)) != len(ids):
             raise ConfigError("document ids must be unique: two documents share an id")
-        return cls._refreshed(docs, index, embedder, settings, progress)
-
-    @classmethod
-    def _refreshed(cls, docs: list[Document], index: str | Path | None,
-                   embedder: Embedder | None, settings: Settings | None,
-                   progress: bool, folders: dict[str, str] | None = None) -> Retriever:
-        manifest = None
-        if index is not None:
-            recover(index)  # a save killed half-way leaves the previous or the next version
-            if (Path(index) / "manifest.json").exists():
-                try:
-                    manifest = read_manifest(index)
-                except IndexLoadError as e:
-                    log.warning("rebuilding the index: %s", e)
-        exists = manifest is not None
-        embedder, settings = cls._setup(embedder, settings,
-                                        manifest.get("backend", "torch") if exists else None)
-        r = None
-        if exists:
-            try:
-                if manifest.get("chunking") != _chunking(settings):
-                    log.warning("chunking settings changed: rebuilding the index")
-                else:
-                    r = cls.load(index, embedder=embedder, settings=settings, manifest=manifest)
-            except IndexLoadError as e:
-                log.warning("rebuilding the index: %s", e)
-        if r is None:
-            r = cls([], PassageIndex([], np.zeros((0, embedder.dim), np.float32),
-                                     ann=settings.ann), embedder,
-                    settings)
-        stats = r._update(docs, progress=progress)
-        r.last_stats = stats
-        moved = folders is not None and folders != r.folders
-        if folders is not None:
-            r.folders = folders
-        if index is not None and (stats.added or stats.updated or stats.removed or not exists
-                                  or moved):
-            r.save(index)
-        return r
+        return cls._refreshed(docs, _target(index, store), embedder, settings, progress)
 
     @classmethod
     def from_folder(cls, folder: str | Path = "seeds", index: str | Path | None = None, *,
-                    uploads: str | Path | None = None, embedder: Embedder | None = None,
-                    settings: Settings | None = None, progress: bool = False) -> Retriever:
+                    store: str | None = None, uploads: str | Path | None = None,
+                    embedder: Embedder | None = None, settings: Settings | None = None,
+                    progress: bool = False) -> Retriever:
         """Index every .txt/.md/.html/.pdf/.docx file under ``folder`` (and, when given, under
-        ``uploads``, whose documents are cited as ``uploads/NAME``). With ``index``, an index
-        saved there is refreshed incrementally (only added or changed files are embedded,
-        removed ones dropped) and saved back, recording both folders in its manifest.
-        ``last_stats`` tells what changed."""
+        ``uploads``, whose documents are cited as ``uploads/NAME``). With ``index`` (a folder)
+        or ``store`` (a URI), an index kept there is refreshed incrementally (only added or
+        changed files are embedded, removed ones dropped), recording both folders in its
+        manifest. ``last_stats`` tells what changed."""
         html = (settings or Settings()).html
         docs, skipped = load_folder(folder, html=html)
         if uploads is not None and Path(uploads).is_dir():
@@ -169,113 +195,152 @@ class Retriever:
         folders = {"folder": str(Path(folder).resolve())}
         if uploads is not None:
             folders["uploads"] = str(Path(uploads).resolve())
-        r = cls._refreshed(docs, index, embedder, settings, progress, folders)
+        r = cls._refreshed(docs, _target(index, store), embedder, settings, progress, folders)
         r.last_stats = dataclasses.replace(r.last_stats, skipped=tuple(skipped))
         return r
 
-    def _update(self, docs: Sequence[Document], progress: bool = False) -> IndexStats:
-        """Make the index hold exactly ``docs``: embed only new or changed documents."""
-        old_by_source = {d.source: d for d in self.documents.values()}
-        new_ids = {d.id for d in docs}
-        old = self.documents
-
-        def same(d: Document) -> bool:
-            return d.id in old and old[d.id].text == d.text and old[d.id].title == d.title
-
-        keep = [d for d in docs if same(d)]
-        fresh = [d for d in docs if not same(d)]
-        fresh_ids = {d.id for d in fresh}
-        updated = sum(1 for d in fresh if d.source in old_by_source)
-        new_sources = {d.source for d in docs}
-        removed = sum(1 for s in old_by_source if s not in new_sources)
-        if not fresh and len(keep) == len(self.documents):
-            return IndexStats(unchanged=len(keep), passages=len(self.index))
-        kept_rows = [i for i, p in enumerate(self.index.passages)
-                     if p.doc_id in new_ids and p.doc_id not in fresh_ids]
-        passages = [self.index.passages[i] for i in kept_rows]
-        vectors = [self.index.vectors[kept_rows]]
-        new_passages = chunk_documents(fresh, self.embedder.count_tokens, self.settings.max_tokens,
-                                       self.settings.overlap_sentences)
-        if new_passages:
-            vectors.append(self.embedder.encode([p.text for p in new_passages], progress=progress))
-        self.documents = {d.id: d for d in docs}
-        now = _now()
-        self.added = {d.id: self.added.get(d.id, now) for d in docs}
-        self.index = PassageIndex(passages + new_passages, ann=self.settings.ann,
-                                  vectors=np.concatenate(vectors)
-                                  if len(vectors) > 1 else vectors[0])
-        return IndexStats(added=len(fresh) - updated, updated=updated, removed=removed,
-                          unchanged=len(keep), passages=len(self.index))
+    @classmethod
+    def _refreshed(cls, docs: list[Document], target: tuple[str, str] | None,
+                   embedder: Embedder | None, settings: Settings | None,
+                   progress: bool, folders: dict[str, str] | None = None) -> Retriever:
+        if target is not None and not isinstance(target, tuple):  # an open Milvus store
+            kind, location, milvus = "milvus", target.location, target
+        else:
+            kind, location = target or ("local", None)
+            milvus = _milvus(location) if kind == "milvus" else None
+        meta: dict = milvus.meta if milvus is not None else {}
+        if milvus is None and location is not None:
+            recover(location)  # a save killed half-way leaves the previous or the next version
+            if (Path(location) / "manifest.json").exists():
+                try:
+                    meta = read_manifest(location)
+                except IndexLoadError as e:
+                    log.warning("rebuilding the index: %s", e)
+        embedder, settings = _setup(embedder, settings,
+                                    meta.get("backend", "torch") if meta else None)
+        store = None
+        if meta:
+            why = _mismatch(meta, embedder, f"index at {location!r}")
+            if meta.get("chunking") != chunking(settings):
+                log.warning("chunking settings changed: rebuilding the index")
+            elif why:
+                log.warning("rebuilding the index: %s", why)
+            elif milvus is not None:
+                store = milvus
+            else:
+                try:
+                    store = LocalStore.open(location, embedder.model_id, embedder.dim,
+                                            settings.ann, manifest=meta)
+                except IndexLoadError as e:
+                    log.warning("rebuilding the index: %s", e)
+        new = store is None
+        if milvus is not None and new:
+            milvus.create(_meta(embedder, settings, folders))
+            store = milvus
+        elif new:
+            store = LocalStore.empty(embedder.dim, settings.ann, _meta(embedder, settings,
+                                                                       folders), path=location)
+        r = cls(store, embedder, settings)
+        stats = sync(store, embedder, settings, docs, progress=progress)
+        r.last_stats = stats
+        moved = folders is not None and folders != r.folders
+        if moved:
+            if milvus is not None:
+                milvus.set_meta(folders=folders)
+            else:
+                store.meta = {**store.meta, "folders": folders}
+        if (location is not None and kind == "local"
+                and (stats.added or stats.updated or stats.removed or new or moved)):
+            store.save(location)
+        return r
 
     def add_documents(self, documents: Sequence[Document], progress: bool = False) -> IndexStats:
         """Add (or replace, by source) documents and embed only those."""
-        by_source = {d.source: d for d in self.documents.values()}
-        for d in documents:
-            by_source[d.source or d.id] = d if d.source else dataclasses.replace(d, source=d.id)
-        self.last_stats = self._update(list(by_source.values()), progress=progress)
+        docs = [d if d.source else dataclasses.replace(d, source=d.id) for d in documents]
+        self.last_stats = sync(self.store, self.embedder, self.settings, docs, complete=False,
+                               progress=progress)
         return self.last_stats
 
     def remove_documents(self, ids: Sequence[str]) -> IndexStats:
         """Drop documents (by id) and their passages. Raises ConfigError for an unknown id."""
-        unknown = [i for i in ids if i not in self.documents]
+        entries = self.store.entries()
+        known = {e.id for e in entries.values()}
+        unknown = [i for i in ids if i not in known]
         if unknown:
             raise ConfigError(f"document id {unknown[0]!r} is not in the index: list them with "
                               "Retriever.document_infos() (or `rag documents`)")
-        drop = set(ids)
-        self.last_stats = self._update([d for d in self.documents.values() if d.id not in drop])
+        self.store.update(list(ids), [], [], np.zeros((0, self.embedder.dim), np.float32), {})
+        self.last_stats = IndexStats(removed=len(set(ids)), unchanged=len(entries) - len(set(ids)),
+                                     passages=len(self.store))
         return self.last_stats
 
     def find_text(self, text: str) -> Document | None:
         """The indexed document whose text is exactly ``text``, if any (to refuse duplicates)."""
-        return next((d for d in self.documents.values() if d.text == text), None)
+        digest = _text_hash(text)
+        for e in self.store.entries().values():
+            if e.sha256 == digest:
+                doc = self.documents.get(e.id)
+                if doc is not None and doc.text == text:
+                    return doc
+        return None
 
     def document_infos(self) -> list[DocumentInfo]:
         """One entry per indexed document, sorted by source."""
-        counts: dict[str, int] = {}
-        for p in self.index.passages:
-            counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
-        return [DocumentInfo(id=d.id, source=d.source, title=d.title,
-                             pages=len(d.page_starts) or None, passages=counts.get(d.id, 0),
-                             chars=len(d.text), added=self.added.get(d.id, ""))
-                for d in sorted(self.documents.values(), key=lambda d: d.source)]
+        return [e for _, e in sorted(self.store.entries().items())]
 
     # ---- persistence ----------------------------------------------------------------------
 
-    def save(self, path: str | Path) -> None:
-        """Save to folder ``path`` (FAISS file, JSONL, manifest.json), atomically."""
-        save_index(path, list(self.documents.values()), self.index, self.embedder.model_id,
-                   self._chunking(), added=self.added, folders=self.folders,
-                   backend=backend_of(self.embedder))
+    def save(self, path: str | Path | None = None) -> None:
+        """Local store: save to folder ``path`` (FAISS file, JSONL, manifest.json), atomically
+        (no ``path``: where it was loaded from). Milvus: flush (it is saved as it changes)."""
+        self.store.save(path)
+
+    def close(self) -> None:
+        """Release the store's files and connections."""
+        self.store.close()
 
     @classmethod
     def load(cls, path: str | Path, *, embedder: Embedder | None = None,
              settings: Settings | None = None, manifest: dict | None = None) -> Retriever:
-        """Load a saved index. Raises IndexLoadError (with how to fix it) when the folder is
-        missing, corrupt, truncated, or built for another model or dimension. (``manifest``:
-        its manifest, when the caller has read it already.)"""
+        """Load an index saved in a folder. Raises IndexLoadError (with how to fix it) when the
+        folder is missing, corrupt, truncated, or built for another model or dimension.
+        (``manifest``: its manifest, when the caller has read it already.)"""
         given = settings
         manifest = manifest if manifest is not None else read_manifest(path)
-        built_with = manifest.get("backend", "torch")
-        embedder, settings = cls._setup(embedder, settings, built_with)
-        mine = backend_of(embedder)
-        if VECTOR_SPACE.get(built_with, built_with) != VECTOR_SPACE.get(mine, mine):
-            raise IndexLoadError(
-                f"index at {str(path)!r} was embedded by backend {built_with!r}, whose vectors "
-                f"differ from backend {mine!r}'s: search it with --backend {built_with} "
-                f"(Settings(backend={built_with!r})), or rebuild it with `rag index --backend "
-                f"{mine}`")
-        manifest, docs, index = load_index(path, model_id=embedder.model_id, dim=embedder.dim,
-                                           ann=settings.ann, manifest=manifest)
-        if given is None:  # chunk further documents as the saved ones were
-            chunking = manifest.get("chunking", {})
-            settings = Settings(backend=settings.backend,
-                                **{k: v for k, v in chunking.items()
-                                   if k in ("max_tokens", "overlap_sentences", "html")})
-        r = cls(docs, index, embedder, settings)
-        entries = manifest.get("documents", {})
-        r.added.update({e["id"]: e["added"] for e in entries.values() if e.get("added")})
-        r.folders = dict(manifest.get("folders", {}))
-        return r
+        embedder, settings = _setup(embedder, settings, manifest.get("backend", "torch"))
+        why = _mismatch(manifest, embedder, f"index at {str(path)!r}")
+        if why and "backend" in why:
+            raise IndexLoadError(why)
+        store = LocalStore.open(path, model_id=embedder.model_id, dim=embedder.dim,
+                                ann=settings.ann, manifest=manifest)
+        if given is None:
+            settings = _saved_settings(manifest, settings)
+        return cls(store, embedder, settings)
+
+    @classmethod
+    def open(cls, store: str, *, embedder: Embedder | None = None,
+             settings: Settings | None = None) -> Retriever:
+        """Open an existing index: a folder (or ``local:DIR``), ``milvus:FILE.db`` or a Milvus
+        server URL. Raises IndexLoadError (with how to fix it) when there is none or it was
+        built for another model."""
+        kind, location = parse_store(store)
+        if kind == "local":
+            return cls.load(location, embedder=embedder, settings=settings)
+        given = settings
+        milvus = _milvus(location)
+        if not milvus.meta:
+            milvus.close()
+            raise IndexLoadError(f"no rag index in the Milvus store {location!r}: build it with "
+                                 f"`rag index FOLDER --store {store}`")
+        embedder, settings = _setup(embedder, settings, milvus.meta.get("backend", "torch"))
+        why = _mismatch(milvus.meta, embedder, f"Milvus store {location!r}")
+        if why:
+            milvus.close()
+            raise IndexLoadError(why if "backend" in why else
+                                 f"{why}: rebuild it with `rag index FOLDER --store {store}`")
+        if given is None:
+            settings = _saved_settings(milvus.meta, settings)
+        return cls(milvus, embedder, settings)
 
     # ---- search ---------------------------------------------------------------------------
 
@@ -313,33 +378,37 @@ class Retriever:
         check_k(k)
         check_mode(mode)
         queries = [clean_query(q)[0] for q in queries]
+        store, s = self.store, self.settings
         # BM25 alone needs no embedding (its hits then carry no dense score).
         qvecs = self.embedder.encode(queries) if mode != "bm25" or need_vectors else None
-        n = max(k, self.settings.candidates)
+        n = max(k, s.candidates)
+        dense_all = fused = None
+        if mode == "dense":
+            dense_all = store.dense(qvecs, k)
+        elif mode == "hybrid":
+            fused = store.hybrid(qvecs, queries, k, s.rrf_k, n)
+            dense_all = store.dense(qvecs, n) if fused is None else None
         results = []
-        dense_scores, dense_idx = (self.index.dense(qvecs, n) if mode != "bm25"
-                                   else (None, None))
         for qi, query in enumerate(queries):
-            bm25_all = self.index.bm25_scores(query) if mode != "dense" else None
-            ranked: list[tuple[int, float]]
             if mode == "dense":
-                ranked = [(int(i), float(s)) for s, i in zip(dense_scores[qi], dense_idx[qi])
-                          if i >= 0]
+                ranked = dense_all[qi]
+            elif mode == "bm25":
+                ranked = store.bm25([query], k)[0]
+            elif fused is not None:  # the engine fused
+                ranked = fused[qi]
             else:
-                top = top_k(bm25_all, n)
-                bm25_ranked = [(int(i), float(bm25_all[i])) for i in top if bm25_all[i] > 0]
-                if mode == "bm25":
-                    ranked = bm25_ranked
-                else:
-                    ranked = self._fuse([int(i) for i in dense_idx[qi] if i >= 0],
-                                        [i for i, _ in bm25_ranked])
-            hits = []
-            for rank, (i, score) in enumerate(ranked[:k], start=1):
-                dense = float(self.index.vectors[i] @ qvecs[qi]) if qvecs is not None else None
-                bm25 = float(bm25_all[i]) if bm25_all is not None else None
-                hits.append(Hit(rank=rank, score=score, passage=self.index.passages[i],
-                                dense_score=dense, bm25_score=bm25))
-            results.append(hits)
+                ranked = rrf([key for key, _ in dense_all[qi]],
+                             [key for key, _ in store.bm25([query], n)[0]], s.rrf_k,
+                             s.dense_weight)
+            ranked = ranked[:k]
+            keys = [key for key, _ in ranked]
+            passages = store.passages(keys)
+            dense = (store.dense_scores(keys, qvecs[qi]) if qvecs is not None
+                     else [None] * len(keys))
+            bm25 = (store.bm25_scores(keys, query) if mode != "dense" else [None] * len(keys))
+            results.append([Hit(rank=rank, score=score, passage=p, dense_score=d, bm25_score=b)
+                            for rank, ((_, score), p, d, b)
+                            in enumerate(zip(ranked, passages, dense, bm25), start=1)])
         return results, qvecs
 
     def _shortlist(self, query: str, qvec: np.ndarray):
@@ -347,7 +416,7 @@ class Retriever:
         sentences the learned reader reads, and feed its answer head."""
         from .readers.heuristic import sentence_signals
 
-        return lambda texts: sentence_signals(query, qvec, texts, self.index,
+        return lambda texts: sentence_signals(query, qvec, texts, self.store,
                                               self._encode_sentences)
 
     def _encode_sentences(self, texts: list[str]) -> np.ndarray:
@@ -364,16 +433,6 @@ class Retriever:
                 cache.clear()
             cache.update((t, found[t]) for t in missing)
         return np.stack([found[t] for t in texts])
-
-    def _fuse(self, dense: list[int], bm25: list[int]) -> list[tuple[int, float]]:
-        """Reciprocal rank fusion: score = w / (rrf_k + dense rank) + 1 / (rrf_k + BM25 rank)."""
-        c, w = self.settings.rrf_k, self.settings.dense_weight
-        scores: dict[int, float] = {}
-        for rank, i in enumerate(dense, start=1):
-            scores[i] = scores.get(i, 0.0) + w / (c + rank)
-        for rank, i in enumerate(bm25, start=1):
-            scores[i] = scores.get(i, 0.0) + 1.0 / (c + rank)
-        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
     # ---- answers --------------------------------------------------------------------------
 
@@ -419,7 +478,7 @@ class Retriever:
             hits, qvecs = self._search([query], k, mode, need_vectors=True)
             t1 = time.perf_counter()
             # Passages found with the earlier turns (qvecs), sentences scored for the question.
-            answer = compose_answer(question, qvecs[0], hits[0], self.documents, self.index,
+            answer = compose_answer(question, qvecs[0], hits[0], self.documents, self.store,
                                     self._encode_sentences, self.settings, note=note)
             answer = dataclasses.replace(answer, question=question, query=query)
         answer = with_short_answer(answer)

@@ -112,6 +112,7 @@ class DocumentInfo:
     passages: int
     chars: int
     added: str  # when this version of the document was indexed (UTC, ISO 8601)
+    sha256: str = ""  # of its text: what incremental indexing compares
 
 
 @dataclass(frozen=True)

@@ -97,3 +97,23 @@ def make_pdf(path: Path, pages: list, title: str = "") -> None:
         trailer += f" /Info {info_id} 0 R"
     out += f"trailer\n{trailer} >>\nstartxref\n{xref}\n%%EOF\n".encode()
     path.write_bytes(out)
+
+
+# Every store the retriever runs on: tests taking ``store_kind`` run once per store.
+STORES = ("local", "milvus")
+
+
+@pytest.fixture(params=STORES)
+def store_kind(request):
+    return request.param
+
+
+def kept_at(kind: str, folder: Path) -> dict:
+    """Keyword arguments that keep an index in ``folder`` on the store ``kind``."""
+    return {"index": folder / "idx"} if kind == "local" else {"store": f"milvus:{folder}/idx.db"}
+
+
+def store_uri(kind: str, folder: Path) -> str:
+    """The URI that reopens what ``kept_at(kind, folder)`` kept."""
+    where = kept_at(kind, folder)
+    return str(where["index"]) if kind == "local" else where["store"]

@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
+from conftest import kept_at, store_uri
 from rag import ConfigError, Document, HashEmbedder, IndexLoadError, Retriever, Settings
+from rag.chunking import chunk_documents
 
 DOCS = [
     Document(id="cats", title="Cats", text="Cats purr when they are content. "
@@ -23,12 +25,17 @@ class CountingEmbedder(HashEmbedder):
         return super().encode(texts)
 
 
+SMALL = Settings(max_tokens=16, overlap_sentences=0, reader="heuristic")
+
+
 @pytest.fixture
-def retriever():
-    # Unit tests: the hash embedder and the heuristic reader, no model (test_readers.py has it).
-    return Retriever.from_documents(DOCS, embedder=HashEmbedder(),
-                                    settings=Settings(max_tokens=16, overlap_sentences=0,
-                                                      reader="heuristic"))
+def retriever(store_kind, tmp_path):
+    # Unit tests: the hash embedder and the heuristic reader, no model (test_readers.py has it);
+    # once in memory (local store) and once in milvus-lite.
+    where = {} if store_kind == "local" else kept_at(store_kind, tmp_path)
+    r = Retriever.from_documents(DOCS, embedder=HashEmbedder(), settings=SMALL, **where)
+    yield r
+    r.close()
 
 
 def test_search_modes_find_the_right_document(retriever):
@@ -46,8 +53,9 @@ def test_dense_scores_match_a_numpy_oracle(retriever):
     q = "water in rivers"
     hits = retriever.search(q, k=5, mode="dense")
     qv = retriever.embedder.encode([q])[0]
-    oracle = retriever.index.vectors @ qv
-    row = {p.id: i for i, p in enumerate(retriever.index.passages)}
+    passages = chunk_documents(DOCS, retriever.embedder.count_tokens, 16, 0)
+    oracle = retriever.embedder.encode([p.text for p in passages]) @ qv
+    row = {p.id: i for i, p in enumerate(passages)}
     # Same top scores as brute force (ties may come in any order), each the passage's own score.
     assert np.allclose([h.score for h in hits], np.sort(oracle)[::-1][:5], atol=1e-5)
     assert np.allclose([h.score for h in hits], [oracle[row[h.passage.id]] for h in hits],
@@ -56,7 +64,7 @@ def test_dense_scores_match_a_numpy_oracle(retriever):
 
 def test_hybrid_is_reciprocal_rank_fusion(retriever):
     q = "the red planet Mars"
-    n = len(retriever.index)
+    n = retriever.passage_count()
     dense = [h.passage.id for h in retriever.search(q, k=n, mode="dense")]
     bm25 = [h.passage.id for h in retriever.search(q, k=n, mode="bm25")]
     expected = {}
@@ -86,40 +94,56 @@ def test_very_long_question_is_truncated_with_a_note(retriever):
     assert "truncated" in a.note
 
 
-def test_save_load_and_model_mismatch(tmp_path, retriever):
-    retriever.save(tmp_path / "idx")
-    again = Retriever.load(tmp_path / "idx", embedder=HashEmbedder())
+def test_save_load_and_model_mismatch(tmp_path, retriever, store_kind):
+    retriever.save(tmp_path / "idx" if store_kind == "local" else None)
+    uri = store_uri(store_kind, tmp_path)
+    again = Retriever.open(uri, embedder=HashEmbedder())
     assert again.search("Nile", k=2) == retriever.search("Nile", k=2)
+    assert again.document_infos() == retriever.document_infos()
     with pytest.raises(IndexLoadError, match="rebuild"):
-        Retriever.load(tmp_path / "idx", embedder=HashEmbedder(model_id="other-model"))
+        Retriever.open(uri, embedder=HashEmbedder(model_id="other-model"))
+    again.close()
 
 
-def test_folder_refresh_embeds_only_changes(tmp_path):
+def test_opening_no_index_says_how_to_build_one(tmp_path, store_kind):
+    with pytest.raises(IndexLoadError, match="rag index"):
+        Retriever.open(store_uri(store_kind, tmp_path), embedder=HashEmbedder())
+
+
+def test_folder_refresh_embeds_only_changes(tmp_path, store_kind):
     folder = tmp_path / "docs"
     folder.mkdir()
     for d in DOCS:
         (folder / f"{d.id}.txt").write_text(d.text)
     emb = CountingEmbedder()
     settings = Settings(max_tokens=16, overlap_sentences=0)
-    r = Retriever.from_folder(folder, tmp_path / "idx", embedder=emb, settings=settings)
+    where = kept_at(store_kind, tmp_path)
+    r = Retriever.from_folder(folder, embedder=emb, settings=settings, **where)
     assert (r.last_stats.added, r.last_stats.unchanged) == (3, 0)
+    r.close()
 
     emb.encoded.clear()
-    r = Retriever.from_folder(folder, tmp_path / "idx", embedder=emb, settings=settings)
+    r = Retriever.from_folder(folder, embedder=emb, settings=settings, **where)
     assert (r.last_stats.added, r.last_stats.unchanged) == (0, 3)
     assert emb.encoded == []
 
     (folder / "cats.txt").write_text("Cats purr. Dogs bark loudly at night.")
     (folder / "space.txt").unlink()
     (folder / "new.md").write_text("# Tea\nGreen tea comes from China.")
+    r.close()
     emb.encoded.clear()
-    r = Retriever.from_folder(folder, tmp_path / "idx", embedder=emb, settings=settings)
+    r = Retriever.from_folder(folder, embedder=emb, settings=settings, **where)
     s = r.last_stats
     assert (s.added, s.updated, s.removed, s.unchanged) == (1, 1, 1, 1)
     assert all("Nile" not in t and "Jupiter" not in t for t in emb.encoded)
-    assert {p.source for p in r.index.passages} == {"cats.txt", "rivers.txt", "new.md"}
-    loaded = Retriever.load(tmp_path / "idx", embedder=emb)
+    hits = r.search("cats dogs Nile river tea", k=50)
+    assert len(hits) == r.passage_count() == s.passages
+    assert {h.passage.source for h in hits} == {"cats.txt", "rivers.txt", "new.md"}
+    r.close()
+    loaded = Retriever.open(store_uri(store_kind, tmp_path), embedder=emb)
     assert loaded.search("bark", k=1)[0].passage.source == "cats.txt"
+    assert loaded.settings.max_tokens == 16  # chunked further as the saved ones were
+    loaded.close()
 
 
 def test_missing_or_empty_folder(tmp_path):
@@ -135,16 +159,19 @@ def test_add_documents_makes_them_searchable(retriever):
     assert retriever.search("green tea", k=1)[0].passage.doc_id == "tea"
 
 
-def test_changed_chunking_rebuilds_the_index(tmp_path):
+def test_changed_chunking_rebuilds_the_index(tmp_path, store_kind):
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "a.txt").write_text(DOCS[0].text)
     emb = HashEmbedder()
-    Retriever.from_folder(folder, tmp_path / "idx", embedder=emb, settings=Settings(max_tokens=16))
-    r = Retriever.from_folder(folder, tmp_path / "idx", embedder=emb,
-                              settings=Settings(max_tokens=64))
-    assert r.last_stats.added == 1 and len(r.index) == 1
-    assert Retriever.load(tmp_path / "idx", embedder=emb).settings.max_tokens == 64
+    where = kept_at(store_kind, tmp_path)
+    Retriever.from_folder(folder, embedder=emb, settings=Settings(max_tokens=16), **where).close()
+    r = Retriever.from_folder(folder, embedder=emb, settings=Settings(max_tokens=64), **where)
+    assert r.last_stats.added == 1 and r.passage_count() == 1
+    r.close()
+    again = Retriever.open(store_uri(store_kind, tmp_path), embedder=emb)
+    assert again.settings.max_tokens == 64
+    again.close()
 
 
 def test_empty_index_returns_no_hits_and_abstains():
@@ -166,29 +193,29 @@ def test_answers_reuse_cached_sentence_embeddings():
     assert second.citations == first.citations
 
 
-def test_uploads_folder_is_indexed_under_its_prefix_and_recorded(tmp_path):
-    import json
-
+def test_uploads_folder_is_indexed_under_its_prefix_and_recorded(tmp_path, store_kind):
     docs, ups = tmp_path / "docs", tmp_path / "ups"
     docs.mkdir()
     ups.mkdir()
     (docs / "a.txt").write_text("The Nile is a long river in Africa.")
     (ups / "b.txt").write_text("Jupiter is the largest planet.")
-    r = Retriever.from_folder(docs, tmp_path / "idx", uploads=ups, embedder=HashEmbedder())
+    r = Retriever.from_folder(docs, uploads=ups, embedder=HashEmbedder(),
+                              **kept_at(store_kind, tmp_path))
     assert sorted(d.source for d in r.documents.values()) == ["a.txt", "uploads/b.txt"]
-    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
-    assert manifest["folders"] == {"folder": str(docs.resolve()), "uploads": str(ups.resolve())}
-    assert all(e["added"] for e in manifest["documents"].values())
-    again = Retriever.load(tmp_path / "idx", embedder=HashEmbedder())
-    assert again.folders == manifest["folders"]
-    assert {d.source: d.added for d in again.document_infos()} == \
-        {d.source: d.added for d in r.document_infos()}
+    folders = {"folder": str(docs.resolve()), "uploads": str(ups.resolve())}
+    infos = r.document_infos()
+    assert r.folders == folders and all(d.added and d.sha256 for d in infos)
+    r.close()
+    again = Retriever.open(store_uri(store_kind, tmp_path), embedder=HashEmbedder())
+    assert again.folders == folders and again.document_infos() == infos
+    again.close()
 
 
 def test_remove_documents_drops_their_passages(retriever):
     stats = retriever.remove_documents(["cats"])
     assert stats.removed == 1 and set(retriever.documents) == {"rivers", "space"}
-    assert all(p.doc_id != "cats" for p in retriever.index.passages)
+    assert retriever.passage_count() == retriever.last_stats.passages
+    assert all(h.passage.doc_id != "cats" for h in retriever.search("x", k=50, mode="dense"))
     assert all(h.passage.doc_id != "cats" for h in retriever.search("cat purr", k=3))
     with pytest.raises(ConfigError, match="'nope' is not in the index"):
         retriever.remove_documents(["nope"])

@@ -142,11 +142,13 @@ def launch_kwargs(host: str, port: int) -> dict:
 
 
 def serve(folder: str | Path = "seeds", index: str | Path | None = ".rag-index",
-          uploads: str | Path | None = None, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Build or refresh the folder's index, then serve the chat until interrupted. Uploads are
-    stored in ``uploads`` (default: INDEX-uploads beside the index)."""
+          uploads: str | Path | None = None, host: str = "127.0.0.1", port: int = 7860,
+          store: str | None = None) -> None:
+    """Build or refresh the folder's index (a local folder ``index``, or ``store``: a Milvus
+    URI), then serve the chat until interrupted. Uploads are stored in ``uploads`` (default:
+    INDEX-uploads beside the index)."""
     service = ChatService(Path(folder), Path(index) if index else None,
-                          Path(uploads) if uploads else None)
-    print(f"rag: {len(service.retriever.index)} passages from {folder}; "
+                          Path(uploads) if uploads else None, store=store)
+    print(f"rag: {service.retriever.passage_count()} passages from {folder}; "
           f"chat on http://{host}:{port}", flush=True)
     build_app(service).launch(**launch_kwargs(host, port))

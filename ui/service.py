@@ -47,6 +47,7 @@ class ChatService:
     folder: Path
     index: Path | None = None
     uploads: Path | None = None
+    store: str | None = None  # a Milvus URI, instead of the local ``index`` folder
     retriever: Retriever | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -63,16 +64,18 @@ class ChatService:
             self.retriever = self._refresh()
 
     def _refresh(self, progress: bool = False) -> Retriever:
-        kwargs = {}
+        kwargs: dict = {"index": self.index}
+        if self.store is not None:  # Milvus: one connection, refreshed in place
+            kwargs = {"store": self.store if self.retriever is None else self.retriever.store}
         if self.retriever is not None:
-            kwargs = {"embedder": self.retriever.embedder, "settings": self.retriever.settings}
-        return Retriever.from_folder(self.folder, self.index, uploads=self.uploads,
-                                     progress=progress, **kwargs)
+            kwargs.update(embedder=self.retriever.embedder, settings=self.retriever.settings)
+        return Retriever.from_folder(self.folder, uploads=self.uploads, progress=progress,
+                                     **kwargs)
 
     def header(self) -> str:
         """What is indexed, for the page header."""
         r = self.retriever
-        return render.header_text(len(r.documents), len(r.index))
+        return render.header_text(len(r.documents), r.passage_count())
 
     def respond(self, question: str, turns: list[tuple[str, str]] | None, k: int = 5,
                 mode: str = "hybrid") -> Reply:
