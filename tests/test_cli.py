@@ -171,3 +171,25 @@ def test_backend_is_recorded_and_another_vector_space_is_refused(tmp_path):
     assert "--backend onnx-int8" in out.stderr and "rag index --backend onnx" in out.stderr
     out = rag("search", "Secret Speech", "--backend", "gpu")
     assert out.returncode == 2 and "invalid choice: 'gpu'" in out.stderr
+
+
+def test_the_same_commands_run_on_a_milvus_store(tmp_path):
+    folder = copy_seed(tmp_path / "docs")
+    store = f"milvus:{tmp_path}/index.db"
+    out = rag("index", folder, "--store", store, "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["added"] == 1
+    again = json.loads(rag("index", "--store", store, "--json").stdout)  # its recorded folder
+    assert (again["added"], again["unchanged"]) == (0, 1)
+    out = rag("ask", "What happened to Stalin's body after the 22nd Congress?", "--store", store,
+              "--json")
+    assert out.returncode == 0, out.stderr
+    answer = json.loads(out.stdout)
+    text = SEED_FILE.read_text(encoding="utf-8")
+    assert answer["citations"] and "mausoleum" in answer["text"]
+    assert all(text[c["start"]:c["end"]] == c["quote"] for c in answer["citations"])
+    docs = json.loads(rag("documents", "--store", store, "--json").stdout)
+    assert [d["source"] for d in docs] == [SEED_FILE.name]
+    out = rag("search", "Stalin", "--store", f"milvus:{tmp_path}/none.db")
+    assert out.returncode == 1 and "no rag index in the Milvus store" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1

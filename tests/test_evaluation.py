@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SEEDS
+from conftest import kept_at, ROOT, SEEDS
 from rag import ConfigError, HashEmbedder, Retriever, Settings, load_folder
 from rag.evaluation import check_questions, evaluate, evaluate_beir, load_beir, load_questions
 
@@ -38,7 +38,7 @@ def test_bad_question_file_is_a_config_error(tmp_path):
 
 
 def _tiny_set(tmp_path, text: str, quote: str, question: str, unanswerable: str,
-              **settings):
+              where: dict | None = None, **settings):
     """A one-file folder, its retriever (hash embedder) and a two-question set: one answered by
     ``quote``, one not answerable."""
     folder = tmp_path / "docs"
@@ -52,15 +52,16 @@ def _tiny_set(tmp_path, text: str, quote: str, question: str, unanswerable: str,
     qpath = tmp_path / "q.jsonl"
     qpath.write_text("".join(json.dumps(r) + "\n" for r in rows))
     r = Retriever.from_folder(folder, embedder=HashEmbedder(),
-                              settings=Settings(max_tokens=16, overlap_sentences=0, **settings))
+                              settings=Settings(max_tokens=16, overlap_sentences=0, **settings),
+                              **(where or {}))
     return r, load_questions(qpath)
 
 
-def test_evaluate_scores_a_tiny_set(tmp_path):
+def test_evaluate_scores_a_tiny_set(tmp_path, store_kind):
     r, questions = _tiny_set(tmp_path, "The red fox jumps. Green frogs sing at night. Blue whales "
                              "are huge.", "Green frogs sing at night.", "which frogs sing at night",
-                             "stock market prices today", reader="heuristic",
-                             abstain_threshold=0.5)
+                             "stock market prices today", kept_at(store_kind, tmp_path),
+                             reader="heuristic", abstain_threshold=0.5)
     res = evaluate(r, questions, mode="hybrid")
     assert res.metrics["hit@1"] == 1.0 and res.metrics["mrr@10"] == 1.0
     assert res.metrics["answer_supported"] == 1.0

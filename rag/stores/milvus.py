@@ -5,7 +5,8 @@ Two collections per index, ``NAME_passages`` and ``NAME_documents``:
 
 - passages: id, doc_id, source, title, start, end, page, the text, ``terms`` (the passage's
   stemmed, stop-word-free tokens, as rag's BM25 cuts them) with Milvus' BM25 function into a
-  sparse field, and the dense vector (HNSW, inner product). Hybrid search is Milvus'
+  sparse field, ``text_terms`` (the text's alone, for the readers' IDF, by text match) and the
+  dense vector (HNSW, inner product). Hybrid search is Milvus'
   ``hybrid_search`` with ``RRFRanker(rrf_k)``.
 - documents: the per-document manifest (id, source, title, SHA-256 of the text, when added,
   passage count) and the text itself, in parts (a VARCHAR holds at most 65,535 bytes), so that a
@@ -40,6 +41,8 @@ MAX_VARCHAR = 65_535
 QUERY_WINDOW = 16_384   # the most rows one Milvus query returns
 HNSW = {"M": 32, "efConstruction": 200}
 EF_SEARCH = 128
+BM25_PARAMS = {"bm25_k1": 1.5, "bm25_b": 0.75}  # bm25s' defaults: both stores score alike
+BM25_SCORE_DEPTH = 100
 PASSAGE_FIELDS = ["doc_id", "source", "title", "start", "end", "page", "text"]
 
 
@@ -127,6 +130,9 @@ class MilvusStore:
         s.add_field("page", DataType.INT64)  # -1: no page
         s.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR)
         s.add_field("terms", DataType.VARCHAR, max_length=MAX_VARCHAR, enable_analyzer=True,
+                    analyzer_params={"tokenizer": "standard"})
+        # The text's terms alone (no title): what the readers' IDF counts, as the local store.
+        s.add_field("text_terms", DataType.VARCHAR, max_length=MAX_VARCHAR, enable_analyzer=True,
                     enable_match=True, analyzer_params={"tokenizer": "standard"})
         s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
         s.add_field("vector", DataType.FLOAT_VECTOR, dim=int(meta["dimension"]))
@@ -134,7 +140,8 @@ class MilvusStore:
                                 input_field_names=["terms"], output_field_names=["sparse"]))
         ip = c.prepare_index_params()
         ip.add_index("vector", index_type="HNSW", metric_type="IP", params=HNSW)
-        ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                     params=BM25_PARAMS)
         with _quiet():
             c.create_collection(self.passages_name, schema=s, index_params=ip,
                                 consistency_level="Strong")
@@ -236,10 +243,13 @@ class MilvusStore:
                           "info": info if n == 0 else {"parts": len(pieces)},
                           "unused": [0.0, 0.0]} for n, piece in enumerate(pieces)]
         terms = bm25_tokenize([f"{p.title}\n{p.text}" for p in passages]) if passages else []
+        text_terms = bm25_tokenize([p.text for p in passages]) if passages else []
         rows = [{"id": p.id, "doc_id": p.doc_id, "source": p.source, "title": p.title,
                  "start": p.start, "end": p.end, "page": -1 if p.page is None else p.page,
-                 "text": p.text, "terms": " ".join(t), "vector": v.tolist()}
-                for p, t, v in zip(passages, terms, np.asarray(vectors, dtype=np.float32))]
+                 "text": p.text, "terms": " ".join(t), "text_terms": " ".join(tt),
+                 "vector": v.tolist()}
+                for p, t, tt, v in zip(passages, terms, text_terms,
+                                       np.asarray(vectors, dtype=np.float32))]
         # Passages first, the manifest rows last: a document is listed once it is searchable.
         for i in range(0, len(rows), BATCH):
             self.client.insert(self.passages_name, rows[i:i + BATCH])
@@ -269,12 +279,17 @@ class MilvusStore:
             if not terms:
                 out.append([])
                 continue
-            res = self.client.search(self.passages_name, data=[terms], anns_field="sparse",
-                                     limit=n, output_fields=["id"],
-                                     search_params={"metric_type": "BM25"})
-            # milvus-lite reports BM25 scores negated (a distance); servers report them as is.
-            out.append([(h["id"], abs(float(h["distance"]))) for h in res[0]])
+            out.append(self._bm25_search(terms, n))
         return out
+
+    def _bm25_search(self, terms: str, n: int) -> Ranked:
+        res = self.client.search(self.passages_name, data=[terms], anns_field="sparse", limit=n,
+                                 output_fields=["id"], search_params={"metric_type": "BM25"})
+        # milvus-lite reports BM25 scores negated (a distance), servers as they are; Milvus
+        # multiplies by (k1 + 1), which bm25s (Lucene's variant) leaves out: divided here, both
+        # stores give a passage the same score.
+        scale = 1.0 + BM25_PARAMS["bm25_k1"]
+        return [(h["id"], abs(float(h["distance"])) / scale) for h in res[0]]
 
     def hybrid(self, qvecs: np.ndarray, queries: Sequence[str], n: int, rrf_k: int,
                candidates: int) -> list[Ranked]:
@@ -325,22 +340,26 @@ class MilvusStore:
         rows = self._rows(keys, ["vector"])
         return [float(np.asarray(rows[str(k)]["vector"], np.float32) @ qvec) for k in keys]
 
-    def bm25_scores(self, keys: Sequence[object], query: str) -> list[float]:
+    def bm25_scores(self, keys: Sequence[object], query: str) -> list[float | None]:
+        # A filtered BM25 search scores with the filtered rows' statistics, not the collection's:
+        # the scores come from one unfiltered search instead; a passage below its top
+        # ``BM25_SCORE_DEPTH`` gets None (unknown, and lower than all of those).
         terms = self._terms(query)
         if not keys or not terms:
             return [0.0] * len(keys)
-        res = self.client.search(self.passages_name, data=[terms], anns_field="sparse",
-                                 limit=len(keys), output_fields=["id"],
-                                 filter=f"id in {_quote([str(k) for k in keys])}",
-                                 search_params={"metric_type": "BM25"})
-        found = {h["id"]: abs(float(h["distance"])) for h in res[0]}
-        return [found.get(str(k), 0.0) for k in keys]
+        limit = min(max(len(keys), BM25_SCORE_DEPTH), QUERY_WINDOW)
+        ranked = self._bm25_search(terms, limit)
+        # Fewer than asked for: every passage holding a query term is there, the others score 0.
+        missing = 0.0 if len(ranked) < limit else None
+        found = dict(ranked)
+        return [found.get(str(k), missing) for k in keys]
 
     def doc_freq(self, term: str) -> int:
         if term not in self._df:
             if not term.replace("_", "").isalnum():
                 return 0
-            rows = self.client.query(self.passages_name, filter=f"TEXT_MATCH(terms, '{term}')",
+            rows = self.client.query(self.passages_name,
+                                     filter=f"TEXT_MATCH(text_terms, '{term}')",
                                      output_fields=["count(*)"])
             self._df[term] = int(rows[0]["count(*)"])
         return self._df[term]
