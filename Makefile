@@ -8,7 +8,8 @@ FOLDER ?= seeds
 INDEX ?= .rag-index
 PORT ?= 7860
 
-.PHONY: setup index run test bench eval eval-variants train-reader eval-squad crash-test clean
+.PHONY: setup index run test bench bench-scale eval eval-variants train-reader eval-squad \
+	crash-test clean
 
 setup: $(STAMP)
 
@@ -44,6 +45,11 @@ eval-variants: setup
 # backend (~15 min), later runs reuse those indexes.
 bench: setup
 	$(PY) eval/bench.py
+
+# The stores at 10k, 100k and 1M synthetic passages (local exact, local HNSW, milvus-lite up to
+# 100k): build, RSS, disk, query latency, recall, adding a document (eval/README.md; ~1 h).
+bench-scale: setup
+	$(PY) eval/bench_scale.py --out eval/report/scale.json --plot eval/report/scale.png
 
 # Retrain the reader from the packaged MiniLM on SQuAD part A (CPU, seeded; ~20 min on 2 cores).
 # Writes rag/models/reader-int8.onnx + reader.json and eval/report/reader_reliability.png.

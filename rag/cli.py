@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import paths
 from .errors import RagError
-from .settings import BACKENDS, MODES, READERS
+from .settings import BACKENDS, DEVICES, MODES, READERS
 from .stores import STORE_HELP
 
 
@@ -64,7 +64,10 @@ def _settings(args):
     """Settings from the command line: None when none is given (the index's own apply)."""
     from .settings import Settings
 
-    return Settings(backend=args.backend) if getattr(args, "backend", None) else None
+    backend, device = getattr(args, "backend", None), getattr(args, "device", None)
+    if not backend and not device:
+        return None
+    return Settings(backend=backend, device=device or "auto")
 
 
 def _eval_settings(args):
@@ -72,7 +75,8 @@ def _eval_settings(args):
     its (private, rebuilt as needed) index happened to be built with last."""
     from .settings import DEFAULT_BACKEND, Settings
 
-    return Settings(backend=args.backend or DEFAULT_BACKEND)
+    return Settings(backend=args.backend or DEFAULT_BACKEND,
+                    device=getattr(args, "device", None) or "auto")
 
 
 def _print_json(obj) -> None:
@@ -329,6 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--backend", choices=BACKENDS, default=None,
                         help="embedding backend (default: the index's own, for a new index "
                         "Settings' default)")
+        sp.add_argument("--device", choices=DEVICES, default=None,
+                        help="where the model embeds (default auto: a GPU when the backend "
+                        "sees one, else the CPU)")
 
     sp = sub.add_parser("index", help="build or refresh the index of a folder")
     sp.add_argument("folder", nargs="?", default=None,

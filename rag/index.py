@@ -1,28 +1,13 @@
-"""The passage index: FAISS over normalised embeddings, BM25 (bm25s) over the same passages, and
-their persistence (faiss.write_index + JSONL + manifest.json; never pickle)."""
+"""The passage index in memory: FAISS over normalised embeddings and BM25 over the same passages,
+changed in place as documents come and go (its files: rag/persist.py)."""
 from __future__ import annotations
 
 import hashlib
-import json
-import logging
-import os
-import shutil
-import tempfile
-import time
-from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexLoadError
-from .types import Document, Passage
+from .types import Passage
 
-FORMAT = "rag-index"
-FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-VECTORS = "vectors.faiss"
-PASSAGES = "passages.jsonl"
-DOCUMENTS = "documents.jsonl"
-REBUILD = "rebuild it with `rag index FOLDER --index DIR` (or Retriever.from_folder)"
 # Settings(ann="auto") searches exactly up to this many passages, by HNSW above: exact search
 # costs ~1 ms per 10,000 passages a query on 2 cores; HNSW stays ~1 ms at a million, at a recall@10
 # measured against exact search (eval/README.md, "Approximate search").
@@ -74,22 +59,32 @@ def _stemmer(module):
 
 class PassageIndex:
     """Passages with their embeddings, searchable densely (FAISS: exact inner product, or HNSW
-    above a size, see ``ANN_AUTO_PASSAGES``) and by BM25. ``vectors[i]`` is the embedding of
-    ``passages[i]``.
+    above a size, see ``ANN_AUTO_PASSAGES``) and by BM25 (:class:`rag.bm25.BM25`).
+    ``vectors[i]`` is the embedding of ``passages[i]``.
 
-    The vectors are held once, inside the FAISS index: ``vectors`` is a read-only view of its
-    storage, not a copy. Give either ``vectors`` or a FAISS index (``faiss_index``, as read from
-    disk); one of another kind than ``ann`` asks for is rebuilt from its own vectors."""
+    It changes in place: :meth:`add` appends rows, :meth:`delete` masks a document's rows (they
+    stay, dead, until :meth:`compact` drops them and renumbers the rest). Search never returns a
+    dead row. The vectors are held once, inside the FAISS index: ``vectors`` is a read-only view
+    of its storage, not a copy. Give either ``vectors`` or a FAISS index (``faiss_index``, as read
+    from disk); one of another kind than ``ann`` asks for is rebuilt from its own vectors."""
 
     def __init__(self, passages: list[Passage], vectors: np.ndarray | None = None,
-                 ann: str = "auto", faiss_index=None, dim: int | None = None) -> None:
-        import faiss
-
-        self.passages = passages
+                 ann: str = "auto", faiss_index=None, dim: int | None = None,
+                 alive: np.ndarray | None = None, bm25=None) -> None:
+        self.passages = list(passages)
         self.ann = ann
-        self._bm25 = None
-        self._df: dict | None = None
-        kind = self.search_kind
+        self.alive = (np.ones(len(self.passages), bool) if alive is None
+                      else np.asarray(alive, bool).copy())
+        self._bm25 = bm25
+        self._df = None
+        self._rows_of: dict[str, list[int]] | None = None
+        self.generation = 0  # bumped when rows are renumbered (compact)
+        # Exact or HNSW is chosen here and by compact(), never by add(): adding a document must
+        # not rebuild a graph (a save rebuilds when the size has crossed the limit).
+        self.kind = resolve_ann(ann, len(self))
+        self._version = 0     # bumped by every change (cached query results expire)
+        self._last_query = None
+        kind = self.kind
         if faiss_index is not None and _kind_of(faiss_index) == kind:
             index = faiss_index
         else:
@@ -97,26 +92,22 @@ class PassageIndex:
                 vectors = _storage_view(faiss_index) if faiss_index is not None else None
             if vectors is None:
                 raise ValueError("PassageIndex needs vectors or a FAISS index")
-            vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-            d = vectors.shape[1] if vectors.ndim == 2 else int(dim or 0)
-            if kind == "hnsw":
-                index = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-                index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-            else:
-                index = faiss.IndexFlatIP(d)
-            if len(vectors):
-                index.add(vectors)
+            index = _new_faiss(kind, np.ascontiguousarray(vectors, dtype=np.float32), dim)
         if kind == "hnsw":
             index.hnsw.efSearch = HNSW_EF_SEARCH
-        if index.ntotal != len(passages):
-            raise ValueError(f"{len(passages)} passages but {index.ntotal} vectors")
+        if index.ntotal != len(self.passages) or len(self.alive) != len(self.passages):
+            raise ValueError(f"{len(self.passages)} passages but {index.ntotal} vectors")
+        self._set_faiss(index)
+
+    def _set_faiss(self, index) -> None:
         self._faiss = index
-        self._view = _storage_view(index)  # valid while the index lives: it is never re-added to
+        self._view = _storage_view(index)  # valid until the index is added to
         self._view.flags.writeable = False
 
     @property
     def vectors(self) -> np.ndarray:
-        """The embeddings, one row per passage: a read-only view of the FAISS storage."""
+        """The embeddings, one row per passage (dead ones too): a read-only view of the FAISS
+        storage."""
         return self._view
 
     @property
@@ -124,45 +115,148 @@ class PassageIndex:
         return int(self._faiss.d)
 
     def __len__(self) -> int:
+        """Live passages."""
+        return int(self.alive.sum())
+
+    @property
+    def size(self) -> int:
+        """Rows, live or dead."""
         return len(self.passages)
+
+    @property
+    def dead(self) -> int:
+        return self.size - len(self)
 
     @property
     def search_kind(self) -> str:
         """How dense search runs for this index: "exact" or "hnsw" (see ``ANN_AUTO_PASSAGES``)."""
-        return resolve_ann(self.ann, len(self))
+        return self.kind
+
+    @property
+    def needs_rebuild(self) -> bool:
+        """True when the setting asks for another kind at this size (the next base save, or
+        :meth:`compact`, rebuilds)."""
+        return resolve_ann(self.ann, len(self)) != self.kind
 
     @property
     def faiss_index(self):
         return self._faiss
 
+    def live_passages(self) -> list[Passage]:
+        return [p for p, ok in zip(self.passages, self.alive) if ok]
+
+    # ---- changes ------------------------------------------------------------------------
+
+    def rows_of(self, doc_id: str) -> list[int]:
+        """Live rows of a document."""
+        if self._rows_of is None:
+            rows: dict[str, list[int]] = {}
+            for i, p in enumerate(self.passages):
+                if self.alive[i]:
+                    rows.setdefault(p.doc_id, []).append(i)
+            self._rows_of = rows
+        return self._rows_of.get(doc_id, [])
+
+    def add(self, passages: list[Passage], vectors: np.ndarray) -> None:
+        """Append passages (``vectors[i]`` embeds ``passages[i]``)."""
+        if not passages:
+            return
+        self._version += 1
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        first = self.size
+        self._faiss.add(vectors)
+        self.passages.extend(passages)
+        self.alive = np.concatenate([self.alive, np.ones(len(passages), bool)])
+        self._set_faiss(self._faiss)
+        if self._rows_of is not None:
+            for i, p in enumerate(passages, start=first):
+                self._rows_of.setdefault(p.doc_id, []).append(i)
+        if self._bm25 is not None:
+            self._bm25.add(_bm25_tokens(passages))
+        if self._df is not None:
+            self._df.update(t for tokens in bm25_tokenize([p.text for p in passages])
+                            for t in set(tokens))
+
+    def delete(self, doc_ids) -> int:
+        """Mask the rows of these documents; returns how many."""
+        rows = [r for d in dict.fromkeys(doc_ids) for r in self.rows_of(d)]
+        if not rows:
+            return 0
+        self._version += 1
+        self.alive[rows] = False
+        for d in doc_ids:
+            self._rows_of.pop(d, None)
+        if self._bm25 is not None:
+            self._bm25.delete(rows)
+        if self._df is not None:
+            self._df.subtract(t for tokens in bm25_tokenize([self.passages[r].text
+                                                             for r in rows])
+                              for t in set(tokens))
+        return len(rows)
+
+    def compact(self) -> None:
+        """Drop the dead rows: the live ones are renumbered 0..n-1 (FAISS and BM25 follow), and
+        dense search becomes the kind the setting asks for at this size."""
+        if self.dead == 0 and not self.needs_rebuild:
+            return
+        self._version += 1
+        keep = np.flatnonzero(self.alive)
+        vectors = self._view[keep]
+        self.passages = [self.passages[i] for i in keep]
+        self.alive = np.ones(len(keep), bool)
+        self.kind = resolve_ann(self.ann, len(keep))
+        index = _new_faiss(self.kind, np.ascontiguousarray(vectors), self.dim)
+        if self.kind == "hnsw":
+            index.hnsw.efSearch = HNSW_EF_SEARCH
+        self._set_faiss(index)
+        if self._bm25 is not None:
+            self._bm25.compact(keep)
+        self._rows_of = None
+        self.generation += 1
+
+    # ---- search -------------------------------------------------------------------------
+
     def dense(self, queries: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``n`` (scores, indices) per query by inner product (cosine: vectors are unit)."""
+        """Top ``n`` (scores, rows) per query by inner product (cosine: vectors are unit); live
+        rows only (-1 pads a short row)."""
         n = min(n, len(self))
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
         if n == 0:
             empty = np.zeros((len(queries), 0))
             return empty.astype(np.float32), empty.astype(np.int64)
-        return self._faiss.search(np.ascontiguousarray(queries, dtype=np.float32), n)
+        ask = min(n + self.dead, self.size)  # enough to keep n after dropping the dead
+        scores, idx = self._faiss.search(queries, ask)
+        if self.dead == 0:
+            return scores, idx
+        out_s = np.full((len(queries), n), -np.inf, np.float32)
+        out_i = np.full((len(queries), n), -1, np.int64)
+        for q in range(len(queries)):
+            ok = (idx[q] >= 0) & self.alive[np.maximum(idx[q], 0)]
+            s, i = scores[q][ok][:n], idx[q][ok][:n]
+            out_s[q, :len(s)], out_i[q, :len(i)] = s, i
+        return out_s, out_i
 
     @property
     def bm25(self):
+        """The BM25 index (built on first use from the passages, titles included)."""
         if self._bm25 is None:
-            import bm25s
+            from .bm25 import BM25
 
-            logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG
-            model = bm25s.BM25()
-            # Passages are indexed with their document title, which often names the subject.
-            model.index(bm25_tokenize([f"{p.title}\n{p.text}" for p in self.passages]),
-                        show_progress=False)
-            self._bm25 = model
+            bm = BM25()
+            bm.add(_bm25_tokens(self.passages))
+            bm.delete(np.flatnonzero(~self.alive))
+            bm.compact()
+            self._bm25 = bm
         return self._bm25
 
     def doc_freq(self, term: str) -> int:
-        """Number of passages holding the (stemmed) term."""
+        """Number of live passages holding the (stemmed) term in their text."""
         if self._df is None:
             from collections import Counter
 
-            self._df = dict(Counter(t for tokens in bm25_tokenize([p.text for p in self.passages])
-                                    for t in set(tokens)))
+            self._df = Counter(t for tokens in bm25_tokenize([p.text for p in
+                                                               self.live_passages()])
+                               for t in set(tokens))
         return self._df.get(term, 0)
 
     def idf(self, term: str) -> float:
@@ -170,14 +264,61 @@ class PassageIndex:
         df = self.doc_freq(term)
         return float(np.log(1 + (len(self) - df + 0.5) / (df + 0.5)))
 
+    def bm25_matches(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """(rows ascending, scores) of the live passages holding a term of ``query``, by BM25
+        (the last query's are kept: a search and its hits' scores ask twice)."""
+        cached = self._last_query
+        if cached is not None and cached[0] == query and cached[1] == self._version:
+            return cached[2], cached[3]
+        tokens = bm25_tokenize([query])[0] if len(self) else []
+        rows, scores = (self.bm25.scores(tokens) if tokens
+                        else (np.zeros(0, np.int64), np.zeros(0, np.float32)))
+        keep = scores > 0
+        rows, scores = rows[keep], scores[keep]
+        self._last_query = (query, self._version, rows, scores)
+        return rows, scores
+
+    def bm25_top(self, query: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, scores) of the ``n`` best live passages for ``query`` by BM25, best first;
+        only passages holding a query term. No score array over every passage is made."""
+        rows, scores = self.bm25_matches(query)
+        order = top_k(scores, n)  # ties: the lower row first (rows come ascending)
+        return rows[order], scores[order]
+
+    def bm25_score_of(self, rows, query: str) -> list[float]:
+        """BM25 scores of these rows for ``query`` (0 where no query term occurs)."""
+        matched, scores = self.bm25_matches(query)
+        rows = np.asarray(rows, np.int64)
+        at = np.searchsorted(matched, rows)
+        found = (at < len(matched)) & (matched[np.minimum(at, max(len(matched) - 1, 0))] == rows) \
+            if len(matched) else np.zeros(len(rows), bool)
+        return [float(scores[a]) if ok else 0.0 for a, ok in zip(at, found)]
+
     def bm25_scores(self, query: str) -> np.ndarray:
-        """BM25 score of every passage for ``query`` (0 where no query term occurs)."""
-        if len(self) == 0:
-            return np.zeros(0, dtype=np.float32)
-        tokens = bm25_tokenize([query])[0]
-        if not tokens:
-            return np.zeros(len(self), dtype=np.float32)
-        return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+        """BM25 score of every row for ``query`` (0 where no query term occurs, or dead)."""
+        out = np.zeros(self.size, dtype=np.float32)
+        rows, scores = self.bm25_matches(query)
+        out[rows] = scores
+        return out
+
+
+def _bm25_tokens(passages: list[Passage]) -> list[list[str]]:
+    # Passages are indexed with their document title, which often names the subject.
+    return bm25_tokenize([f"{p.title}\n{p.text}" for p in passages])
+
+
+def _new_faiss(kind: str, vectors: np.ndarray, dim: int | None = None):
+    import faiss
+
+    d = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[1] else int(dim or 0)
+    if kind == "hnsw":
+        index = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    else:
+        index = faiss.IndexFlatIP(d)
+    if len(vectors):
+        index.add(vectors.reshape(-1, d))
+    return index
 
 
 def _kind_of(index) -> str:
@@ -205,9 +346,9 @@ class _Keeper:
         self.owner = owner
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path) -> str:
     h = hashlib.sha256()
-    with path.open("rb") as f:
+    with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
@@ -215,172 +356,3 @@ def _sha256(path: Path) -> str:
 
 def _text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _write_jsonl(path: Path, rows) -> None:
-    with path.open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def save_index(path: str | Path, documents: list[Document], index: PassageIndex, model_id: str,
-               chunking: dict, added: dict[str, str] | None = None,
-               folders: dict[str, str] | None = None, backend: str = "torch") -> None:
-    """Write the index to ``path`` atomically: into a sibling temporary folder, then renamed, so an
-    interrupted save leaves the previous index (or none), never a broken one."""
-    import faiss
-
-    target = Path(path).resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    recover(target)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
-    try:
-        faiss.write_index(index.faiss_index, str(tmp / VECTORS))
-        _write_jsonl(tmp / DOCUMENTS, ({"id": d.id, "source": d.source, "title": d.title,
-                                        "text": d.text, "page_starts": list(d.page_starts)}
-                                       for d in documents))
-        # Passage text is not stored: it is re-sliced from its document on load.
-        _write_jsonl(tmp / PASSAGES, ({"id": p.id, "doc_id": p.doc_id, "start": p.start,
-                                       "end": p.end, "page": p.page} for p in index.passages))
-        manifest = {
-            "format": FORMAT, "format_version": FORMAT_VERSION, "model_id": model_id,
-            "backend": backend,
-            "dimension": index.dim, "passage_count": len(index), "document_count": len(documents),
-            "chunking": chunking, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "folders": folders or {},
-            "documents": {d.source: {"id": d.id, "sha256": _text_hash(d.text),
-                                     "added": (added or {}).get(d.id, "")}
-                          for d in documents},
-            "files": {name: _sha256(tmp / name) for name in (VECTORS, DOCUMENTS, PASSAGES)},
-        }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
-        old = None
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.replace(target, old)
-        # A kill between these two renames leaves no folder at ``target``: recover() puts the
-        # complete new version (or else the old one) back when the index is next opened.
-        os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    for stale, _ in _leftovers(target):  # of saves killed earlier
-        shutil.rmtree(stale, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _leftovers(target: Path) -> list[tuple[Path, str]]:
-    """Sibling folders of saves whose process is gone: (folder, "tmp" or "old")."""
-    import re
-
-    out = []
-    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(tmp|old)-(\d+)")
-    for p in target.parent.glob(f".{target.name}.*"):
-        m = pattern.match(p.name)
-        if m and p.is_dir() and not _alive(int(m.group(2))):
-            out.append((p, m.group(1)))
-    return out
-
-
-def _complete(folder: Path) -> bool:
-    try:
-        return json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("format") == FORMAT
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
-def recover(path: str | Path) -> bool:
-    """Finish a save that was killed between its two renames: ``path`` is then missing, and beside
-    it lie the complete new version (``.NAME.tmp-PID-*``, manifest written last) and/or the
-    previous one (``.NAME.old-PID``). The new one is put back if complete, else the old one.
-    Returns True when something was recovered. Saves of live processes are left alone."""
-    target = Path(path).resolve()
-    if target.exists() or not target.parent.is_dir():
-        return False
-    found = [(p, kind) for p, kind in _leftovers(target) if _complete(p)]
-    if not found:
-        return False
-    # The newest complete new version, else the newest old one.
-    found.sort(key=lambda pk: (pk[1] == "tmp", pk[0].stat().st_mtime))
-    os.replace(found[-1][0], target)
-    logging.getLogger(__name__).warning("recovered the index at %s from an interrupted save",
-                                        target)
-    return True
-
-
-def read_manifest(path: str | Path) -> dict:
-    folder = Path(path)
-    recover(folder)
-    mpath = folder / MANIFEST
-    if not mpath.is_file():
-        raise IndexLoadError(f"no index at {str(folder.resolve())!r} (no {MANIFEST} there): "
-                             f"{REBUILD}, or point to one with --index DIR or RAG_INDEX")
-    try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise IndexLoadError(f"index at {str(folder)!r}: {MANIFEST} is corrupt ({e}): "
-                             f"{REBUILD}") from e
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise IndexLoadError(f"{str(mpath)!r} is not a rag index manifest: {REBUILD}")
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexLoadError(f"index at {str(folder)!r} has format version "
-                             f"{manifest.get('format_version')}, this rag reads {FORMAT_VERSION}: "
-                             f"{REBUILD}")
-    return manifest
-
-
-def load_index(path: str | Path, model_id: str | None = None, dim: int | None = None,
-               ann: str = "auto", manifest: dict | None = None
-               ) -> tuple[dict, list[Document], PassageIndex]:
-    """Read and verify an index folder. Raises IndexLoadError, saying how to fix it, when the
-    folder is missing, corrupt, truncated or built with another model or dimension."""
-    import faiss
-
-    folder = Path(path)
-    manifest = manifest if manifest is not None else read_manifest(folder)
-    where = f"index at {str(folder)!r}"
-    if model_id is not None and manifest.get("model_id") != model_id:
-        raise IndexLoadError(f"{where} was built with model {manifest.get('model_id')!r}, not "
-                             f"{model_id!r}: {REBUILD}")
-    if dim is not None and manifest.get("dimension") != dim:
-        raise IndexLoadError(f"{where} has dimension {manifest.get('dimension')}, the model "
-                             f"gives {dim}: {REBUILD}")
-    for name, digest in manifest.get("files", {}).items():
-        fpath = folder / name
-        if not fpath.is_file():
-            raise IndexLoadError(f"{where}: {name} is missing: {REBUILD}")
-        if _sha256(fpath) != digest:
-            raise IndexLoadError(f"{where}: {name} is corrupt or truncated (checksum differs "
-                                 f"from the manifest): {REBUILD}")
-    try:
-        vectors_index = faiss.read_index(str(folder / VECTORS))
-        docs = [Document(id=r["id"], text=r["text"], title=r["title"], source=r["source"],
-                         page_starts=tuple(r["page_starts"]))
-                for r in map(json.loads, (folder / DOCUMENTS).open(encoding="utf-8"))]
-        by_id = {d.id: d for d in docs}
-        passages = []
-        for r in map(json.loads, (folder / PASSAGES).open(encoding="utf-8")):
-            d = by_id[r["doc_id"]]
-            passages.append(Passage(id=r["id"], doc_id=d.id, source=d.source, title=d.title,
-                                    text=d.text[r["start"]:r["end"]], start=r["start"],
-                                    end=r["end"], page=r["page"]))
-    except Exception as e:  # noqa: BLE001 - any read failure means the index is unusable
-        raise IndexLoadError(f"{where} cannot be read ({type(e).__name__}: {e}): {REBUILD}") from e
-    if vectors_index.ntotal != len(passages) or len(passages) != manifest.get("passage_count"):
-        raise IndexLoadError(f"{where}: {vectors_index.ntotal} vectors for {len(passages)} "
-                             f"passages (manifest says {manifest.get('passage_count')}): {REBUILD}")
-    if vectors_index.d != manifest.get("dimension"):
-        raise IndexLoadError(f"{where}: vectors have dimension {vectors_index.d}, manifest says "
-                             f"{manifest.get('dimension')}: {REBUILD}")
-    return manifest, docs, PassageIndex(passages, ann=ann, faiss_index=vectors_index)

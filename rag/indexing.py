@@ -48,13 +48,54 @@ def sync(store: Store, embedder: Embedder, settings: Settings, docs: Sequence[Do
     updated = sum(1 for s in fresh_sources if s in entries)
     unchanged = sum(1 for s in entries if s not in fresh_sources and s not in gone)
     if fresh or remove:
-        passages = chunk_documents(fresh, embedder.count_tokens, settings.max_tokens,
-                                   settings.overlap_sentences)
-        vectors = (embedder.encode([p.text for p in passages], progress=progress) if passages
-                   else np.zeros((0, embedder.dim), np.float32))
+        passages, vectors = chunk_and_embed(fresh, embedder, settings, progress)
         stamp = now()
         added = {d.id: by_id[d.id].added if d.id in by_id and by_id[d.id].added else stamp
                  for d in fresh}
         store.update(remove, fresh, passages, vectors, added)
     return IndexStats(added=len(fresh) - updated, updated=updated, removed=len(gone),
                       unchanged=unchanged, passages=len(store))
+
+
+GROUP_CHARS = 500_000  # documents chunked (and then embedded) together: ~2,000 passages
+
+
+def chunk_and_embed(docs: Sequence[Document], embedder: Embedder, settings: Settings,
+                    progress: bool = False) -> tuple[list, np.ndarray]:
+    """Passages of ``docs`` and their vectors. Chunking (which counts word pieces with the
+    tokenizer) runs in a thread one group of documents ahead of embedding, so a fast embedder
+    (a GPU) does not wait for it; both release the GIL for their heavy parts."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    groups: list[list[Document]] = [[]]
+    size = 0
+    for d in docs:
+        if size > GROUP_CHARS:
+            groups.append([])
+            size = 0
+        groups[-1].append(d)
+        size += len(d.text)
+
+    def chunk(group: list[Document]) -> list:
+        return chunk_documents(group, embedder.count_tokens, settings.max_tokens,
+                               settings.overlap_sentences)
+
+    passages: list = []
+    vectors = [np.zeros((0, embedder.dim), np.float32)]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(desc="embedding passages", unit="passage")
+    with ThreadPoolExecutor(1, thread_name_prefix="rag-chunk") as pool:
+        for part in [pool.submit(chunk, g) for g in groups if g]:
+            found = part.result()
+            if found:
+                vectors.append(np.asarray(embedder.encode([p.text for p in found]),
+                                          np.float32))
+                passages += found
+                if bar is not None:
+                    bar.update(len(found))
+    if bar is not None:
+        bar.close()
+    return passages, np.concatenate(vectors)

@@ -18,7 +18,7 @@ class OnnxModel:
     """``run(inputs)``: one output row per input (a text, or a (text, text) pair)."""
 
     def __init__(self, onnx_path: str | Path, tokenizer_json: str | Path, max_length: int,
-                 batch_size: int = 1) -> None:
+                 batch_size: int = 1, providers: list[str] | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -27,13 +27,14 @@ class OnnxModel:
         tok.no_padding()
         self.tokenizer = tok
         self.batch_size = batch_size
-        self.threads = os.cpu_count() or 1
+        providers = providers or ["CPUExecutionProvider"]
+        # On a GPU one stream of larger batches; on the CPU a worker per core.
+        self.threads = (os.cpu_count() or 1) if providers[0] == "CPUExecutionProvider" else 1
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 1  # parallel across batches instead
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(onnx_path), opts,
-                                            providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(str(onnx_path), opts, providers=providers)
         self._pool = None
 
     def run(self, inputs: list) -> np.ndarray:

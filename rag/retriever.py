@@ -15,7 +15,8 @@ import numpy as np
 from .embedders import VECTOR_SPACE, Embedder, backend_of, default_embedder
 from .errors import ConfigError, IndexLoadError
 from .fusion import rrf
-from .index import _text_hash, read_manifest, recover
+from .index import _text_hash
+from .persist import read_manifest, recover
 from .indexing import chunking, sync
 from .loading import load_folder
 from .readers.heuristic import compose_answer
@@ -63,7 +64,7 @@ def _setup(embedder: Embedder | None, settings: Settings | None,
         space = VECTOR_SPACE.get(built_with or "")
         backend = ("onnx-int8" if space == "int8" else "onnx" if space == "fp32"
                    else DEFAULT_BACKEND)
-    return default_embedder(settings.model, backend), settings
+    return default_embedder(settings.model, backend, settings.device), settings
 
 
 def _mismatch(meta: dict, embedder: Embedder, where: str) -> str | None:

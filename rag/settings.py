@@ -14,6 +14,7 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 # Embedding backends: ONNX Runtime int8 (dynamically quantized), ONNX Runtime fp32, torch.
 BACKENDS = ("onnx-int8", "onnx", "torch")
 ANN = ("auto", "exact", "hnsw")
+DEVICES = ("auto", "cpu", "cuda", "mps")
 DEFAULT_BACKEND = "onnx"  # the fastest that meets the quality floors (eval/README.md)
 
 
@@ -31,6 +32,9 @@ class Settings:
       faster, vectors slightly different) or "torch" (sentence-transformers). None: the default
       (``DEFAULT_BACKEND``) for a new index; for a saved one, the fastest whose vectors match
       the backend that built it.
+    - ``device``: where the model embeds: "auto" (a GPU when the backend sees one: CUDA or
+      Apple's MPS for torch, CUDA for ONNX Runtime with onnxruntime-gpu; else the CPU), "cpu",
+      "cuda" or "mps" (an error, saying what to install, when it is not there).
     - ``ann``: dense search "exact" (FAISS flat), "hnsw" (approximate, FAISS HNSW) or "auto"
       (exact up to 100,000 passages, HNSW above; recall measured in eval/README.md).
     - ``reader``: "heuristic" (default: cosine + lexical coverage + answer type) or "learned" (a
@@ -50,6 +54,7 @@ class Settings:
 
     model: str = DEFAULT_MODEL
     backend: str | None = None
+    device: str = "auto"
     ann: str = "auto"
     max_tokens: int = 200
     overlap_sentences: int = 1
@@ -66,6 +71,8 @@ class Settings:
     answer_margin: float = 0.1
 
     def __post_init__(self) -> None:
+        if self.device not in DEVICES:
+            raise ConfigError(f"device={self.device!r}: must be one of {', '.join(DEVICES)}")
         if self.ann not in ANN:
             raise ConfigError(f"ann={self.ann!r}: must be one of {', '.join(ANN)}")
         if self.backend is not None:

@@ -72,8 +72,8 @@ def test_bad_input_is_one_line_and_non_zero(index, args, message):
 def test_corrupt_index_is_reported(index, tmp_path):
     broken = tmp_path / "idx"
     shutil.copytree(index["index"], broken)
-    data = (broken / "vectors.faiss").read_bytes()
-    (broken / "vectors.faiss").write_bytes(data[: len(data) // 2])
+    data = (broken / "base" / "vectors.faiss").read_bytes()
+    (broken / "base" / "vectors.faiss").write_bytes(data[: len(data) // 2])
     out = rag("ask", "Stalin", "--index", broken)
     assert out.returncode == 1 and "corrupt or truncated" in out.stderr
     assert "rag index" in out.stderr and "Traceback" not in out.stderr

@@ -107,3 +107,21 @@ print(a.citations[0].quote, "torch" in sys.modules, "sentence_transformers" in s
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "Khrushchev spoke for four hours. False False"
+
+
+def test_device_setting_is_checked_and_says_what_to_install():
+    import onnxruntime as ort
+
+    from rag.embedders import onnx_providers
+
+    with pytest.raises(ConfigError, match="device='gpu': must be one of auto, cpu, cuda, mps"):
+        Settings(device="gpu")
+    assert onnx_providers("cpu") == ["CPUExecutionProvider"]
+    with pytest.raises(ConfigError, match="--backend torch"):
+        onnx_providers("mps")
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        assert onnx_providers("auto")[0] == "CUDAExecutionProvider"
+    else:  # this machine (and CI): no GPU, so "auto" is the CPU and "cuda" an error
+        assert onnx_providers("auto") == ["CPUExecutionProvider"]
+        with pytest.raises(ConfigError, match="pip install onnxruntime-gpu"):
+            onnx_providers("cuda")

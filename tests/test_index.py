@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from rag import HashEmbedder, IndexLoadError, Passage
-from rag.index import PassageIndex, load_index, save_index
+from rag.index import PassageIndex
+from rag.persist import load_index, save_index
 from rag.types import Document
 
 
@@ -46,27 +47,30 @@ def _saved(tmp_path):
     p = Passage(id="d1:0-17", doc_id="d1", source="a.txt", title="T", text=text[:17], start=0,
                 end=17)
     index = PassageIndex([p], emb.encode([p.text]))
-    save_index(tmp_path / "idx", [doc], index, emb.model_id, {"max_tokens": 200})
+    save_index(tmp_path / "idx", {doc.id: doc}, index,
+               {"model_id": emb.model_id, "chunking": {"max_tokens": 200}}, {})
     return tmp_path / "idx", emb, index
 
 
 def test_save_and_load_round_trip_without_pickle(tmp_path):
     path, emb, index = _saved(tmp_path)
-    assert sorted(f.name for f in path.iterdir()) == ["documents.jsonl", "manifest.json",
-                                                      "passages.jsonl", "vectors.faiss"]
+    assert sorted(f.name for f in path.iterdir()) == ["base", "manifest.json"]
+    assert {"documents.jsonl", "passages.jsonl", "vectors.faiss", "bm25-rows.npy"} <= \
+        {f.name for f in (path / "base").iterdir()}
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["model_id"] == emb.model_id and manifest["dimension"] == emb.dim
     assert manifest["passage_count"] == 1 and manifest["documents"]["a.txt"]["id"] == "d1"
     assert len(manifest["documents"]["a.txt"]["sha256"]) == 64
-    _, docs, loaded = load_index(path, model_id=emb.model_id, dim=emb.dim)
+    _, docs, loaded, _ = load_index(path, model_id=emb.model_id, dim=emb.dim)
     assert loaded.passages == index.passages and docs[0].text.startswith("Alpha")
     assert np.allclose(loaded.vectors, index.vectors)
 
 
 @pytest.mark.parametrize("damage, message", [
-    (lambda p: (p / "vectors.faiss").write_bytes((p / "vectors.faiss").read_bytes()[:50]),
-     "vectors.faiss is corrupt or truncated"),
-    (lambda p: (p / "passages.jsonl").unlink(), "passages.jsonl is missing"),
+    (lambda p: (p / "base" / "vectors.faiss").write_bytes(
+        (p / "base" / "vectors.faiss").read_bytes()[:50]),
+     "base/vectors.faiss is corrupt or truncated"),
+    (lambda p: (p / "base" / "passages.jsonl").unlink(), "base/passages.jsonl is missing"),
     (lambda p: (p / "manifest.json").write_text("{not json"), "manifest.json is corrupt"),
     (lambda p: (p / "manifest.json").unlink(), "no index at"),
 ])
@@ -89,14 +93,14 @@ def test_other_model_or_dimension_is_refused(tmp_path):
 def test_interrupted_save_keeps_the_previous_index(tmp_path, monkeypatch):
     path, emb, index = _saved(tmp_path)
     before = (path / "manifest.json").read_text()
-    import rag.index as mod
+    import rag.persist as mod
 
     def boom(*a, **k):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(mod, "_sha256", boom)
     with pytest.raises(KeyboardInterrupt):
-        save_index(path, [], index, emb.model_id, {})
+        save_index(path, {}, index, {"model_id": emb.model_id}, {})
     assert (path / "manifest.json").read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["idx"]  # no temporary folder left behind
 

@@ -84,18 +84,53 @@ def backend_of(embedder) -> str:
     return getattr(embedder, "backend", "torch")
 
 
-def make_embedder(model: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND) -> Embedder:
-    """A new embedder for ``model`` on ``backend`` ("onnx-int8", "onnx" or "torch")."""
+def make_embedder(model: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND,
+                  device: str = "auto") -> Embedder:
+    """A new embedder for ``model`` on ``backend`` ("onnx-int8", "onnx" or "torch"), running on
+    ``device`` ("auto", "cpu", "cuda", "mps"; see :class:`rag.Settings`)."""
     if check_backend(backend) == "torch":
         from .torch import SentenceTransformerEmbedder
 
-        return SentenceTransformerEmbedder(model)
+        return SentenceTransformerEmbedder(model, device=device)
     from .onnx import OnnxEmbedder
 
-    return OnnxEmbedder(model, quantized=backend == "onnx-int8")
+    return OnnxEmbedder(model, quantized=backend == "onnx-int8", device=device)
 
 
 @lru_cache(maxsize=8)
-def default_embedder(model: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND) -> Embedder:
-    """One shared embedder per (model, backend) in a process (the weights load once)."""
-    return make_embedder(model, backend)
+def default_embedder(model: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND,
+                     device: str = "auto") -> Embedder:
+    """One shared embedder per (model, backend, device) in a process (the weights load once)."""
+    return make_embedder(model, backend, device)
+
+
+def torch_device(device: str) -> str:
+    """The torch device for a setting: "auto" takes CUDA, else MPS, else the CPU."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    if device == "auto":
+        return "cuda" if cuda else "mps" if mps else "cpu"
+    if (device == "cuda" and not cuda) or (device == "mps" and not mps):
+        raise ConfigError(f"device={device!r}: torch sees no {device.upper()} device here (torch "
+                          f"{torch.__version__}): use device='cpu' or 'auto', or install a torch "
+                          f"build with {device.upper()} support")
+    return device
+
+
+def onnx_providers(device: str) -> list[str]:
+    """ONNX Runtime execution providers for a setting: CUDA when asked for (or, with "auto",
+    when onnxruntime-gpu offers it), else the CPU."""
+    import onnxruntime as ort
+
+    cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+    if device == "mps":
+        raise ConfigError("device='mps': the ONNX backends run on the CPU or CUDA; use "
+                          "--backend torch for Apple GPUs")
+    if device == "cuda" and not cuda:
+        raise ConfigError("device='cuda': this onnxruntime has no CUDA provider: pip install "
+                          "onnxruntime-gpu, or use device='cpu' or 'auto'")
+    if cuda and device in ("auto", "cuda"):
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]

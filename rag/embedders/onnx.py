@@ -169,8 +169,10 @@ class OnnxEmbedder:
     worker a core; int8 one text at a time, so that a text's vector is the same in any call."""
 
     def __init__(self, model: str = DEFAULT_MODEL, quantized: bool = True,
-                 batch_size: int | None = None, cache: str | Path | None = None) -> None:
+                 batch_size: int | None = None, cache: str | Path | None = None,
+                 device: str = "cpu") -> None:
         self._path, self.model_id = model_path(model)
+        self.device = device  # "auto", "cpu", "cuda": resolved when the model loads
         self.quantized = quantized
         self.backend = "onnx-int8" if quantized else "onnx"
         self.batch_size = batch_size or (1 if quantized else 4)
@@ -212,8 +214,13 @@ class OnnxEmbedder:
                 print(f"the ONNX model in {folder} does not match its checksum: exporting "
                       "again", file=sys.stderr)
                 export(self._path, folder)
+            from . import onnx_providers
+
+            providers = onnx_providers(self.device)
+            gpu = providers[0] != "CPUExecutionProvider"
             self._model = OnnxModel(folder / name, Path(self._path) / "tokenizer.json",
-                                    self.max_tokens, self.batch_size)
+                                    self.max_tokens, 64 if gpu else self.batch_size,
+                                    providers=providers)
         return self._model
 
     def count_tokens(self, text: str) -> int:

@@ -14,9 +14,11 @@ class SentenceTransformerEmbedder:
 
     backend = "torch"
 
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 64) -> None:
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 64,
+                 device: str = "cpu") -> None:
         self._path, self.model_id = model_path(model)
         self.batch_size = batch_size
+        self.device = device  # "auto", "cpu", "cuda", "mps": resolved when the model loads
         self._model = None
         self._dim: int | None = None
 
@@ -26,7 +28,9 @@ class SentenceTransformerEmbedder:
             quiet_offline_transformers()
             from sentence_transformers import SentenceTransformer
 
-            self._model = SentenceTransformer(self._path, device="cpu")
+            from . import torch_device
+
+            self._model = SentenceTransformer(self._path, device=torch_device(self.device))
         return self._model
 
     @property

@@ -1,5 +1,6 @@
 """The local store (default): documents and passages in this process, dense search by FAISS
-(exact, or HNSW above a size), BM25 by bm25s; saved to a folder atomically (rag/index.py)."""
+(exact, or HNSW above a size), BM25 by rag.bm25; changed in place and saved to a folder by
+segments (rag/persist.py)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -7,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..index import PassageIndex, _text_hash, load_index, save_index, top_k
+from ..index import PassageIndex, _text_hash
+from ..persist import Saved, load_index, save_index
 from ..types import Document, DocumentInfo, Passage
 from . import Ranked
 
@@ -18,13 +20,17 @@ class LocalStore:
     kind = "local"
 
     def __init__(self, documents: Sequence[Document], index: PassageIndex, meta: dict,
-                 added: dict[str, str] | None = None, path: str | Path | None = None) -> None:
+                 added: dict[str, str] | None = None, path: str | Path | None = None,
+                 hashes: dict[str, str] | None = None, saved: Saved | None = None) -> None:
         self.docs: dict[str, Document] = {d.id: d for d in documents}
         self.index = index
         self.meta = meta
         self.added: dict[str, str] = dict(added or {})
         self.path = Path(path) if path is not None else None
-        self._last_bm25: tuple[str, np.ndarray] | None = None
+        self.hashes = {i: (hashes or {}).get(i) or _text_hash(d.text)
+                       for i, d in self.docs.items()}
+        self._saved = saved
+        self._changed: set[str] = set()  # documents added or replaced since the last save
 
     @property
     def location(self) -> str:
@@ -38,23 +44,20 @@ class LocalStore:
     def open(cls, path: str | Path, model_id: str, dim: int, ann: str,
              manifest: dict | None = None) -> LocalStore:
         """The index saved at ``path`` (IndexLoadError, saying how to fix it, when unusable)."""
-        manifest, docs, index = load_index(path, model_id=model_id, dim=dim, ann=ann,
-                                           manifest=manifest)
+        manifest, docs, index, saved = load_index(path, model_id=model_id, dim=dim, ann=ann,
+                                                  manifest=manifest)
         entries = manifest.get("documents", {}).values()
         added = {e["id"]: e["added"] for e in entries if e.get("added")}
-        return cls(docs, index, manifest, added, path)
+        hashes = {e["id"]: e["sha256"] for e in entries}
+        return cls(docs, index, manifest, added, path, hashes, saved)
 
     # ---- the manifest and documents -----------------------------------------------------
 
     def entries(self) -> dict[str, DocumentInfo]:
-        counts: dict[str, int] = {}
-        for p in self.index.passages:
-            counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
         return {d.source: DocumentInfo(id=d.id, source=d.source, title=d.title,
                                        pages=len(d.page_starts) or None,
-                                       passages=counts.get(d.id, 0), chars=len(d.text),
-                                       added=self.added.get(d.id, ""),
-                                       sha256=_text_hash(d.text))
+                                       passages=len(self.index.rows_of(d.id)), chars=len(d.text),
+                                       added=self.added.get(d.id, ""), sha256=self.hashes[d.id])
                 for d in self.docs.values()}
 
     def documents(self, ids: Sequence[str]) -> dict[str, Document]:
@@ -62,20 +65,18 @@ class LocalStore:
 
     def update(self, remove: Sequence[str], documents: Sequence[Document],
                passages: Sequence[Passage], vectors: np.ndarray, added: dict[str, str]) -> None:
-        gone = set(remove) | {d.id for d in documents}
-        kept_rows = [i for i, p in enumerate(self.index.passages) if p.doc_id not in gone]
-        parts = [self.index.vectors[kept_rows]]
-        if len(passages):
-            parts.append(np.asarray(vectors, dtype=np.float32))
+        gone = list(dict.fromkeys([*remove, *(d.id for d in documents)]))
+        self.index.delete(gone)
         for i in gone:
             self.docs.pop(i, None)
             self.added.pop(i, None)
-        self.docs.update((d.id, d) for d in documents)
-        self.added.update({d.id: added.get(d.id, "") for d in documents})
-        self.index = PassageIndex([self.index.passages[i] for i in kept_rows] + list(passages),
-                                  ann=self.index.ann,
-                                  vectors=np.concatenate(parts) if len(parts) > 1 else parts[0])
-        self._last_bm25 = None
+            self.hashes.pop(i, None)
+        for d in documents:
+            self.docs[d.id] = d
+            self.added[d.id] = added.get(d.id, "")
+            self.hashes[d.id] = _text_hash(d.text)
+            self._changed.add(d.id)
+        self.index.add(list(passages), vectors)
 
     # ---- search -------------------------------------------------------------------------
 
@@ -84,17 +85,11 @@ class LocalStore:
         return [[(int(i), float(s)) for s, i in zip(row_s, row_i) if i >= 0]
                 for row_s, row_i in zip(scores, idx)]
 
-    def _bm25_all(self, query: str) -> np.ndarray:
-        # The last query's scores are kept: hits then read their BM25 score from them.
-        if self._last_bm25 is None or self._last_bm25[0] != query:
-            self._last_bm25 = (query, self.index.bm25_scores(query))
-        return self._last_bm25[1]
-
     def bm25(self, queries: Sequence[str], n: int) -> list[Ranked]:
         out = []
         for q in queries:
-            scores = self._bm25_all(q)
-            out.append([(int(i), float(scores[i])) for i in top_k(scores, n) if scores[i] > 0])
+            rows, scores = self.index.bm25_top(q, n)
+            out.append(list(zip(rows.tolist(), scores.tolist())))
         return out
 
     def hybrid(self, qvecs, queries, n, rrf_k, candidates) -> None:
@@ -104,8 +99,8 @@ class LocalStore:
         return [self.index.passages[int(k)] for k in keys]
 
     def passages_of(self, doc_ids: Sequence[str]) -> list[Passage]:
-        wanted = set(doc_ids)
-        return sorted((p for p in self.index.passages if p.doc_id in wanted),
+        rows = sorted(r for d in set(doc_ids) for r in self.index.rows_of(d))
+        return sorted((self.index.passages[r] for r in rows),
                       key=lambda p: (p.doc_id, p.start, p.end))
 
     def dense_scores(self, keys: Sequence[object], qvec: np.ndarray) -> list[float]:
@@ -113,8 +108,7 @@ class LocalStore:
         return [float(s) for s in self.index.vectors[rows] @ qvec] if rows else []
 
     def bm25_scores(self, keys: Sequence[object], query: str) -> list[float]:
-        scores = self._bm25_all(query)
-        return [float(scores[int(k)]) for k in keys]
+        return self.index.bm25_score_of([int(k) for k in keys], query)
 
     def doc_freq(self, term: str) -> int:
         return self.index.doc_freq(term)
@@ -128,14 +122,14 @@ class LocalStore:
     # ---- persistence --------------------------------------------------------------------
 
     def save(self, path: str | Path | None = None) -> None:
-        """Write the folder (``path``, else where it was opened) atomically."""
+        """Write the changes to the folder (``path``, else where it was opened): a small delta
+        segment when it holds this index already, else a fresh base (rag/persist.py)."""
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("this index was built in memory: give a folder to save it to")
-        m = self.meta
-        save_index(target, list(self.docs.values()), self.index, m["model_id"], m["chunking"],
-                   added=self.added, folders=m.get("folders", {}),
-                   backend=m.get("backend", "torch"))
+        self._saved = save_index(target, self.docs, self.index, self.meta, self.added,
+                                 self.hashes, self._saved, self._changed)
+        self._changed = set()
         self.path = target
 
     def close(self) -> None:

@@ -28,7 +28,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import ConfigError, IndexLoadError
-from ..index import FORMAT, FORMAT_VERSION, bm25_tokenize, _text_hash
+from ..index import _text_hash, bm25_tokenize
+from ..persist import FORMAT, FORMAT_VERSION
 from ..types import Document, DocumentInfo, Passage
 from . import Ranked, bm25_idf
 
