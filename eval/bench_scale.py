@@ -6,7 +6,8 @@ store searched exactly and by HNSW, and for milvus-lite (10k and 100k).
 The corpus (seeded, see ``corpus``): documents of 10 passages; each passage ~40 words drawn from a
 Zipfian vocabulary of 50,000 pseudo-words (exponent 1.0), so BM25 postings have realistic
 lengths, and a 384-dim unit vector near one of 1,000 cluster centres (embeddings cluster by
-topic). Queries: 4 words of a random passage and a vector near that passage's centre.
+topic), the clusters grouped under 30 broad subjects so that neighbouring topics overlap.
+Queries: 4 words of a random passage and a vector near that passage's centre.
 
 Each (size, store) is built in one process and queried in another (a server opens a saved
 index): build time, peak RSS of each, size on disk, query p50/p95 per mode, recall@10 of HNSW
@@ -36,6 +37,8 @@ CLUSTERS = 1_000
 PER_DOC = 10
 WORDS = 40
 MODEL_ID = "bench/synthetic"
+SPREAD = 0.04   # a topic's centre around its subject's (per dimension)
+NOISE = 0.07    # a passage around its topic's centre (per dimension): cosine ~0.6 to it
 
 
 def _vocabulary(rng) -> np.ndarray:
@@ -47,23 +50,32 @@ def _vocabulary(rng) -> np.ndarray:
     return np.array(sorted(words))
 
 
-def corpus(n: int, seed: int = 0):
-    """(documents, passages, vectors, centres, words) for ``n`` passages."""
-    from rag import Document, Passage
-
+def _raw(n: int, seed: int = 0):
+    """(rng, vocabulary, word draws, cluster centres, cluster of each passage)."""
     rng = np.random.default_rng(seed)
     vocab = _vocabulary(rng)
     p = 1.0 / np.arange(1, VOCAB + 1)
     p /= p.sum()
-    draws = rng.choice(VOCAB, size=(n, WORDS), p=p)
-    centres = rng.normal(size=(CLUSTERS, DIM)).astype(np.float32)
+    draws = rng.choice(VOCAB, size=(n, WORDS), p=p).astype(np.int32)
+    # Topics within 30 broad subjects: neighbouring clusters overlap, as embeddings' topics do.
+    subjects = rng.normal(size=(30, DIM))
+    centres = (subjects[rng.integers(0, 30, CLUSTERS)] / np.sqrt(DIM)
+               + rng.normal(scale=SPREAD, size=(CLUSTERS, DIM))).astype(np.float32)
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
     assign = rng.integers(0, CLUSTERS, n)
+    return rng, vocab, draws, centres, assign
+
+
+def corpus(n: int, seed: int = 0):
+    """(documents, passages, vectors, centres, assign, vocab, draws) for ``n`` passages."""
+    from rag import Document, Passage
+
+    rng, vocab, draws, centres, assign = _raw(n, seed)
     docs, passages = [], []
     vectors = np.empty((n, DIM), np.float32)
     for start in range(0, n, 100_000):  # in blocks: the noise for 1M rows at once is 1.5 GB
         end = min(n, start + 100_000)
-        v = centres[assign[start:end]] + rng.normal(scale=0.06, size=(end - start, DIM))
+        v = centres[assign[start:end]] + rng.normal(scale=NOISE, size=(end - start, DIM))
         vectors[start:end] = v / np.linalg.norm(v, axis=1, keepdims=True)
     for d in range(0, n, PER_DOC):
         texts = [" ".join(vocab[draws[i]]) + "." for i in range(d, min(n, d + PER_DOC))]
@@ -82,22 +94,12 @@ def corpus(n: int, seed: int = 0):
 
 def queries(count: int, n: int, seed: int = 1):
     """(texts, vectors): 4 words of a random passage, a vector near its cluster centre."""
-    _, _, _, centres, assign, vocab, draws = _cached(n)
+    _, vocab, draws, centres, assign = _raw(n)
     rng = np.random.default_rng(seed)
     rows = rng.integers(0, n, count)
     texts = [" ".join(vocab[rng.choice(draws[r], 4, replace=False)]) for r in rows]
-    v = centres[assign[rows]] + rng.normal(scale=0.06, size=(count, DIM))
+    v = centres[assign[rows]] + rng.normal(scale=NOISE, size=(count, DIM))
     return texts, (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
-
-
-_CORPUS: dict = {}
-
-
-def _cached(n):
-    if n not in _CORPUS:
-        _CORPUS.clear()
-        _CORPUS[n] = corpus(n)
-    return _CORPUS[n]
 
 
 class Precomputed:
@@ -153,7 +155,7 @@ def build(n: int, store: str, folder: Path) -> dict:
     from rag.retriever import _meta
     from rag.stores.local import LocalStore
 
-    docs, passages, vectors, *_ = _cached(n)
+    docs, passages, vectors, *_ = corpus(n)
     emb = Precomputed({})
     settings = _settings("exact" if store == "exact" else "hnsw")
     t0 = time.perf_counter()
@@ -178,12 +180,11 @@ def query(n: int, store: str, folder: Path, count: int) -> dict:
     """Child process: open the saved index, run the queries in each mode, add one document."""
     from rag import Document, Retriever
 
-    texts, qvecs = queries(count, n)
-    docs, passages, vectors, *_ = _cached(n)
+    # Made by the parent: this process holds the index, not the corpus it was built from.
+    texts = json.loads((folder / "queries.json").read_text())
+    qvecs = np.load(folder / "queries.npy")
     table = dict(zip(texts, qvecs))
     new_texts = [f"novel passage {i} about lighthouses and keepers." for i in range(PER_DOC)]
-    del docs, passages, vectors
-    _CORPUS.clear()  # a server holds the index, not the corpus it was built from
     emb = Precomputed(table)
     t0 = time.perf_counter()
     r = Retriever.open(_where(store, folder), embedder=emb,
@@ -234,11 +235,14 @@ def measure(sizes, stores, count: int, timeout: int, milvus_max: int) -> list[di
     rows = []
     for n in sizes:
         exact_top = None
+        texts, qvecs = queries(count, n)
         for store in stores:
             if store == "milvus" and n > milvus_max:
                 continue
             with tempfile.TemporaryDirectory(prefix="rag-scale-") as tmp:
                 folder = Path(tmp)
+                (folder / "queries.json").write_text(json.dumps(texts))
+                np.save(folder / "queries.npy", qvecs, allow_pickle=False)
                 b = _run("build", n, store, folder, count, timeout)
                 disk = _disk_mb(folder / ("ix.db" if store == "milvus" else "ix"))
                 q = _run("query", n, store, folder, count, timeout)

@@ -2,21 +2,49 @@
 
 bm25s precomputes every (term, passage) score, so its index is rebuilt whole when one passage is
 added or removed. Here postings keep raw term frequencies and scores are computed at query time
-from live statistics (passage count, average length, document frequencies): adding a document
-appends its postings, removing one masks its rows. Postings live in one compressed-row block
-(built at once, saved as .npy arrays) plus a small block of later additions, merged by
-:meth:`BM25.compact`. Tokens come from :func:`rag.index.bm25_tokenize` (bm25s' tokenizer, English
-stop words and stemmer).
+from live statistics (passage count, average length, document frequencies): adding passages
+appends a block of postings, removing them masks their rows. Postings live in compressed-row
+blocks (term -> rows, term frequencies): the first as built or loaded (saved as .npy arrays),
+then one per addition; small blocks are merged as they pile up, all of them by
+:meth:`BM25.compact`. Tokens come from :func:`rag.index.bm25_tokenize` (bm25s' tokenizer,
+English stop words and stemmer).
 """
 from __future__ import annotations
 
-from collections import Counter
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 K1, B = 1.5, 0.75  # bm25s' defaults
+MAX_BLOCKS = 8     # more than this: the blocks after the first are merged into one
+
+
+class _Block:
+    """Postings of some rows in compressed-row form: term t's rows are
+    ``rows[indptr[t]:indptr[t + 1]]`` (ascending), with their term frequencies."""
+
+    def __init__(self, indptr: np.ndarray, rows: np.ndarray, tfs: np.ndarray) -> None:
+        self.indptr, self.rows, self.tfs = indptr, rows, tfs
+
+    @classmethod
+    def build(cls, terms: np.ndarray, rows: np.ndarray, tfs: np.ndarray, n_terms: int) -> _Block:
+        order = np.lexsort((rows, terms))
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(terms, minlength=n_terms))])
+        return cls(indptr.astype(np.int64), rows[order].astype(np.int32),
+                   tfs[order].astype(np.float32))
+
+    def postings(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        if t + 1 >= len(self.indptr):  # a term first seen after this block was built
+            return self.rows[:0], self.tfs[:0]
+        a, b = self.indptr[t], self.indptr[t + 1]
+        return self.rows[a:b], self.tfs[a:b]
+
+    def triples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(terms, rows, tfs) of every posting."""
+        counts = np.diff(self.indptr)
+        return np.repeat(np.arange(len(counts)), counts), self.rows, self.tfs
 
 
 class BM25:
@@ -26,12 +54,7 @@ class BM25:
     def __init__(self, k1: float = K1, b: float = B) -> None:
         self.k1, self.b = k1, b
         self.vocab: dict[str, int] = {}
-        # The block: postings of term t are rows[indptr[t]:indptr[t + 1]] (and their tfs).
-        self.indptr = np.zeros(1, np.int64)
-        self.rows = np.zeros(0, np.int32)
-        self.tfs = np.zeros(0, np.float32)
-        # Later additions: term id -> (rows, tfs) lists.
-        self.extra: dict[int, tuple[list[int], list[int]]] = {}
+        self.blocks: list[_Block] = []
         self.lengths = np.zeros(0, np.float32)  # tokens per row
         self.alive = np.zeros(0, bool)
         self.df = np.zeros(0, np.int64)          # live rows holding each term
@@ -46,65 +69,46 @@ class BM25:
         """Rows ever added (live or deleted)."""
         return len(self.lengths)
 
-    def _grow(self, n: int) -> None:
-        self.lengths = np.concatenate([self.lengths, np.zeros(n, np.float32)])
-        self.alive = np.concatenate([self.alive, np.zeros(n, bool)])
-
-    def _term(self, term: str) -> int:
-        t = self.vocab.get(term)
-        if t is None:
-            t = self.vocab[term] = len(self.vocab)
-            if t >= len(self.df):  # room for more terms, doubling
-                self.df = np.concatenate([self.df, np.zeros(max(16, len(self.df)), np.int64)])
-        return t
-
     def add(self, tokens: Sequence[Sequence[str]]) -> None:
         """Append one row per token list."""
+        if not len(tokens):
+            return
         first = self.size
-        self._grow(len(tokens))
-        for i, toks in enumerate(tokens):
-            row = first + i
-            counts = Counter(toks)
-            for term, tf in counts.items():
-                t = self._term(term)
-                rows, tfs = self.extra.setdefault(t, ([], []))
-                rows.append(row)
-                tfs.append(tf)
-                self.df[t] += 1
-            self.lengths[row] = len(toks)
-            self.alive[row] = True
-            self.live += 1
-            self.total += len(toks)
+        vocab = self.vocab
+        ids = [vocab.setdefault(t, len(vocab)) for toks in tokens for t in toks]
+        lengths = np.fromiter((len(t) for t in tokens), np.int64, len(tokens))
+        n_terms = len(vocab)
+        if n_terms > len(self.df):
+            self.df = np.concatenate([self.df, np.zeros(n_terms - len(self.df), np.int64)])
+        if ids:
+            rows = np.repeat(np.arange(first, first + len(tokens), dtype=np.int64), lengths)
+            pairs, tfs = np.unique(rows * n_terms + np.asarray(ids, np.int64),
+                                   return_counts=True)
+            terms, rows = pairs % n_terms, pairs // n_terms
+            self.df += np.bincount(terms, minlength=n_terms)
+            self.blocks.append(_Block.build(terms, rows, tfs, n_terms))
+        self.lengths = np.concatenate([self.lengths, lengths.astype(np.float32)])
+        self.alive = np.concatenate([self.alive, np.ones(len(tokens), bool)])
+        self.live += len(tokens)
+        self.total += float(lengths.sum())
+        if len(self.blocks) > MAX_BLOCKS:
+            self._merge(self.blocks[1:], into=1)
 
     def delete(self, rows: Sequence[int]) -> None:
         """Mask ``rows`` (the statistics follow; their postings stay until :meth:`compact`)."""
-        rows = np.asarray([r for r in dict.fromkeys(int(r) for r in rows) if self.alive[r]],
-                          np.int64)
+        rows = np.unique(np.asarray(rows, np.int64))
+        rows = rows[self.alive[rows]] if len(rows) else rows
         if not len(rows):
             return
         # The terms of the deleted rows, from the postings: no need to tokenize them again.
-        hit = np.isin(self.rows, rows)
-        counts = np.diff(self.indptr)
-        terms = np.repeat(np.arange(len(counts)), counts)[hit]
-        gone = set(rows.tolist())
-        extra = [t for t, (rs, _) in self.extra.items() for r in rs if r in gone]
-        self.df[:len(self.vocab)] -= np.bincount(np.concatenate([terms, extra]).astype(np.int64),
-                                                 minlength=len(self.vocab))[:len(self.vocab)]
+        for block in self.blocks:
+            terms, brows, _ = block.triples()
+            hit = np.isin(brows, rows)
+            if hit.any():
+                self.df -= np.bincount(terms[hit], minlength=len(self.df))
         self.alive[rows] = False
         self.live -= len(rows)
         self.total -= float(self.lengths[rows].sum())
-
-    def _postings(self, t: int) -> tuple[np.ndarray, np.ndarray]:
-        if t + 1 < len(self.indptr):  # terms after the block was built have no postings there
-            a, b = self.indptr[t], self.indptr[t + 1]
-            rows, tfs = self.rows[a:b], self.tfs[a:b]
-        else:
-            rows, tfs = self.rows[:0], self.tfs[:0]
-        more = self.extra.get(t)
-        if more:
-            rows = np.concatenate([rows, np.asarray(more[0], np.int32)])
-            tfs = np.concatenate([tfs, np.asarray(more[1], np.float32)])
-        return rows, tfs
 
     def scores(self, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(rows, scores) of the live rows holding a query term (each query token counts, as in
@@ -117,49 +121,44 @@ class BM25:
             t = self.vocab.get(term)
             if t is None or self.df[t] <= 0:
                 continue
-            rows, tfs = self._postings(t)
             idf = np.log(1 + (self.live - self.df[t] + 0.5) / (self.df[t] + 0.5))
-            norm = self.k1 * (1 - self.b + self.b * self.lengths[rows] / avg)
-            if acc is None:
-                acc = np.zeros(self.size, np.float32)
-            acc[rows] += (idf * tfs / (norm + tfs)).astype(np.float32)  # rows unique per term
+            for block in self.blocks:
+                rows, tfs = block.postings(t)
+                if not len(rows):
+                    continue
+                norm = self.k1 * (1 - self.b + self.b * self.lengths[rows] / avg)
+                if acc is None:
+                    acc = np.zeros(self.size, np.float32)
+                acc[rows] += (idf * tfs / (norm + tfs)).astype(np.float32)  # unique per block
         if acc is None:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         acc[~self.alive] = 0
         rows = np.flatnonzero(acc)
         return rows, acc[rows]
 
-    def compact(self, keep: np.ndarray | None = None) -> None:
-        """Merge the later additions into the block. With ``keep`` (the live rows, ascending),
-        drop the deleted rows too: row ``keep[i]`` becomes row ``i``."""
-        n_terms = len(self.vocab)
-        parts_rows, parts_tfs, parts_terms = [], [], []
-        counts = np.diff(self.indptr)
-        if len(self.rows):
-            parts_rows.append(self.rows)
-            parts_tfs.append(self.tfs)
-            parts_terms.append(np.repeat(np.arange(len(counts)), counts))
-        for t, (rows, tfs) in self.extra.items():
-            parts_rows.append(np.asarray(rows, np.int32))
-            parts_tfs.append(np.asarray(tfs, np.float32))
-            parts_terms.append(np.full(len(rows), t))
-        rows = np.concatenate(parts_rows) if parts_rows else np.zeros(0, np.int32)
-        tfs = np.concatenate(parts_tfs) if parts_tfs else np.zeros(0, np.float32)
-        terms = np.concatenate(parts_terms) if parts_terms else np.zeros(0, np.int64)
-        if keep is not None:
+    def _merge(self, blocks: list[_Block], into: int, keep: np.ndarray | None = None) -> None:
+        parts = [b.triples() for b in blocks]
+        terms = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
+        rows = np.concatenate([p[1] for p in parts]).astype(np.int64) if parts else terms
+        tfs = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, np.float32)
+        if keep is not None:  # renumber: row keep[i] becomes i, deleted rows go
             new_row = np.full(self.size, -1, np.int64)
             new_row[keep] = np.arange(len(keep))
-            mapped = new_row[rows]
-            ok = mapped >= 0
-            rows, tfs, terms = mapped[ok].astype(np.int32), tfs[ok], terms[ok]
+            rows = new_row[rows]
+            ok = rows >= 0
+            terms, rows, tfs = terms[ok], rows[ok], tfs[ok]
+        merged = _Block.build(terms, rows, tfs, len(self.vocab))
+        self.blocks = self.blocks[:into] + [merged]
+
+    def compact(self, keep: np.ndarray | None = None) -> None:
+        """Merge every block into one. With ``keep`` (the live rows, ascending), drop the
+        deleted rows too: row ``keep[i]`` becomes row ``i``."""
+        if keep is None and len(self.blocks) <= 1:
+            return
+        self._merge(self.blocks, into=0, keep=keep)
+        if keep is not None:
             self.lengths = self.lengths[keep]
             self.alive = self.alive[keep]
-        order = np.lexsort((rows, terms))
-        self.rows, self.tfs = rows[order], tfs[order]
-        self.indptr = np.concatenate([[0], np.cumsum(np.bincount(terms, minlength=n_terms))]
-                                     ).astype(np.int64)
-        self.extra = {}
-        self.df = self.df[:n_terms].copy()
 
     # ---- persistence (numpy arrays + a JSON vocabulary; never pickle) --------------------
 
@@ -167,29 +166,29 @@ class BM25:
              "bm25-lengths.npy", "bm25-alive.npy", "bm25-df.npy")
 
     def save(self, folder: Path) -> list[str]:
-        """Write the index (compacted first) into ``folder``; returns the file names."""
-        import json
-
+        """Write the index (one block) into ``folder``; returns the file names."""
         self.compact()
+        block = self.blocks[0] if self.blocks else _Block(np.zeros(len(self.vocab) + 1, np.int64),
+                                                          np.zeros(0, np.int32),
+                                                          np.zeros(0, np.float32))
         terms = sorted(self.vocab, key=self.vocab.get)
         (folder / self.FILES[0]).write_text(json.dumps(terms, ensure_ascii=False))
-        for name, array in zip(self.FILES[1:], (self.indptr, self.rows, self.tfs, self.lengths,
-                                                self.alive, self.df)):
+        for name, array in zip(self.FILES[1:], (block.indptr, block.rows, block.tfs,
+                                                self.lengths, self.alive, self.df)):
             np.save(folder / name, array, allow_pickle=False)
         return list(self.FILES)
 
     @classmethod
     def load(cls, folder: Path, k1: float = K1, b: float = B) -> BM25:
-        import json
-
         bm = cls(k1, b)
         terms = json.loads((folder / cls.FILES[0]).read_text(encoding="utf-8"))
         bm.vocab = {t: i for i, t in enumerate(terms)}
-        bm.indptr, bm.rows, bm.tfs, bm.lengths, bm.alive, bm.df = (
+        indptr, rows, tfs, bm.lengths, bm.alive, bm.df = (
             np.load(folder / name, allow_pickle=False) for name in cls.FILES[1:])
+        bm.blocks = [_Block(indptr, rows, tfs)]
         bm.live = int(bm.alive.sum())
         bm.total = float(bm.lengths[bm.alive].sum())
-        if len(bm.indptr) != len(terms) + 1 or len(bm.df) != len(terms):
-            raise ValueError(f"BM25 files disagree: {len(terms)} terms, {len(bm.indptr) - 1} "
+        if len(indptr) > len(terms) + 1 or len(bm.df) != len(terms) or indptr[-1] != len(rows):
+            raise ValueError(f"BM25 files disagree: {len(terms)} terms, {len(indptr) - 1} "
                              f"posting lists, {len(bm.df)} frequencies")
         return bm

@@ -64,9 +64,11 @@ class PassageIndex:
 
     It changes in place: :meth:`add` appends rows, :meth:`delete` masks a document's rows (they
     stay, dead, until :meth:`compact` drops them and renumbers the rest). Search never returns a
-    dead row. The vectors are held once, inside the FAISS index: ``vectors`` is a read-only view
-    of its storage, not a copy. Give either ``vectors`` or a FAISS index (``faiss_index``, as read
-    from disk); one of another kind than ``ann`` asks for is rebuilt from its own vectors."""
+    dead row. Added rows go to a small exact FAISS index beside the main one (growing the main
+    one would copy all its vectors), searched with it and merged into it by :meth:`compact`. The
+    vectors are held once, inside FAISS. Give either ``vectors`` or a FAISS index
+    (``faiss_index``, as read from disk); one of another kind than ``ann`` asks for is rebuilt
+    from its own vectors."""
 
     def __init__(self, passages: list[Passage], vectors: np.ndarray | None = None,
                  ann: str = "auto", faiss_index=None, dim: int | None = None,
@@ -103,12 +105,28 @@ class PassageIndex:
         self._faiss = index
         self._view = _storage_view(index)  # valid until the index is added to
         self._view.flags.writeable = False
+        self._more = None  # rows added since: a flat index of their own
+        self._more_view = self._view[:0]
 
     @property
     def vectors(self) -> np.ndarray:
         """The embeddings, one row per passage (dead ones too): a read-only view of the FAISS
-        storage."""
-        return self._view
+        storage (a copy while rows added since the last :meth:`compact` sit apart)."""
+        if self._more is None:
+            return self._view
+        return np.concatenate([self._view, self._more_view])
+
+    def vectors_of(self, rows) -> np.ndarray:
+        """The embeddings of these rows (no copy of the others)."""
+        rows = np.asarray(rows, np.int64)
+        main = len(self._view)
+        if self._more is None or not len(rows) or rows.max() < main:
+            return self._view[rows]
+        out = np.empty((len(rows), self.dim), np.float32)
+        low = rows < main
+        out[low] = self._view[rows[low]]
+        out[~low] = self._more_view[rows[~low] - main]
+        return out
 
     @property
     def dim(self) -> int:
@@ -164,10 +182,12 @@ class PassageIndex:
         self._version += 1
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         first = self.size
-        self._faiss.add(vectors)
+        if self._more is None:
+            self._more = _new_faiss("exact", vectors[:0], self.dim)
+        self._more.add(vectors)
+        self._more_view = _storage_view(self._more)
         self.passages.extend(passages)
         self.alive = np.concatenate([self.alive, np.ones(len(passages), bool)])
-        self._set_faiss(self._faiss)
         if self._rows_of is not None:
             for i, p in enumerate(passages, start=first):
                 self._rows_of.setdefault(p.doc_id, []).append(i)
@@ -195,13 +215,17 @@ class PassageIndex:
         return len(rows)
 
     def compact(self) -> None:
-        """Drop the dead rows: the live ones are renumbered 0..n-1 (FAISS and BM25 follow), and
-        dense search becomes the kind the setting asks for at this size."""
+        """Merge the rows added since into the main FAISS index; drop the dead rows (the live
+        ones are renumbered 0..n-1, FAISS and BM25 follow), and make dense search the kind the
+        setting asks for at this size."""
         if self.dead == 0 and not self.needs_rebuild:
+            if self._more is not None:  # no renumbering: the added rows join the main index
+                self._faiss.add(np.ascontiguousarray(self._more_view))
+                self._set_faiss(self._faiss)
             return
         self._version += 1
         keep = np.flatnonzero(self.alive)
-        vectors = self._view[keep]
+        vectors = self.vectors_of(keep)
         self.passages = [self.passages[i] for i in keep]
         self.alive = np.ones(len(keep), bool)
         self.kind = resolve_ann(self.ann, len(keep))
@@ -224,10 +248,19 @@ class PassageIndex:
         if n == 0:
             empty = np.zeros((len(queries), 0))
             return empty.astype(np.float32), empty.astype(np.int64)
-        ask = min(n + self.dead, self.size)  # enough to keep n after dropping the dead
-        scores, idx = self._faiss.search(queries, ask)
+        main = len(self._view)
+        # Enough to keep n after dropping the dead, from the main index and the added rows.
+        scores, idx = self._faiss.search(queries, min(n + self.dead, main)) if main else \
+            (np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64))
+        if self._more is not None and self._more.ntotal:
+            s2, i2 = self._more.search(queries, min(n + self.dead, self._more.ntotal))
+            scores = np.concatenate([scores, s2], axis=1)
+            idx = np.concatenate([idx, np.where(i2 >= 0, i2 + main, -1)], axis=1)
+            order = np.argsort(-scores, axis=1, kind="stable")
+            scores = np.take_along_axis(scores, order, axis=1)
+            idx = np.take_along_axis(idx, order, axis=1)
         if self.dead == 0:
-            return scores, idx
+            return scores[:, :n], idx[:, :n]
         out_s = np.full((len(queries), n), -np.inf, np.float32)
         out_i = np.full((len(queries), n), -1, np.int64)
         for q in range(len(queries)):

@@ -63,6 +63,7 @@ class Saved:
     segments: list[dict]
     save_id: str
     documents: set[str] = field(default_factory=set)
+    stamp: tuple = ()  # the manifest file's (size, mtime): unchanged, it is still ours
 
 
 def _write_jsonl(path: Path, rows) -> None:
@@ -115,17 +116,24 @@ def save_index(path: str | Path, documents: dict[str, Document], index: PassageI
             and saved.rows <= index.size and len(saved.segments) <= MAX_DELTAS
             and index.dead <= MAX_DEAD * max(index.size, 1) and not index.needs_rebuild
             and saved.segments[0].get("kind") == index.kind  # else the open rebuilt the graph
-            and _save_id(target) == saved.save_id):
+            and _stamp(target) == saved.stamp):
         return _save_delta(target, documents, index, meta, added, hashes, saved,
                            changed or set())
     return _save_base(target, documents, index, meta, added, hashes)
 
 
-def _save_id(target: Path) -> str | None:
+def _stamp(target: Path) -> tuple:
+    """Size and time of the manifest: another process's save changes them (no need to read
+    a manifest that lists every document)."""
     try:
-        return json.loads((target / MANIFEST).read_text(encoding="utf-8")).get("save_id")
-    except (OSError, ValueError, AttributeError):
-        return None
+        st = (target / MANIFEST).stat()
+    except OSError:
+        return ()
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _dump(manifest: dict) -> str:
+    return json.dumps(manifest, ensure_ascii=False, separators=(",", ":"))
 
 
 def _save_base(target: Path, documents: dict[str, Document], index: PassageIndex, meta: dict,
@@ -146,7 +154,7 @@ def _save_base(target: Path, documents: dict[str, Document], index: PassageIndex
         segments = [{"name": BASE, "rows": index.size, "kind": index.kind,
                      "files": {n: _sha256(seg / n) for n in names}}]
         manifest = _manifest(meta, documents, index, added, hashes, segments)
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
+        (tmp / MANIFEST).write_text(_dump(manifest))
         old = None
         if target.exists():
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
@@ -162,7 +170,7 @@ def _save_base(target: Path, documents: dict[str, Document], index: PassageIndex
     for stale, _ in _leftovers(target):  # of saves killed earlier
         shutil.rmtree(stale, ignore_errors=True)
     return Saved(target, index.size, index.generation, segments, manifest["save_id"],
-                 set(documents))
+                 set(documents), _stamp(target))
 
 
 def _save_delta(target: Path, documents: dict[str, Document], index: PassageIndex, meta: dict,
@@ -176,7 +184,8 @@ def _save_delta(target: Path, documents: dict[str, Document], index: PassageInde
         seg = target / name
         shutil.rmtree(seg, ignore_errors=True)
         seg.mkdir()
-        np.save(seg / DELTA_VECTORS, np.asarray(index.vectors[saved.rows:]), allow_pickle=False)
+        np.save(seg / DELTA_VECTORS, index.vectors_of(np.arange(saved.rows, index.size)),
+                allow_pickle=False)
         _write_jsonl(seg / PASSAGES, map(_passage_row, index.passages[saved.rows:]))
         _write_jsonl(seg / DOCUMENTS, (_doc_row(documents[i]) for i in sorted(changed)
                                        if i in documents))
@@ -187,7 +196,7 @@ def _save_delta(target: Path, documents: dict[str, Document], index: PassageInde
                          "files": {n: _sha256(seg / n) for n in names}})
     manifest = _manifest(meta, documents, index, added, hashes, segments)
     tmp = target / f".{MANIFEST}.tmp-{os.getpid()}"
-    tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
+    tmp.write_text(_dump(manifest))
     _fsync(tmp)
     os.replace(tmp, target / MANIFEST)  # the save: before it the old manifest, after it the new
     named = {s["name"] for s in segments}
@@ -199,7 +208,7 @@ def _save_delta(target: Path, documents: dict[str, Document], index: PassageInde
     for stale, _ in _leftovers(target):  # of base saves killed earlier
         shutil.rmtree(stale, ignore_errors=True)
     return Saved(target, index.size, index.generation, segments, manifest["save_id"],
-                 saved.documents | changed)
+                 saved.documents | changed, _stamp(target))
 
 
 def _alive(pid: int) -> bool:
@@ -308,7 +317,7 @@ def load_index(path: str | Path, model_id: str | None = None, dim: int | None = 
         raise IndexLoadError(f"{where}: vectors have dimension {index.dim}, manifest says "
                              f"{manifest.get('dimension')}: {REBUILD}")
     saved = Saved(folder.resolve(), index.size, index.generation, segments,
-                  manifest.get("save_id", ""), {d.id for d in docs})
+                  manifest.get("save_id", ""), {d.id for d in docs}, _stamp(folder.resolve()))
     return manifest, docs, index, saved
 
 

@@ -404,9 +404,12 @@ class Retriever:
             ranked = ranked[:k]
             keys = [key for key, _ in ranked]
             passages = store.passages(keys)
-            dense = (store.dense_scores(keys, qvecs[qi]) if qvecs is not None
-                     else [None] * len(keys))
-            bm25 = (store.bm25_scores(keys, query) if mode != "dense" else [None] * len(keys))
+            scores = [score for _, score in ranked]
+            # A single mode's ranking scores are its component scores; fused hits ask the store.
+            dense = (scores if mode == "dense" else store.dense_scores(keys, qvecs[qi])
+                     if qvecs is not None else [None] * len(keys))
+            bm25 = (scores if mode == "bm25" else store.bm25_scores(keys, query)
+                    if mode != "dense" else [None] * len(keys))
             results.append([Hit(rank=rank, score=score, passage=p, dense_score=d, bm25_score=b)
                             for rank, ((_, score), p, d, b)
                             in enumerate(zip(ranked, passages, dense, bm25), start=1)])

@@ -37,8 +37,14 @@ def test_a_change_writes_a_delta_not_the_base(tmp_path):
     assert manifest["deleted"] and manifest["passage_count"] == r.passage_count()
     again = Retriever.load(ix, embedder=HashEmbedder())
     for q in ("fact21", "topic3 fact3", "Document 7"):
-        for mode in ("dense", "bm25", "hybrid"):
-            assert again.search(q, k=5, mode=mode) == r.search(q, k=5, mode=mode), (q, mode)
+        assert again.search(q, k=5, mode="bm25") == r.search(q, k=5, mode="bm25"), q
+        # Equal cosines (frequent with the test embedder) may come in any order, and then move
+        # the fused scores: compare the cosines, and the best hybrid hit when it stands alone.
+        a, b = again.search(q, k=5, mode="dense"), r.search(q, k=5, mode="dense")
+        assert [h.score for h in a] == pytest.approx([h.score for h in b]), q
+        a, b = again.search(q, k=5), r.search(q, k=5)
+        if a[0].score > a[1].score + 1e-3:
+            assert a[0].passage == b[0].passage, q
     assert "d3" not in again.documents and again.documents["d21"].text.endswith("fact21.")
     assert all(h.passage.doc_id != "d3" for h in again.search("fact3", k=50, mode="bm25"))
 
@@ -113,3 +119,24 @@ def test_deleted_rows_are_never_found_and_search_matches_numpy(ann):
     index.compact()
     assert index.size == 150 and index.passages == [passages[i] for i in live]
     assert np.allclose(index.vectors, vecs[live])
+
+
+def test_added_rows_are_searched_beside_the_main_index_then_merged():
+    rng = np.random.default_rng(2)
+    vecs = rng.normal(size=(120, 16)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    passages = [Passage(id=f"d{i}:0-1", doc_id=f"d{i}", source="s", title="", text=f"w{i}",
+                        start=0, end=1) for i in range(120)]
+    index = PassageIndex(passages[:100], vecs[:100], ann="exact")
+    main = index.faiss_index
+    index.add(passages[100:], vecs[100:])
+    assert index.faiss_index is main and main.ntotal == 100  # the main index is not grown
+    index.delete(["d3", "d105"])
+    q = rng.normal(size=(5, 16)).astype(np.float32)
+    live = np.flatnonzero(index.alive)
+    oracle = live[np.argsort(-(q @ vecs[live].T), axis=1)[:, :10]]
+    assert (index.dense(q, 10)[1] == oracle).all()
+    assert np.allclose(index.vectors_of([2, 110]), vecs[[2, 110]])
+    index.compact()
+    assert index.faiss_index.ntotal == 118 and (index.dense(q, 10)[1] == np.searchsorted(
+        live, oracle)).all()

@@ -1,5 +1,6 @@
 import pytest
 
+from conftest import kept_at
 from rag import Answer, Citation, HashEmbedder, Hit, Passage, Retriever, Settings
 from ui import render
 from ui.service import ChatService
@@ -75,14 +76,19 @@ def test_upload_names_are_unique_and_checked():
 
 
 @pytest.fixture
-def service(tmp_path):
+def service(tmp_path, store_kind):
+    """The chat's service on each store (the Milvus one refreshed in place after uploads)."""
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "a.txt").write_text("The lighthouse was built in 1874. Its lamp was electrified "
                                   "in 1910 by the harbour company.")
-    r = Retriever.from_folder(folder, tmp_path / "idx", embedder=HashEmbedder(),
-                              settings=Settings(reader="heuristic", abstain_threshold=0.3))
-    return ChatService(folder, tmp_path / "idx", retriever=r)
+    where = kept_at(store_kind, tmp_path)
+    r = Retriever.from_folder(folder, embedder=HashEmbedder(),
+                              settings=Settings(reader="heuristic", abstain_threshold=0.3),
+                              **where)
+    yield ChatService(folder, where.get("index"), tmp_path / "idx-uploads",
+                      store=where.get("store"), retriever=r)
+    r.close()
 
 
 def test_respond_appends_a_cited_turn(service):
@@ -145,8 +151,9 @@ def test_same_content_is_not_stored_twice_and_uploads_can_be_removed(service, tm
     assert status.startswith("Removed uploads/tea.md")
     assert not (tmp_path / "idx-uploads" / "tea.md").exists()
     assert [d.source for d in service.documents()] == ["a.txt"]
-    assert all(p.source == "a.txt" for p in service.retriever.index.passages)
-    assert "Green tea" not in " ".join(p.text for p in service.retriever.index.passages)
+    left = service.retriever.search("green tea lighthouse", k=10)
+    assert left and all(h.passage.source == "a.txt" for h in left)
+    assert "Green tea" not in " ".join(h.passage.text for h in left)
     assert service.header() == "1 document · 1 passage indexed"
 
 

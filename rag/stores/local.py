@@ -31,6 +31,7 @@ class LocalStore:
                        for i, d in self.docs.items()}
         self._saved = saved
         self._changed: set[str] = set()  # documents added or replaced since the last save
+        self._entries: dict[str, DocumentInfo] | None = None
 
     @property
     def location(self) -> str:
@@ -53,12 +54,17 @@ class LocalStore:
 
     # ---- the manifest and documents -----------------------------------------------------
 
+    def _entry(self, d: Document) -> DocumentInfo:
+        return DocumentInfo(id=d.id, source=d.source, title=d.title,
+                            pages=len(d.page_starts) or None,
+                            passages=len(self.index.rows_of(d.id)), chars=len(d.text),
+                            added=self.added.get(d.id, ""), sha256=self.hashes[d.id])
+
     def entries(self) -> dict[str, DocumentInfo]:
-        return {d.source: DocumentInfo(id=d.id, source=d.source, title=d.title,
-                                       pages=len(d.page_starts) or None,
-                                       passages=len(self.index.rows_of(d.id)), chars=len(d.text),
-                                       added=self.added.get(d.id, ""), sha256=self.hashes[d.id])
-                for d in self.docs.values()}
+        # Kept, and changed with each update: a large index lists its documents once.
+        if self._entries is None:
+            self._entries = {d.source: self._entry(d) for d in self.docs.values()}
+        return dict(self._entries)
 
     def documents(self, ids: Sequence[str]) -> dict[str, Document]:
         return {i: self.docs[i] for i in ids if i in self.docs}
@@ -68,6 +74,8 @@ class LocalStore:
         gone = list(dict.fromkeys([*remove, *(d.id for d in documents)]))
         self.index.delete(gone)
         for i in gone:
+            if self._entries is not None and i in self.docs:
+                self._entries.pop(self.docs[i].source, None)
             self.docs.pop(i, None)
             self.added.pop(i, None)
             self.hashes.pop(i, None)
@@ -77,6 +85,8 @@ class LocalStore:
             self.hashes[d.id] = _text_hash(d.text)
             self._changed.add(d.id)
         self.index.add(list(passages), vectors)
+        if self._entries is not None:
+            self._entries.update((d.source, self._entry(d)) for d in documents)
 
     # ---- search -------------------------------------------------------------------------
 
@@ -105,7 +115,7 @@ class LocalStore:
 
     def dense_scores(self, keys: Sequence[object], qvec: np.ndarray) -> list[float]:
         rows = [int(k) for k in keys]
-        return [float(s) for s in self.index.vectors[rows] @ qvec] if rows else []
+        return [float(s) for s in self.index.vectors_of(rows) @ qvec] if rows else []
 
     def bm25_scores(self, keys: Sequence[object], query: str) -> list[float]:
         return self.index.bm25_score_of([int(k) for k in keys], query)

@@ -36,6 +36,7 @@ from . import Ranked, bm25_idf
 log = logging.getLogger(__name__)
 
 MANIFEST_PROPERTY = "rag.manifest"
+TOKEN_ENV = "RAG_MILVUS_TOKEN"  # "user:password" or an API key, for a server that asks
 TEXT_PART = 16_000      # characters per stored text part: at most 64,000 UTF-8 bytes
 BATCH = 1_000           # rows per insert
 MAX_VARCHAR = 65_535
@@ -45,6 +46,10 @@ EF_SEARCH = 128
 BM25_PARAMS = {"bm25_k1": 1.5, "bm25_b": 0.75}  # bm25s' defaults: both stores score alike
 BM25_SCORE_DEPTH = 100
 PASSAGE_FIELDS = ["doc_id", "source", "title", "start", "end", "page", "text"]
+# Session: a client reads its own writes at once; another client's within Milvus' usual delay.
+# (Strong makes every search wait for the latest timestamp: 2x slower on milvus-lite.)
+CONSISTENCY = "Session"
+ROW_FIELDS = ["id", *PASSAGE_FIELDS, "vector"]  # what a search returns with each hit
 
 
 @contextlib.contextmanager
@@ -71,12 +76,15 @@ class MilvusStore:
 
     kind = "milvus"
 
-    def __init__(self, uri: str, name: str = "rag", token: str = "") -> None:
+    def __init__(self, uri: str, name: str = "rag", token: str | None = None) -> None:
         try:
             from pymilvus import MilvusClient
         except ImportError as e:
             raise ConfigError("the Milvus store needs pymilvus and milvus-lite: pip install "
                               "'pymilvus>=2.5' milvus-lite") from e
+        import os
+
+        token = token if token is not None else os.environ.get(TOKEN_ENV, "")
         self.location = uri
         self.name = name
         self.passages_name = f"{name}_passages"
@@ -89,6 +97,7 @@ class MilvusStore:
                                  "with `rag index FOLDER --store URI`") from e
         self._df: dict[str, int] = {}
         self._count: int | None = None
+        self._found: dict[str, dict] = {}
         self.meta = self._read_meta()
 
     # ---- the collections ----------------------------------------------------------------
@@ -145,7 +154,7 @@ class MilvusStore:
                      params=BM25_PARAMS)
         with _quiet():
             c.create_collection(self.passages_name, schema=s, index_params=ip,
-                                consistency_level="Strong")
+                                consistency_level=CONSISTENCY)
 
         d = c.create_schema(auto_id=False, enable_dynamic_field=False)
         d.add_field("key", DataType.VARCHAR, is_primary=True, max_length=300)
@@ -158,7 +167,7 @@ class MilvusStore:
         ip.add_index("unused", index_type="FLAT", metric_type="L2")
         with _quiet():
             c.create_collection(self.documents_name, schema=d, index_params=ip,
-                                consistency_level="Strong")
+                                consistency_level=CONSISTENCY)
         self.meta = {**meta, "format": FORMAT, "format_version": FORMAT_VERSION}
         self._write_meta()
         self._forget()
@@ -267,13 +276,27 @@ class MilvusStore:
     def dense(self, qvecs: np.ndarray, n: int) -> list[Ranked]:
         if len(qvecs) == 0:
             return []
+        self._found.clear()
         res = self.client.search(self.passages_name, data=np.asarray(qvecs).tolist(),
-                                 anns_field="vector", limit=n, output_fields=["id"],
+                                 anns_field="vector", limit=n, output_fields=ROW_FIELDS,
                                  search_params={"metric_type": "IP",
                                                 "params": {"ef": max(EF_SEARCH, n)}})
-        return [[(h["id"], float(h["distance"])) for h in row] for row in res]
+        return [[self._keep(h) for h in row] for row in res]
+
+    def _keep(self, hit: dict, bm25: bool = False) -> tuple[str, float]:
+        """(id, score) of a search hit; its fields are kept for the hits' passages and scores
+        (one round trip fewer per question)."""
+        entity = hit.get("entity") or {}
+        if "text" in entity:
+            self._found[hit["id"]] = {"id": hit["id"], **entity}
+        if bm25:  # milvus-lite reports BM25 negated (a distance), servers as it is; Milvus
+            # multiplies by (k1 + 1), which bm25s (Lucene's variant) leaves out: divided here,
+            # both stores give a passage the same score.
+            return hit["id"], abs(float(hit["distance"])) / (1.0 + BM25_PARAMS["bm25_k1"])
+        return hit["id"], float(hit["distance"])
 
     def bm25(self, queries: Sequence[str], n: int) -> list[Ranked]:
+        self._found.clear()
         out = []
         for q in queries:
             terms = self._terms(q)
@@ -283,19 +306,16 @@ class MilvusStore:
             out.append(self._bm25_search(terms, n))
         return out
 
-    def _bm25_search(self, terms: str, n: int) -> Ranked:
+    def _bm25_search(self, terms: str, n: int, fields: list[str] = ROW_FIELDS) -> Ranked:
         res = self.client.search(self.passages_name, data=[terms], anns_field="sparse", limit=n,
-                                 output_fields=["id"], search_params={"metric_type": "BM25"})
-        # milvus-lite reports BM25 scores negated (a distance), servers as they are; Milvus
-        # multiplies by (k1 + 1), which bm25s (Lucene's variant) leaves out: divided here, both
-        # stores give a passage the same score.
-        scale = 1.0 + BM25_PARAMS["bm25_k1"]
-        return [(h["id"], abs(float(h["distance"])) / scale) for h in res[0]]
+                                 output_fields=fields, search_params={"metric_type": "BM25"})
+        return [self._keep(h, bm25=True) for h in res[0]]
 
     def hybrid(self, qvecs: np.ndarray, queries: Sequence[str], n: int, rrf_k: int,
                candidates: int) -> list[Ranked]:
         from pymilvus import AnnSearchRequest, RRFRanker
 
+        self._found.clear()
         out = []
         for qvec, q in zip(qvecs, queries):
             dense = AnnSearchRequest([np.asarray(qvec).tolist()], "vector",
@@ -303,19 +323,25 @@ class MilvusStore:
                                       "params": {"ef": max(EF_SEARCH, candidates)}}, candidates)
             terms = self._terms(q)
             if not terms:  # nothing for BM25 to match: the dense ranking, RRF-scored
-                ranked = self.dense(np.asarray([qvec]), min(n, candidates))[0]
+                ranked = [self._keep(h) for h in self.client.search(
+                    self.passages_name, data=[np.asarray(qvec).tolist()], anns_field="vector",
+                    limit=min(n, candidates), output_fields=ROW_FIELDS,
+                    search_params={"metric_type": "IP",
+                                   "params": {"ef": max(EF_SEARCH, candidates)}})[0]]
                 out.append([(key, 1.0 / (rrf_k + r)) for r, (key, _) in enumerate(ranked, 1)])
                 continue
             sparse = AnnSearchRequest([terms], "sparse", {"metric_type": "BM25"}, candidates)
             res = self.client.hybrid_search(self.passages_name, [dense, sparse],
-                                            RRFRanker(rrf_k), limit=n, output_fields=["id"])
-            out.append([(h["id"], float(h["distance"])) for h in res[0]])
+                                            RRFRanker(rrf_k), limit=n, output_fields=ROW_FIELDS)
+            out.append([self._keep(h) for h in res[0]])
         return out
 
     def _rows(self, keys: Sequence[object], fields: list[str]) -> dict[str, dict]:
         keys = [str(k) for k in keys]
         if not keys:
             return {}
+        if all(k in self._found for k in keys):  # returned by the search just made
+            return {k: self._found[k] for k in keys}
         rows = self.client.query(self.passages_name, filter=f"id in {_quote(keys)}",
                                  output_fields=["id", *fields], limit=len(keys))
         return {r["id"]: r for r in rows}
@@ -349,7 +375,7 @@ class MilvusStore:
         if not keys or not terms:
             return [0.0] * len(keys)
         limit = min(max(len(keys), BM25_SCORE_DEPTH), QUERY_WINDOW)
-        ranked = self._bm25_search(terms, limit)
+        ranked = self._bm25_search(terms, limit, ["id"])
         # Fewer than asked for: every passage holding a query term is there, the others score 0.
         missing = 0.0 if len(ranked) < limit else None
         found = dict(ranked)
