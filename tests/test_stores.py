@@ -5,19 +5,12 @@ import numpy as np
 import pytest
 
 from conftest import kept_at, store_uri
+from test_retriever import DOCS
 from rag import (ConfigError, Document, HashEmbedder, IndexLoadError, Retriever, Settings,
                  verify_citation)
 from rag.stores import Store, parse_store
 from rag.stores.milvus import TEXT_PART
 
-DOCS = [
-    Document(id="cats", title="Cats", text="Cats purr when they are content. "
-             "A cat sleeps for most of the day. Kittens are born blind."),
-    Document(id="rivers", title="Rivers", text="The Nile is a long river in Africa. "
-             "Rivers carry water to the sea. The Amazon carries the most water."),
-    Document(id="space", title="Space", text="The Moon orbits the Earth. "
-             "Mars is called the red planet. Jupiter is the largest planet."),
-]
 SETTINGS = Settings(max_tokens=16, overlap_sentences=0, reader="heuristic",
                     abstain_threshold=0.0)
 QUERIES = ["Which planet is the largest?", "water of rivers", "kittens are blind", "the moon"]

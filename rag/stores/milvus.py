@@ -77,13 +77,15 @@ class MilvusStore:
     kind = "milvus"
 
     def __init__(self, uri: str, name: str = "rag", token: str | None = None) -> None:
+        import os
+
+        # gRPC's C core logs milvus-lite's keep-alive quarrels ("too_many_pings") at exit.
+        os.environ.setdefault("GRPC_VERBOSITY", "NONE")
         try:
             from pymilvus import MilvusClient
         except ImportError as e:
             raise ConfigError("the Milvus store needs pymilvus and milvus-lite: pip install "
                               "'pymilvus>=2.5' milvus-lite") from e
-        import os
-
         token = token if token is not None else os.environ.get(TOKEN_ENV, "")
         self.location = uri
         self.name = name
