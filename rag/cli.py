@@ -274,26 +274,46 @@ def cmd_eval(args) -> int:
     return 0
 
 
-def cmd_serve(args) -> int:
+def _app_target(args) -> dict:
+    """Where `rag serve` and `rag api` keep their index and uploads: folder, index or store."""
+    milvus = _milvus_target(args)
+    if milvus is not None:
+        uri, recorded = milvus
+        return {"folder": paths.documents_folder(args.folder, recorded=recorded), "index": None,
+                "store": uri, "uploads": paths.uploads_folder(args.uploads,
+                                                              paths.store_base(uri))}
+    index = _local_index(args)
+    return {"folder": paths.documents_folder(args.folder, index), "index": index,
+            "uploads": paths.uploads_folder(args.uploads, index)}
+
+
+def _listening(args, run) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from ui.app import serve
-
     try:
-        milvus = _milvus_target(args)
-        if milvus is not None:
-            uri, recorded = milvus
-            serve(folder=paths.documents_folder(args.folder, recorded=recorded), index=None,
-                  store=uri, uploads=paths.uploads_folder(args.uploads, paths.store_base(uri)),
-                  host=args.host, port=args.port)
-            return 0
-        index = _local_index(args)
-        serve(folder=paths.documents_folder(args.folder, index), index=index,
-              uploads=paths.uploads_folder(args.uploads, index), host=args.host, port=args.port)
+        run(**_app_target(args), host=args.host, port=args.port)
     except OSError as e:  # port taken, address not available
         raise RagError(f"cannot serve on {args.host}:{args.port} ({e}): free the port or pass "
                        "--port") from e
     return 0
+
+
+def cmd_serve(args) -> int:
+    def run(**kw):
+        from ui.app import serve
+
+        serve(**kw)
+
+    return _listening(args, run)
+
+
+def cmd_api(args) -> int:
+    def run(**kw):
+        from ui.api import serve_api
+
+        serve_api(**kw)
+
+    return _listening(args, run)
 
 
 def _positive_int(text: str) -> int:
@@ -373,17 +393,19 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp, k=10)
     sp.set_defaults(func=cmd_eval)
 
-    sp = sub.add_parser("serve", help="serve the chat in a browser")
-    sp.add_argument("folder", nargs="?", default=None,
-                    help="documents (default: $RAG_FOLDER, the index's folder, or seeds/)")
-    sp.add_argument("--index", default=None, help="index folder (default: $RAG_INDEX, else "
-                    "./.rag-index)")
-    sp.add_argument("--store", default=None, metavar="URI", help=store_help)
-    sp.add_argument("--uploads", default=None, help="where uploaded files are stored (default: "
-                    "$RAG_UPLOADS, else INDEX-uploads beside the index)")
-    sp.add_argument("--host", default="127.0.0.1")
-    sp.add_argument("--port", type=int, default=7860)
-    sp.set_defaults(func=cmd_serve, json=False)
+    for name, func, port, helptext in (("serve", cmd_serve, 7860, "serve the chat in a browser"),
+                                       ("api", cmd_api, 8000, "serve the REST API (/api/v1)")):
+        sp = sub.add_parser(name, help=helptext)
+        sp.add_argument("folder", nargs="?", default=None,
+                        help="documents (default: $RAG_FOLDER, the index's folder, or seeds/)")
+        sp.add_argument("--index", default=None, help="index folder (default: $RAG_INDEX, "
+                        "else ./.rag-index)")
+        sp.add_argument("--store", default=None, metavar="URI", help=store_help)
+        sp.add_argument("--uploads", default=None, help="where uploaded files are stored "
+                        "(default: $RAG_UPLOADS, else INDEX-uploads beside the index)")
+        sp.add_argument("--host", default="127.0.0.1")
+        sp.add_argument("--port", type=int, default=port)
+        sp.set_defaults(func=func, json=False)
     return p
 
 

@@ -193,3 +193,40 @@ def test_the_same_commands_run_on_a_milvus_store(tmp_path):
     out = rag("search", "Stalin", "--store", f"milvus:{tmp_path}/none.db")
     assert out.returncode == 1 and "no rag index in the Milvus store" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_rag_api_answers_the_readme_examples_over_http(index):
+    import os
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:  # a free port on loopback
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "RAG_API_KEY": ""}
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "api", index["folder"], "--index",
+                             index["index"], "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        for _ in range(240):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        answer = httpx.post(f"{base}/ask", json={"question": "What happened to Stalin's body "
+                                                 "after the 22nd Congress?", "k": 5},
+                            timeout=60).json()
+        text = SEED_FILE.read_text(encoding="utf-8")
+        assert answer["citations"] and "mausoleum" in answer["text"]
+        assert all(text[c["start"]:c["end"]] == c["quote"] for c in answer["citations"])
+        hits = httpx.post(f"{base}/search", json={"query": "Tsar-bomba", "k": 2, "mode": "bm25"},
+                          timeout=60).json()
+        assert "Tsar-bomba" in hits[0]["passage"]["text"]
+        assert httpx.get(f"{base}/stats", timeout=10).json()["documents"] == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -1,0 +1,148 @@
+"""The REST API (ui/api.py) through FastAPI's test client: every endpoint and its bad inputs."""
+import pytest
+
+from rag import HashEmbedder, RagError, Retriever, Settings
+
+TEXT = ("The lighthouse was built in 1874. Its lamp was electrified in 1910 by the harbour "
+        "company. The keeper lived in a cottage beside it.")
+
+
+@pytest.fixture
+def make_client(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from ui.api import create_app
+    from ui.service import ChatService
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text(TEXT)
+
+    def make(key=None):
+        r = Retriever.from_folder(folder, tmp_path / "idx", embedder=HashEmbedder(),
+                                  settings=Settings(reader="heuristic", abstain_threshold=0.2))
+        service = ChatService(folder, tmp_path / "idx", retriever=r)
+        return TestClient(create_app(service, key), raise_server_exceptions=False), service
+
+    return make
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client()[0]
+
+
+def test_health_stats_and_the_openapi_schema(client):
+    assert client.get("/api/v1/health").json() == {"status": "ok"}
+    stats = client.get("/api/v1/stats").json()
+    assert stats["documents"] == 1 and stats["passages"] >= 1 and stats["store"] == "local"
+    schema = client.get("/api/v1/openapi.json").json()
+    assert {"/api/v1/search", "/api/v1/ask", "/api/v1/documents"} <= set(schema["paths"])
+    assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_search_and_ask_return_the_library_types(client, tmp_path):
+    hits = client.post("/api/v1/search", json={"query": "lamp electrified", "k": 2}).json()
+    assert len(hits) >= 1 and hits[0]["rank"] == 1 and hits[0]["passage"]["source"] == "a.txt"
+    answer = client.post("/api/v1/ask", json={"question": "When was the lamp electrified?",
+                                              "history": ["Who built the lighthouse?"]}).json()
+    assert not answer["abstained"] and answer["citations"]
+    for c in answer["citations"]:
+        assert TEXT[c["start"]:c["end"]] == c["quote"]
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/api/v1/search", {"query": ""}, "query"),
+    ("/api/v1/search", {"query": "x", "k": 0}, "k"),
+    ("/api/v1/search", {"query": "x", "k": 101}, "k"),
+    ("/api/v1/search", {"query": "x", "mode": "magic"}, "mode"),
+    ("/api/v1/ask", {"question": "x" * 2001}, "question"),
+    ("/api/v1/ask", {}, "question"),
+    ("/api/v1/documents", {"documents": []}, "documents"),
+])
+def test_bad_fields_are_422_with_the_field_named(client, path, body, field):
+    out = client.post(path, json=body)
+    assert out.status_code == 422
+    data = out.json()
+    assert data["error"] == "invalid request" and field in data["detail"][0]["field"]
+
+
+def test_a_blank_question_is_refused_by_the_library_as_400(client):
+    out = client.post("/api/v1/ask", json={"question": "   "})
+    assert out.status_code == 400 and "question is empty" in out.json()["error"]
+
+
+def test_a_huge_body_is_413(client):
+    out = client.post("/api/v1/documents", content=b"x" * (21 * 1024 * 1024),
+                      headers={"content-type": "application/json"})
+    assert out.status_code == 413 and out.json()["error"] == "request body too large"
+
+
+def test_documents_are_added_listed_paged_and_removed(client, tmp_path):
+    out = client.post("/api/v1/documents", json={"documents": [
+        {"text": "Green tea comes from China and Japan.", "name": "tea.md"}]}).json()
+    assert out["added"] == 1 and "1 added" in out["status"]
+    assert client.post("/api/v1/search", json={"query": "green tea", "k": 1}).json()[0][
+        "passage"]["source"] == "uploads/tea.md"
+    (tmp_path / "river.txt").write_text("The Nile is a long river in Africa.")
+    with (tmp_path / "river.txt").open("rb") as f:
+        out = client.post("/api/v1/documents", files={"files": ("river.txt", f)}).json()
+    assert out["added"] == 1
+    bad = client.post("/api/v1/documents", files={"files": ("x.exe", b"MZ")}).json()
+    assert "not accepted" in bad["status"]
+    page = client.get("/api/v1/documents", params={"offset": 1, "limit": 1}).json()
+    assert page["total"] == 3 and len(page["documents"]) == 1
+    assert client.get("/api/v1/documents", params={"limit": 0}).status_code == 422
+    listed = {d["source"]: d["id"] for d in client.get("/api/v1/documents").json()["documents"]}
+    assert client.delete("/api/v1/documents/nope").status_code == 404
+    out = client.delete(f"/api/v1/documents/{listed['uploads/tea.md']}")
+    assert out.status_code == 200 and out.json()["status"].startswith("Removed")
+    served = client.delete(f"/api/v1/documents/{listed['a.txt']}")
+    assert served.status_code == 400 and "served folder" in served.json()["error"]
+    assert "uploads/tea.md" not in {d["source"] for d in
+                                    client.get("/api/v1/documents").json()["documents"]}
+
+
+def test_a_key_is_required_when_set_and_compared(make_client):
+    client, _ = make_client(key="s3cret")
+    body = {"query": "lamp"}
+    assert client.get("/api/v1/health").status_code == 200  # liveness needs no key
+    assert client.post("/api/v1/search", json=body).status_code == 401
+    wrong = client.post("/api/v1/search", json=body, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and "API key" in wrong.json()["error"]
+    ok = client.post("/api/v1/search", json=body, headers={"Authorization": "Bearer s3cret"})
+    assert ok.status_code == 200
+    assert client.get("/api/v1/stats").status_code == 401
+
+
+def test_beyond_loopback_without_a_key_refuses_to_start(monkeypatch):
+    from ui.api import KEY_ENV, check_key
+
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    assert check_key("127.0.0.1") is None
+    with pytest.raises(RagError, match="needs an API key"):
+        check_key("0.0.0.0")
+    monkeypatch.setenv(KEY_ENV, "k")
+    assert check_key("0.0.0.0") == "k"
+
+
+def test_a_crash_is_a_message_not_a_trace(make_client, monkeypatch):
+    client, service = make_client()
+
+    def boom(*a, **k):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(service.retriever, "search", boom)
+    out = client.post("/api/v1/search", json={"query": "lamp"})
+    assert out.status_code == 500 and out.json()["error"] == "internal error"
+    assert "secret" not in out.text and "Traceback" not in out.text
+
+
+def test_citations_from_the_api_verify_against_the_documents(make_client):
+    client, service = make_client()
+    answer = client.post("/api/v1/ask", json={"question": "Where did the keeper live?"}).json()
+    assert answer["citations"]
+    docs = service.retriever.documents
+    for c in answer["citations"]:
+        doc = docs[c["passage"]["doc_id"]]
+        assert doc.text[c["start"]:c["end"]] == c["quote"]

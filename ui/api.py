@@ -1,0 +1,218 @@
+"""The REST API (`rag api`, and mounted at /api/v1 in `rag serve`): search, ask and documents over
+HTTP, for apps in any language. FastAPI: request and response models with limits, the OpenAPI
+schema at /api/v1/openapi.json and its docs page at /api/v1/docs.
+
+Every error is JSON ``{"error": ..., "detail": ...}`` with 400 (the library refused the input),
+401 (missing or wrong key), 404 (unknown document), 413 (body too large), 422 (a field out of its
+limits) or 500 (a message, never a stack trace). With ``RAG_API_KEY`` set, every endpoint but
+/health wants ``Authorization: Bearer KEY`` (compared in constant time); `rag api` refuses to
+listen beyond 127.0.0.1 without one. Searches keep being answered, from the index as it was,
+while documents are being indexed (the chat service swaps the new one in when it is ready).
+"""
+import hmac
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rag import MODES, RagError, to_dict
+
+from .render import MAX_UPLOAD_BYTES
+from .service import ChatService
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/api/v1"
+KEY_ENV = "RAG_API_KEY"
+CORS_ENV = "RAG_API_CORS"   # comma-separated origins allowed to call the API from a browser
+MAX_QUESTION = 2000
+MAX_K = 100
+MAX_BODY = 2 * MAX_UPLOAD_BYTES  # a request body, JSON or multipart
+MAX_HISTORY = 20
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+Mode = Literal[MODES]  # type: ignore[valid-type]
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=MAX_QUESTION)
+    k: int = Field(5, ge=1, le=MAX_K)
+    mode: Mode = "hybrid"
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=MAX_QUESTION)
+    k: int = Field(5, ge=1, le=MAX_K)
+    mode: Mode = "hybrid"
+    history: list[str] = Field(default_factory=list, max_length=MAX_HISTORY,
+                               description="earlier questions of the conversation, oldest first")
+
+
+class TextDocument(BaseModel):
+    text: str = Field(min_length=1, max_length=MAX_UPLOAD_BYTES)
+    name: str = Field("document.txt", min_length=1, max_length=200,
+                      description="a file name: .txt, .md or .html")
+
+
+class DocumentsRequest(BaseModel):
+    documents: list[TextDocument] = Field(min_length=1, max_length=100)
+
+
+def check_key(host: str) -> str | None:
+    """The API key in force (``RAG_API_KEY``), or None; raises RagError when ``host`` is not
+    loopback and there is no key."""
+    key = os.environ.get(KEY_ENV) or None
+    if key is None and host not in LOOPBACK:
+        raise RagError(f"--host {host}: serving beyond this machine needs an API key: set "
+                       f"{KEY_ENV} (clients send 'Authorization: Bearer KEY')")
+    return key
+
+
+def create_app(service: ChatService, key: str | None = None):
+    """A FastAPI app answering under /api/v1 from ``service``'s retriever."""
+    app = FastAPI(title="rag", version="1", docs_url=f"{PREFIX}/docs",
+                  openapi_url=f"{PREFIX}/openapi.json", redoc_url=None)
+    origins = [o.strip() for o in os.environ.get(CORS_ENV, "").split(",") if o.strip()]
+    if origins:  # off unless configured
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"],
+                           allow_headers=["Authorization", "Content-Type"])
+
+    def error(status: int, message: str, detail=None) -> JSONResponse:
+        return JSONResponse({"error": message, "detail": detail}, status_code=status)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        size = request.headers.get("content-length")
+        if size is not None and size.isdigit() and int(size) > MAX_BODY:
+            return error(413, "request body too large",
+                         f"{int(size)} bytes; the limit is {MAX_BODY}")
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request, exc):
+        detail = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+                   "problem": e.get("msg", "")} for e in exc.errors()]
+        return error(422, "invalid request", detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request, exc):
+        return error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RagError)
+    async def refused(request, exc):
+        return error(400, str(exc))
+
+    @app.exception_handler(Exception)
+    async def crashed(request, exc):  # the log keeps the trace, the client gets a message
+        log.exception("API request %s failed", request.url.path)
+        return error(500, "internal error", "the server could not answer; see its log")
+
+    def authorized(request: Request) -> None:
+        if key is None:
+            return
+        given = request.headers.get("authorization", "")
+        scheme, _, token = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), key.encode()):
+            raise HTTPException(401, "missing or wrong API key: send 'Authorization: Bearer "
+                                     "KEY'")
+
+    guard = [Depends(authorized)]
+
+    @app.get(f"{PREFIX}/health")
+    def health() -> dict:
+        """Liveness: answers as long as the server runs (no key needed)."""
+        return {"status": "ok"}
+
+    @app.get(f"{PREFIX}/stats", dependencies=guard)
+    def stats() -> dict:
+        r = service.retriever
+        return {"documents": len(r.document_infos()), "passages": r.passage_count(),
+                "model": r.embedder.model_id, "backend": getattr(r.embedder, "backend", ""),
+                "store": r.store.kind, "location": r.store.location}
+
+    @app.post(f"{PREFIX}/search", dependencies=guard)
+    def search(body: SearchRequest) -> list[dict]:
+        return to_dict(service.retriever.search(body.query, k=body.k, mode=body.mode))
+
+    @app.post(f"{PREFIX}/ask", dependencies=guard)
+    def ask(body: AskRequest) -> dict:
+        return to_dict(service.retriever.ask(body.question, k=body.k, mode=body.mode,
+                                             history=body.history))
+
+    @app.get(f"{PREFIX}/documents", dependencies=guard)
+    def documents(offset: int = 0, limit: int = 50) -> dict:
+        if offset < 0 or not 1 <= limit <= 500:
+            raise HTTPException(422, f"offset={offset}, limit={limit}: offset must be >= 0 "
+                                     "and limit between 1 and 500")
+        infos = service.documents()
+        return {"total": len(infos), "offset": offset,
+                "documents": to_dict(infos[offset:offset + limit])}
+
+    def _stored(files: list[tuple[str, str]]) -> dict:
+        status = service.upload(files)
+        s = service.retriever.last_stats
+        return {"status": status, "added": s.added, "updated": s.updated,
+                "passages": s.passages}
+
+    @app.post(f"{PREFIX}/documents", dependencies=guard)
+    async def add_documents(request: Request) -> dict:
+        """JSON ``{"documents": [{"text", "name"}]}``, or multipart files (field ``files``):
+        stored as uploads (the chat's type and size checks) and indexed."""
+        with tempfile.TemporaryDirectory(prefix="rag-api-") as tmp:
+            files = []
+            if request.headers.get("content-type", "").startswith("multipart/form-data"):
+                form = await request.form()
+                uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+                if not uploads:
+                    raise HTTPException(422, "no files: send them in the multipart field "
+                                             "'files'")
+                for n, f in enumerate(uploads):
+                    path = Path(tmp) / f"{n}"
+                    path.write_bytes(await f.read())
+                    files.append((f.filename or f"upload-{n}", str(path)))
+            else:
+                try:
+                    body = DocumentsRequest.model_validate_json(await request.body())
+                except ValueError as e:
+                    errors = getattr(e, "errors", lambda: [])()
+                    raise RequestValidationError(errors) from e
+                for n, d in enumerate(body.documents):
+                    path = Path(tmp) / f"{n}"
+                    path.write_text(d.text, encoding="utf-8")
+                    files.append((d.name, str(path)))
+            return _stored(files)
+
+    @app.delete(f"{PREFIX}/documents/{{doc_id}}", dependencies=guard)
+    def remove_document(doc_id: str) -> dict:
+        if doc_id not in {d.id for d in service.documents()}:
+            raise HTTPException(404, f"document {doc_id!r} is not in the index: list them "
+                                     f"with GET {PREFIX}/documents")
+        status = service.remove(doc_id)
+        if not status.startswith("Removed"):
+            raise HTTPException(400, status)
+        return {"status": status, "passages": service.retriever.passage_count()}
+
+    return app
+
+
+def serve_api(folder: Path, index: Path | None, uploads: Path | None, host: str, port: int,
+              store: str | None = None) -> None:
+    """`rag api`: index the folder (refreshing the index), then serve the API until stopped."""
+    import uvicorn
+
+    key = check_key(host)
+    service = ChatService(Path(folder), index, uploads, store=store)
+    print(f"rag: {service.retriever.passage_count()} passages from {folder}; API on "
+          f"http://{host}:{port}{PREFIX} (docs at {PREFIX}/docs)", flush=True)
+    uvicorn.run(create_app(service, key), host=host, port=port, log_level="warning")
