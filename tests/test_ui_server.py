@@ -232,3 +232,14 @@ def test_browser_examples_ask_at_once_newest_in_view_older_sources_folded(server
     finally:
         browser.close()
         pw.stop()
+
+
+def test_the_rest_api_is_mounted_beside_the_chat(server):
+    import json
+
+    base = server["url"] + "api/v1"
+    assert json.load(urllib.request.urlopen(base + "/health", timeout=10)) == {"status": "ok"}
+    req = urllib.request.Request(base + "/search", data=b'{"query": "Tsar-bomba", "k": 1}',
+                                 headers={"content-type": "application/json"})
+    hits = json.load(urllib.request.urlopen(req, timeout=60))
+    assert "Tsar-bomba" in hits[0]["passage"]["text"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from rag import MODES
+from rag import MODES, RagError
 
 from . import render
 from .service import EXAMPLES, ChatService
@@ -147,8 +147,22 @@ def serve(folder: str | Path = "seeds", index: str | Path | None = ".rag-index",
     """Build or refresh the folder's index (a local folder ``index``, or ``store``: a Milvus
     URI), then serve the chat until interrupted. Uploads are stored in ``uploads`` (default:
     INDEX-uploads beside the index)."""
+    import gradio as gr
+    import uvicorn
+
+    from .api import PREFIX, check_key, create_app
+
     service = ChatService(Path(folder), Path(index) if index else None,
                           Path(uploads) if uploads else None, store=store)
+    try:  # the REST API beside the chat, under the API's rule for keys
+        app, api = create_app(service, check_key(host)), f"; API on {PREFIX}"
+    except RagError as e:
+        from fastapi import FastAPI
+
+        app, api = FastAPI(), f" (no REST API: {e})"
+    kwargs = launch_kwargs(host, port)
+    kwargs.pop("quiet")
+    app = gr.mount_gradio_app(app, build_app(service), path="/", **kwargs)
     print(f"rag: {service.retriever.passage_count()} passages from {folder}; "
-          f"chat on http://{host}:{port}", flush=True)
-    build_app(service).launch(**launch_kwargs(host, port))
+          f"chat on http://{host}:{port}{api}", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
