@@ -8,8 +8,8 @@ FOLDER ?= seeds
 INDEX ?= .rag-index
 PORT ?= 7860
 
-.PHONY: setup index run test bench bench-scale eval eval-variants train-reader eval-squad \
-	crash-test clean
+.PHONY: setup index run test bench bench-scale load-test eval eval-variants train-reader \
+	eval-squad crash-test clean
 
 setup: $(STAMP)
 
@@ -50,6 +50,11 @@ bench: setup
 # 100k): build, RSS, disk, query latency, recall, adding a document (eval/README.md; ~1 h).
 bench-scale: setup
 	$(PY) eval/bench_scale.py --out eval/report/scale.json --plot eval/report/scale.png
+
+# 50 users x 10 questions on `rag serve` (REST and Gradio), uploads meanwhile, kill -9 of
+# `rag api` during uploads 10 times; all on 127.0.0.1 (eval/README.md; ~6 min).
+load-test: setup
+	$(PY) eval/load.py
 
 # Retrain the reader from the packaged MiniLM on SQuAD part A (CPU, seeded; ~20 min on 2 cores).
 # Writes rag/models/reader-int8.onnx + reader.json and eval/report/reader_reliability.png.
