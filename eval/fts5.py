@@ -16,28 +16,8 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class _Tokenizer:
-    """The default model's word-piece counter, with no model behind it (BM25 needs no vectors)."""
-
-    def __init__(self) -> None:
-        from rag import make_embedder
-
-        self.emb = make_embedder()
-        self.model_id, self.dim, self.max_tokens = self.emb.model_id, self.emb.dim, 256
-        self.backend = "onnx"
-
-    def count_tokens(self, text: str) -> int:
-        return self.emb.count_tokens(text)
-
-    def encode(self, texts, progress=False):
-        out = np.zeros((len(texts), self.dim), np.float32)
-        out[:, 0] = 1.0
-        return out
 
 
 def _fts5(passages, tokens, raw: bool):
@@ -65,16 +45,18 @@ def _fts5_query(db, query: str, raw: bool, n: int = 100) -> list[int]:
 
 
 def main() -> None:
-    from rag import Retriever, Settings, load_beir
+    from bench import NoModel  # eval/bench.py: the tokenizer with a model that costs nothing
+
+    from rag import Retriever, Settings, evaluate_beir, load_beir, make_embedder
     from rag import metrics as m
-    from rag.evaluation import evaluate_beir
     from rag.index import _bm25_tokens
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--beir", default=str(ROOT.parent / "shared" / "data" / "scifact"))
     args = ap.parse_args()
     docs, queries, qrels = load_beir(args.beir)
-    r = Retriever.from_documents(docs, embedder=_Tokenizer(), settings=Settings(backend="onnx"))
+    r = Retriever.from_documents(docs, embedder=NoModel(make_embedder()),
+                                 settings=Settings(backend="onnx"))
     passages = r.index.live_passages()
     ours = evaluate_beir(r, queries, qrels, "bm25").metrics
     tokens = _bm25_tokens(passages)
