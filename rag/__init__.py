@@ -20,6 +20,7 @@ from .paths import uploads_folder
 from .retriever import UPLOADS_PREFIX, Retriever
 from .segment import split_blocks, split_sentences
 from .settings import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, MODES, READERS, Settings
+from .stores import Store
 from .types import (Answer, Citation, Conversation, Document, DocumentInfo, EvalResult,
                     ExpectedSpan, Hit, IndexStats, Passage, Question, QuestionResult, to_dict)
 
@@ -28,7 +29,7 @@ __all__ = [
     "DEFAULT_BACKEND", "DEFAULT_MODEL", "Document", "DocumentInfo", "Embedder", "EvalResult",
     "ExpectedSpan", "HashEmbedder", "Hit", "IndexLoadError", "IndexStats", "MODES",
     "OnnxEmbedder", "Passage", "Question", "QuestionResult", "READERS", "RagError", "Retriever",
-    "SentenceTransformerEmbedder", "Settings", "UPLOADS_PREFIX", "check_questions",
+    "SentenceTransformerEmbedder", "Settings", "Store", "UPLOADS_PREFIX", "check_questions",
     "chunk_document", "evaluate", "evaluate_beir", "evaluate_conversations", "load_beir",
     "load_conversations", "load_file", "load_folder", "load_questions", "make_embedder",
     "split_blocks", "split_sentences", "to_dict", "uploads_folder", "verify_citation",
