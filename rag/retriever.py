@@ -129,7 +129,10 @@ class Retriever:
         self.embedder = embedder
         self.store = store
         self._stored = None if isinstance(store, LocalStore) else StoredDocuments(store)
-        self.last_stats = IndexStats(unchanged=len(store.entries()), passages=len(store))
+        # Counting documents needs no list of them where the store holds them (a large index
+        # opens without building one).
+        docs = len(store.docs) if self._stored is None else len(store.entries())
+        self.last_stats = IndexStats(unchanged=docs, passages=len(store))
         self._sentence_vectors: dict[str, np.ndarray] = {}
 
     @property
