@@ -9,6 +9,8 @@ from rag import MODES, RagError
 from . import render
 from .service import EXAMPLES, ChatService
 
+CHAT_CONCURRENCY = 8  # questions answered at once (eval/README.md, "The retriever as a service")
+
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -118,6 +120,9 @@ def build_app(service: ChatService):
         remove.click(service.remove, [to_remove], [status], api_name="remove").then(
             panel, None, shown, api_name=False)
         app.load(panel, None, shown, api_name=False)  # each page load shows the current list
+    # Gradio runs one event at a time per handler by default: people asking at once would wait
+    # for each other. Answers only read the retriever (uploads swap it under a lock).
+    app.queue(default_concurrency_limit=CHAT_CONCURRENCY)
     return app
 
 
