@@ -152,7 +152,6 @@ def _where(store: str, folder: Path) -> str:
 def build(n: int, store: str, folder: Path) -> dict:
     """Child process: build and save the index; time and peak RSS."""
     from rag.indexing import chunking
-    from rag.retriever import _meta
     from rag.stores.local import LocalStore
 
     docs, passages, vectors, *_ = corpus(n)
@@ -160,7 +159,8 @@ def build(n: int, store: str, folder: Path) -> dict:
     settings = _settings("exact" if store == "exact" else "hnsw")
     t0 = time.perf_counter()
     added = {d.id: "2026-01-01T00:00:00Z" for d in docs}
-    meta = {**_meta(emb, settings), "chunking": chunking(settings)}
+    meta = {"model_id": emb.model_id, "backend": "torch", "dimension": DIM,
+            "chunking": chunking(settings), "folders": {}}
     if store == "milvus":
         from rag.stores.milvus import MilvusStore
 
