@@ -21,6 +21,11 @@ K1, B = 1.5, 0.75  # bm25s' defaults
 MAX_BLOCKS = 8     # more than this: the blocks after the first are merged into one
 
 
+def idf(passages: int, df: int) -> float:
+    """BM25's (Lucene's) inverse document frequency, as bm25s and Milvus compute it."""
+    return float(np.log(1 + (passages - df + 0.5) / (df + 0.5)))
+
+
 class _Block:
     """Postings of some rows in compressed-row form: term t's rows are
     ``rows[indptr[t]:indptr[t + 1]]`` (ascending), with their term frequencies."""
@@ -121,7 +126,7 @@ class BM25:
             t = self.vocab.get(term)
             if t is None or self.df[t] <= 0:
                 continue
-            idf = np.log(1 + (self.live - self.df[t] + 0.5) / (self.df[t] + 0.5))
+            weight = idf(self.live, int(self.df[t]))
             for block in self.blocks:
                 rows, tfs = block.postings(t)
                 if not len(rows):
@@ -129,7 +134,7 @@ class BM25:
                 norm = self.k1 * (1 - self.b + self.b * self.lengths[rows] / avg)
                 if acc is None:
                     acc = np.zeros(self.size, np.float32)
-                acc[rows] += (idf * tfs / (norm + tfs)).astype(np.float32)  # unique per block
+                acc[rows] += (weight * tfs / (norm + tfs)).astype(np.float32)  # unique per block
         if acc is None:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         acc[~self.alive] = 0

@@ -80,6 +80,7 @@ class PassageIndex:
         self._bm25 = bm25
         self._df = None
         self._rows_of: dict[str, list[int]] | None = None
+        self._live = int(self.alive.sum())  # kept by add/delete/compact: len() is on hot paths
         self.generation = 0  # bumped when rows are renumbered (compact)
         # Exact or HNSW is chosen here and by compact(), never by add(): adding a document must
         # not rebuild a graph (a save rebuilds when the size has crossed the limit).
@@ -134,7 +135,7 @@ class PassageIndex:
 
     def __len__(self) -> int:
         """Live passages."""
-        return int(self.alive.sum())
+        return self._live
 
     @property
     def size(self) -> int:
@@ -188,6 +189,7 @@ class PassageIndex:
         self._more_view = _storage_view(self._more)
         self.passages.extend(passages)
         self.alive = np.concatenate([self.alive, np.ones(len(passages), bool)])
+        self._live += len(passages)
         if self._rows_of is not None:
             for i, p in enumerate(passages, start=first):
                 self._rows_of.setdefault(p.doc_id, []).append(i)
@@ -204,6 +206,7 @@ class PassageIndex:
             return 0
         self._version += 1
         self.alive[rows] = False
+        self._live -= len(rows)
         for d in doc_ids:
             self._rows_of.pop(d, None)
         if self._bm25 is not None:
@@ -228,6 +231,7 @@ class PassageIndex:
         vectors = self.vectors_of(keep)
         self.passages = [self.passages[i] for i in keep]
         self.alive = np.ones(len(keep), bool)
+        self._live = len(keep)
         self.kind = resolve_ann(self.ann, len(keep))
         index = _new_faiss(self.kind, np.ascontiguousarray(vectors), self.dim)
         if self.kind == "hnsw":
@@ -294,8 +298,9 @@ class PassageIndex:
 
     def idf(self, term: str) -> float:
         """BM25's inverse document frequency of a (stemmed) term over the passages."""
-        df = self.doc_freq(term)
-        return float(np.log(1 + (len(self) - df + 0.5) / (df + 0.5)))
+        from .bm25 import idf
+
+        return idf(len(self), self.doc_freq(term))
 
     def bm25_matches(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """(rows ascending, scores) of the live passages holding a term of ``query``, by BM25

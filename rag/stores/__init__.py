@@ -83,11 +83,6 @@ class Store(Protocol):
         """Release files and connections."""
 
 
-def bm25_idf(passages: int, df: int) -> float:
-    """BM25's (Lucene's) inverse document frequency, as bm25s and Milvus compute it."""
-    return float(np.log(1 + (passages - df + 0.5) / (df + 0.5)))
-
-
 class StoredDocuments(Mapping):
     """The documents of a store as a read-only mapping by id, fetched when asked for (and a few
     kept): answering reads the documents of the passages found, never all of them."""

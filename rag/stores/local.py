@@ -109,9 +109,8 @@ class LocalStore:
         return [self.index.passages[int(k)] for k in keys]
 
     def passages_of(self, doc_ids: Sequence[str]) -> list[Passage]:
-        rows = sorted(r for d in set(doc_ids) for r in self.index.rows_of(d))
-        return sorted((self.index.passages[r] for r in rows),
-                      key=lambda p: (p.doc_id, p.start, p.end))
+        return sorted((self.index.passages[r] for d in set(doc_ids)
+                       for r in self.index.rows_of(d)), key=lambda p: (p.doc_id, p.start, p.end))
 
     def dense_scores(self, keys: Sequence[object], qvec: np.ndarray) -> list[float]:
         rows = [int(k) for k in keys]

@@ -31,7 +31,8 @@ from ..errors import ConfigError, IndexLoadError
 from ..index import _text_hash, bm25_tokenize
 from ..persist import FORMAT, FORMAT_VERSION
 from ..types import Document, DocumentInfo, Passage
-from . import Ranked, bm25_idf
+from ..bm25 import idf as bm25_idf
+from . import Ranked
 
 log = logging.getLogger(__name__)
 
