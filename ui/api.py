@@ -137,7 +137,7 @@ def create_app(service: ChatService, key: str | None = None):
     @app.get(f"{PREFIX}/stats", dependencies=guard)
     def stats() -> dict:
         r = service.retriever
-        return {"documents": len(r.document_infos()), "passages": r.passage_count(),
+        return {"documents": len(r.documents), "passages": r.passage_count(),
                 "model": r.embedder.model_id, "backend": getattr(r.embedder, "backend", ""),
                 "store": r.store.kind, "location": r.store.location}
 
