@@ -50,6 +50,8 @@ def main() -> None:
     ap.add_argument("--reader", choices=(*READERS, "all"), default="all")
     ap.add_argument("--unanswerable", type=int, default=300,
                     help="questions asked of the other articles' index")
+    ap.add_argument("--abstain-threshold", type=float, default=None,
+                    help="override the readers' own threshold (0: never abstain)")
     args = ap.parse_args()
 
     paragraphs = [p for p in load_squad() if held_out(p["article"])]
@@ -74,7 +76,7 @@ def main() -> None:
     rows = {}
     for reader in readers:
         for r in (full, other):
-            r.settings = Settings(reader=reader)
+            r.settings = Settings(reader=reader, abstain_threshold=args.abstain_threshold)
         any_hit, first_hit, abstained, em, f1s, lat = [], [], [], [], [], []
         for qa, p in qas:
             golds = [p["context"][s:e] for s, e in qa["answers"]]

@@ -40,6 +40,18 @@ SAME_PARAGRAPH_NEGATIVES = 2
 # from other paragraphs. So most negatives do too: the sentences of the best-ranked wrong
 # paragraphs that share the most words with the question.
 HARD_NEGATIVES = 4
+# The cross-encoder reads "title | sentence" (rag.readers.learned.reader_text): the title says
+# what a sentence's "he" or "the speech" is, which a sentence alone often does not.
+CONTEXT = "title"
+# Loss: each question's sentences compete in a softmax (the answering one against its
+# negatives: ranking within the question), plus binary cross-entropy on every pair (absolute
+# scores, which abstention needs).
+LOSS = "listwise+pointwise"
+# A span head on the same encoder: start and end logits over the sentence's word pieces,
+# trained on the answering sentences (the short answer; rag.readers.learned.LearnedReader.span).
+SPAN_HEAD = True
+# The abstention threshold answers this share of the answerable held-out questions (fit half).
+ANSWER_RATE = 0.95
 
 
 def held_out(index: int) -> bool:
@@ -83,6 +95,15 @@ def _overlap(a: str, b: str) -> int:
     return len(set(_WORDS.findall(a.lower())) & set(_WORDS.findall(b.lower())))
 
 
+def sentences_of(p: dict) -> list[str]:
+    """A paragraph's sentences as the cross-encoder reads them (with the title: CONTEXT)."""
+    from rag.readers.learned import reader_text
+
+    title = p["title"].replace("_", " ")
+    return [reader_text(title, p["context"][s:e]) if CONTEXT == "title" else p["context"][s:e]
+            for s, e in p["sentences"]]
+
+
 def hard_negatives(paragraphs: list[dict], embedder) -> dict[str, list[str]]:
     """For each question: sentences of the best-ranked *wrong* paragraphs (the first three) that
     our retriever (hybrid, same article pool) returns, most word-overlapping first."""
@@ -99,18 +120,29 @@ def hard_negatives(paragraphs: list[dict], embedder) -> dict[str, list[str]]:
             wrong = [h for h in hits if h.passage.doc_id != f"p{i}"][:3]
             sents = []
             for h in wrong:
-                other = paragraphs[int(h.passage.doc_id[1:])]
-                sents += [other["context"][s:e] for s, e in other["sentences"]]
+                sents += sentences_of(paragraphs[int(h.passage.doc_id[1:])])
             out[qa["id"]] = sorted(set(sents), key=lambda t: (-_overlap(t, qa["question"]), t))
     return out
 
 
+def answer_span(p: dict, qa: dict, i: int, text: str) -> tuple[int, int] | None:
+    """The first gold answer lying whole in sentence ``i`` of paragraph ``p``, as (start, end)
+    in ``text`` (the sentence as read: after the title, when there is one)."""
+    s, e = p["sentences"][i]
+    offset = len(text) - (e - s)
+    for a0, a1 in qa["answers"]:
+        if s <= a0 and a1 <= e and a1 > a0:
+            return offset + a0 - s, offset + a1 - s
+    return None
+
+
 def make_pairs(paragraphs: list[dict], hard: dict[str, list[str]], rng: random.Random,
-               all_negatives: bool = False) -> list[tuple[str, str, int, str]]:
-    """(question, sentence, label, question id) pairs."""
+               all_negatives: bool = False) -> list[tuple]:
+    """(question, sentence, label, question id, the answer's (start, end) in the sentence or
+    None) pairs."""
     pairs = []
     for p in paragraphs:
-        sents = [p["context"][s:e] for s, e in p["sentences"]]
+        sents = sentences_of(p)
         for qa in p["qas"]:
             gold = gold_sentences(p, qa)
             if not gold:
@@ -119,8 +151,9 @@ def make_pairs(paragraphs: list[dict], hard: dict[str, list[str]], rng: random.R
             if not all_negatives:
                 rng.shuffle(negs)
                 negs = negs[:SAME_PARAGRAPH_NEGATIVES] + hard.get(qa["id"], [])[:HARD_NEGATIVES]
-            pairs += [(qa["question"], sents[i], 1, qa["id"]) for i in sorted(gold)]
-            pairs += [(qa["question"], t, 0, qa["id"]) for t in negs]
+            pairs += [(qa["question"], sents[i], 1, qa["id"], answer_span(p, qa, i, sents[i]))
+                      for i in sorted(gold)]
+            pairs += [(qa["question"], t, 0, qa["id"], None) for t in negs]
     return pairs
 
 
@@ -129,19 +162,24 @@ def build_model(path: str):
     from transformers import AutoModel
 
     class CrossEncoder(torch.nn.Module):
-        """MiniLM over "[CLS] question [SEP] sentence [SEP]", mean-pooled, one logit."""
+        """MiniLM over "[CLS] question [SEP] sentence [SEP]": mean-pooled, one logit (does the
+        sentence answer?); per word piece, start and end logits of the answer (SPAN_HEAD)."""
 
         def __init__(self):
             super().__init__()
             self.encoder = AutoModel.from_pretrained(path)
             self.head = torch.nn.Linear(self.encoder.config.hidden_size, 1)
+            self.span = torch.nn.Linear(self.encoder.config.hidden_size, 2)
 
         def forward(self, input_ids, attention_mask, token_type_ids):
             out = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
                                token_type_ids=token_type_ids).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(out.dtype)
             pooled = (out * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-            return self.head(pooled).squeeze(-1)
+            if not SPAN_HEAD:
+                return self.head(pooled).squeeze(-1)
+            start, end = self.span(out).unbind(-1)
+            return self.head(pooled).squeeze(-1), start, end
 
     return CrossEncoder()
 
@@ -149,13 +187,89 @@ def build_model(path: str):
 def batches(pairs, tokenizer, rng: random.Random | None, batch: int = BATCH):
     """Tokenized batches; similar lengths together (less padding), batch order shuffled."""
     order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
-    groups = [order[i:i + batch] for i in range(0, len(order), batch)]
+    return _tokenized([order[i:i + batch] for i in range(0, len(order), batch)], pairs,
+                      tokenizer, rng)
+
+
+def question_batches(pairs, tokenizer, rng: random.Random, batch: int = BATCH):
+    """Tokenized batches of whole questions (each question's pairs together, for the listwise
+    loss), questions of similar lengths together, batch order shuffled."""
+    by_q: dict[str, list[int]] = {}
+    for i, p in enumerate(pairs):
+        by_q.setdefault(p[3], []).append(i)
+    qs = sorted(by_q.values(), key=lambda g: sum(len(pairs[i][1]) for i in g) / len(g))
+    groups, cur = [], []
+    for g in qs:
+        cur += g
+        if len(cur) >= batch:
+            groups.append(cur)
+            cur = []
+    if cur:
+        groups.append(cur)
+    return _tokenized(groups, pairs, tokenizer, rng)
+
+
+def _tokenized(groups, pairs, tokenizer, rng):
     if rng is not None:
         rng.shuffle(groups)
     for g in groups:
         enc = tokenizer([pairs[i][0] for i in g], [pairs[i][1] for i in g], truncation=True,
-                        max_length=MAX_LENGTH, padding=True, return_tensors="pt")
+                        max_length=MAX_LENGTH, padding=True, return_tensors="pt",
+                        return_offsets_mapping=True)
+        enc["span"] = span_positions(enc, [pairs[i][4] for i in g])
         yield g, enc
+
+
+def span_positions(enc, spans):
+    """(start, end) word-piece positions of each row's answer span in its second text, -100
+    where there is none (or truncation cut it)."""
+    import torch
+
+    out = torch.full((len(spans), 2), -100, dtype=torch.long)
+    for row, span in enumerate(spans):
+        if span is None:
+            continue
+        seq = enc.sequence_ids(row)
+        offsets = enc["offset_mapping"][row].tolist()
+        first = [t for t, (a, b) in enumerate(offsets)
+                 if seq[t] == 1 and a <= span[0] < b]
+        last = [t for t, (a, b) in enumerate(offsets)
+                if seq[t] == 1 and a < span[1] <= b]
+        if first and last and first[0] <= last[0]:
+            out[row, 0], out[row, 1] = first[0], last[0]
+    return out
+
+
+def span_loss(start, end, enc):
+    """Cross-entropy of the gold start and end word pieces, over the second text's pieces."""
+    import torch
+
+    pos = enc["span"]
+    rows = pos[:, 0] >= 0
+    if not rows.any():
+        return start.sum() * 0.0
+    allowed = (enc["token_type_ids"] == 1) & (enc["attention_mask"] == 1)
+    start = start.masked_fill(~allowed, -1e4)[rows]
+    end = end.masked_fill(~allowed, -1e4)[rows]
+    ce = torch.nn.functional.cross_entropy
+    return (ce(start, pos[rows, 0]) + ce(end, pos[rows, 1])) / 2
+
+
+def listwise_loss(logits, labels, qids: list[str]):
+    """Mean over the batch's questions of -log(softmax mass on the answering sentences)."""
+    import torch
+
+    losses = []
+    start = 0
+    while start < len(qids):
+        end = start
+        while end < len(qids) and qids[end] == qids[start]:
+            end += 1
+        z, y = logits[start:end], labels[start:end]
+        if 0 < y.sum() < len(y):
+            losses.append(torch.logsumexp(z, 0) - torch.logsumexp(z[y > 0], 0))
+        start = end
+    return torch.stack(losses).mean() if losses else logits.sum() * 0.0
 
 
 def predict(model, pairs, tokenizer) -> np.ndarray:
@@ -165,15 +279,15 @@ def predict(model, pairs, tokenizer) -> np.ndarray:
     logits = np.zeros(len(pairs), dtype=np.float32)
     with torch.no_grad():
         for g, enc in batches(pairs, tokenizer, None, 128):
-            logits[g] = model(enc["input_ids"], enc["attention_mask"],
-                              enc["token_type_ids"]).numpy()
+            out = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
+            logits[g] = (out[0] if SPAN_HEAD else out).numpy()
     return logits
 
 
 def question_accuracy(pairs, scores) -> float:
     """Share of questions whose best-scored sentence (of its own paragraph) holds the answer."""
     best: dict[str, tuple[float, int]] = {}
-    for (_, _, label, qid), s in zip(pairs, scores):
+    for (_, _, label, qid, _), s in zip(pairs, scores):
         if qid not in best or s > best[qid][0]:
             best[qid] = (float(s), label)
     return float(np.mean([lab for _, lab in best.values()]))
@@ -209,10 +323,12 @@ def export_onnx(model, tokenizer, out: Path) -> None:
     enc = tokenizer(["a question?"], ["a sentence."], return_tensors="pt")
     fp32 = out.with_suffix(".fp32.onnx")
     names = ["input_ids", "attention_mask", "token_type_ids"]
+    outputs = ["logit", "start", "end"] if SPAN_HEAD else ["logit"]
     torch.onnx.export(model, tuple(enc[n] for n in names), str(fp32), input_names=names,
-                      output_names=["logit"], opset_version=17, dynamo=False,
+                      output_names=outputs, opset_version=17, dynamo=False,
                       dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names},
-                                    "logit": {0: "batch"}})
+                                    "logit": {0: "batch"}, "start": {0: "batch", 1: "tokens"},
+                                    "end": {0: "batch", 1: "tokens"}})
     quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8)
     fp32.unlink()
 
@@ -288,20 +404,27 @@ def main() -> None:
 
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = build_model(path)
-    steps = -(-len(train_pairs) // BATCH)
+    train_batches = list(question_batches(train_pairs, tokenizer, rng))
+    steps = len(train_batches)
     if args.quick:
         steps = min(steps, 3)
     opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / max(1, steps // 10)) * max(0.0, 1 - s / steps))
     labels = torch.tensor([p[2] for p in train_pairs], dtype=torch.float32)
+    qids = [p[3] for p in train_pairs]
     model.train()
     loss_sum = 0.0
-    for step, (g, enc) in enumerate(batches(train_pairs, tokenizer, rng)):
+    for step, (g, enc) in enumerate(train_batches):
         if step >= steps:
             break
-        logits = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
+        out = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
+        logits = out[0] if SPAN_HEAD else out
         loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels[g])
+        if LOSS == "listwise+pointwise":
+            loss = loss + listwise_loss(logits, labels[g], [qids[i] for i in g])
+        if SPAN_HEAD:
+            loss = loss + span_loss(out[1], out[2], enc)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -328,7 +451,7 @@ def main() -> None:
     from rag.readers.learned import OnnxCrossEncoder
 
     shipped = OnnxCrossEncoder(onnx_path, path, MAX_LENGTH)
-    int8_logits = shipped.logits([(q, s) for q, s, _, _ in test_pairs])
+    int8_logits = shipped.logits([(q, s) for q, s, _, _, _ in test_pairs])
     a8, b8 = platt(int8_logits, test_labels)
     cal8 = sigmoid(a8 * int8_logits + b8)
     threshold = choose_threshold(test, shipped, a8, b8)
@@ -349,18 +472,51 @@ def main() -> None:
     meta = {
         "format": "rag-reader", "format_version": 1, "base_model": "all-MiniLM-L6-v2",
         "onnx": onnx_path.name, "sha256": hashlib.sha256(onnx_path.read_bytes()).hexdigest(),
-        "max_length": MAX_LENGTH, "platt": {"a": a8, "b": b8},
+        "max_length": MAX_LENGTH, "context": CONTEXT, "span": SPAN_HEAD,
+        "platt": {"a": a8, "b": b8},
         "abstain_threshold": threshold["threshold"],
         "settings": {"seed": SEED, "batch": BATCH, "lr": LR, "epochs": 1, "steps": steps,
                      "same_paragraph_negatives": SAME_PARAGRAPH_NEGATIVES,
-                     "hard_negatives": HARD_NEGATIVES, "quick": args.quick},
+                     "hard_negatives": HARD_NEGATIVES, "loss": LOSS,
+                     "quick": args.quick},
         "figures": figures,
     }
     (out / "reader.json").write_text(json.dumps(meta, indent=1))
+    if SPAN_HEAD:
+        figures["short_answers"] = span_figures(out, test)
+        (out / "reader.json").write_text(json.dumps(meta, indent=1))
     print(json.dumps(figures, indent=1))
     write_head(out, train, test, plot=not args.quick)
     print(f"wrote {onnx_path} ({onnx_path.stat().st_size / 1e6:.1f} MB) in "
           f"{time.time() - t0:.0f} s", file=sys.stderr)
+
+
+def span_figures(folder: Path, test: list[dict]) -> dict:
+    """Short answers on held-out answering sentences: exact match and token F1 (SQuAD's
+    normalisation, best over the gold answers) of the span head and of the rule
+    (rag/shortanswer.py) on the same sentences."""
+    from rag.readers.learned import LearnedReader
+    from rag.shortanswer import short_span
+    from squad_eval import f1, normalize
+
+    reader = LearnedReader(folder)
+    scores = {"span head": ([], []), "rule": ([], [])}
+    for p in test:
+        title = p["title"].replace("_", " ")
+        for qa in p["qas"]:
+            for i in sorted(gold_sentences(p, qa)):
+                s, e = p["sentences"][i]
+                sentence = p["context"][s:e]
+                golds = [p["context"][a0:a1] for a0, a1 in qa["answers"] if s <= a0 < e]
+                found = {"span head": reader.span(qa["question"], sentence, title),
+                         "rule": short_span(qa["question"], sentence)}
+                for name, span in found.items():
+                    pred = sentence[span[0]:span[1]] if span else ""
+                    scores[name][0].append(max(float(normalize(pred) == normalize(g))
+                                               for g in golds))
+                    scores[name][1].append(max(f1(pred, g) for g in golds))
+    return {name: {"exact_match": float(np.mean(em)), "f1": float(np.mean(f)),
+                   "sentences": len(em)} for name, (em, f) in scores.items()}
 
 
 def write_head(folder: Path, train: list[dict], test: list[dict], plot: bool = True) -> None:
@@ -382,9 +538,11 @@ def fit_head(train: list[dict], test: list[dict], folder: Path, plot: bool = Tru
     signals of each shortlisted sentence (rag/readers/learned.py HEAD_FEATURES), on what the
     reader sees end to end: every paragraph of the held-out articles indexed, each question of
     the head's half (``head_fit_article``) asked. Label: the sentence holds a gold answer.
-    Its abstention threshold separates those questions' best probability from that of the same
-    questions asked of an index of the *training* articles (unanswerable there). Figures are
-    measured on the other half of the held-out articles, which nothing here has fitted."""
+    Its abstention threshold separates those questions' best probability from two kinds of
+    unanswerable question: off-topic (the same questions asked of an index of the *training*
+    articles) and near-topic (asked of their own article, the sentences holding the answer left
+    out: the sources name the subject, not the fact). Figures are measured on the other half of
+    the held-out articles, which nothing here has fitted."""
     from sklearn.linear_model import LogisticRegression
 
     from rag import Document, Retriever
@@ -422,10 +580,16 @@ def fit_head(train: list[dict], test: list[dict], folder: Path, plot: bool = Tru
         return np.array([p.max() if len(p) else 0.0 for p in ps])
 
     no_answer = [(x, np.zeros(len(x), bool)) for x, _ in rows(foreign, fit_part[::2])]
-    pos, neg = best(probs(fit_rows)), best(probs(no_answer))
-    candidates = np.round(np.linspace(0.05, 0.95, 91), 2)
+    pos = best(probs(fit_rows))
+    neg = np.concatenate([best(probs(no_answer)), best(probs(near_topic(fit_rows[1::2])))])
+    candidates = np.round(np.linspace(0.01, 0.95, 95), 2)
     acc = [((pos >= t).sum() + (neg < t).sum()) / (len(pos) + len(neg)) for t in candidates]
-    threshold = float(candidates[int(np.argmax(acc))])
+    balanced = float(candidates[int(np.argmax(acc))])
+    # Refusing a question the sources answer costs the user most: the threshold is the highest
+    # that still answers ANSWER_RATE of the answerable questions (the balanced-accuracy
+    # optimum, ``balanced``, refused about a quarter of them).
+    threshold = float(max([t for t in candidates if (pos >= t).mean() >= ANSWER_RATE],
+                          default=candidates[0]))
 
     eval_rows = rows(full, eval_part)
     eval_probs = probs(eval_rows)
@@ -436,6 +600,7 @@ def fit_head(train: list[dict], test: list[dict], folder: Path, plot: bool = Tru
     allp = np.concatenate(eval_probs)
     ally = np.concatenate([r[1] for r in eval_rows]).astype(float)
     eval_neg = best(probs([(x, None) for x, _ in rows(foreign, eval_part[::2])]))
+    eval_near = best(probs(near_topic(eval_rows)))
     figures = {
         "fit_questions": len(fit_rows), "eval_questions": len(eval_rows),
         "eval_articles": sorted({p["title"] for p in eval_part}),
@@ -445,12 +610,24 @@ def fit_head(train: list[dict], test: list[dict], folder: Path, plot: bool = Tru
         "ece": ece(allp, ally),
         "answered_answerable": float((best(eval_probs) >= threshold).mean()),
         "abstained_unanswerable": float((eval_neg < threshold).mean()),
+        "abstained_near_topic": float((eval_near < threshold).mean()),
+        "balanced_threshold": balanced,
+        "at_balanced_threshold": {
+            "answered_answerable": float((best(eval_probs) >= balanced).mean()),
+            "abstained_unanswerable": float((eval_neg < balanced).mean()),
+            "abstained_near_topic": float((eval_near < balanced).mean())},
     }
     if plot:
         reliability_plot(allp, ally, REPORT / "reader_reliability.png",
                          f"answer head, held-out SQuAD sentences, ECE {figures['ece']:.3f}")
     return {"features": list(HEAD_FEATURES), "coef": [float(c) for c in lr.coef_[0]],
             "intercept": float(lr.intercept_[0]), "threshold": threshold, "figures": figures}
+
+
+def near_topic(question_rows):
+    """Near-topic unanswerable questions made from answerable ones: what the reader saw, less
+    the sentences that hold the answer (questions whose answer it did not see are left out)."""
+    return [(x[~y], y[~y]) for x, y in question_rows if y.any()]
 
 
 def choose_threshold(test: list[dict], reader, a: float, b: float) -> dict:
@@ -465,9 +642,9 @@ def choose_threshold(test: list[dict], reader, a: float, b: float) -> dict:
         if not others:
             continue
         for qa in p["qas"][:3]:  # a few questions a paragraph keep this quick
-            own = [p["context"][s:e] for s, e in p["sentences"]]
+            own = sentences_of(p)
             wrong = max(others, key=lambda o: _overlap(o["context"], qa["question"]))
-            foreign = [wrong["context"][s:e] for s, e in wrong["sentences"]]
+            foreign = sentences_of(wrong)
             pos.append(max(reader.logits([(qa["question"], t) for t in own])))
             neg.append(max(reader.logits([(qa["question"], t) for t in foreign])))
     pos_p = sigmoid(a * np.array(pos) + b)

@@ -132,11 +132,12 @@ def short_span(question: str, sentence: str) -> tuple[int, int] | None:
 
 def with_short_answer(answer):
     """``answer`` with the short answer of its first citation marked (``Answer.short``,
-    ``Citation.answer_start/answer_end``, document offsets inside the quote)."""
+    ``Citation.answer_start/answer_end``, document offsets inside the quote), unless it has
+    one (the learned reader's span head)."""
     import dataclasses
 
-    if answer.abstained or not answer.citations:
-        return answer
+    if answer.abstained or not answer.citations or answer.short:
+        return answer  # nothing to mark, or the reader's span head marked it
     first = answer.citations[0]
     span = short_span(answer.question, first.quote)
     if span is None:

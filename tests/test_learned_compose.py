@@ -17,7 +17,7 @@ class OverlapReader:
 
     threshold = 0.5
 
-    def probabilities(self, question, texts, signals=None):
+    def probabilities(self, question, texts, signals=None, titles=None):
         q = set(re.findall(r"\w+", question.lower()))
         return np.array([len(q & set(re.findall(r"\w+", t.lower()))) / len(q) for t in texts],
                         dtype=np.float32)
@@ -61,13 +61,13 @@ class FixedLogits:
         return np.array([float(len(t)) for _, t in pairs], dtype=np.float32)
 
 
-def _reader(tmp_path, head):
+def _reader(tmp_path, head, **extra):
     import json
 
     from rag.readers.learned import LearnedReader
 
     meta = {"onnx": "x.onnx", "sha256": "", "max_length": 64, "abstain_threshold": 0.4,
-            "platt": {"a": 1.0, "b": -3.0}}
+            "platt": {"a": 1.0, "b": -3.0}, **extra}
     if head:
         meta["head"] = head
     (tmp_path / "reader.json").write_text(json.dumps(meta))
@@ -79,18 +79,52 @@ def _reader(tmp_path, head):
 def test_the_answer_head_weighs_the_logit_and_the_cheap_signals(tmp_path):
     from rag.readers.learned import HEAD_FEATURES
 
-    head = {"features": list(HEAD_FEATURES), "coef": [0.5, 2.0, 0.0, 1.0, -1.0, 0.0],
+    head = {"features": list(HEAD_FEATURES), "coef": [0.5, 2.0, 0.0, 1.0, -1.0, 0.0, -0.7],
             "intercept": -1.0, "threshold": 0.3}
     reader = _reader(tmp_path, head)
     signals = {"cos": np.array([0.5, 0.1], np.float32), "lexical": np.zeros(2, np.float32),
                "type": np.array([2.0, 0.0], np.float32),  # kinds asked for: counted once
                "log_passage_rank": np.log(np.array([1.0, 3.0], np.float32)),
-               "log_cheap_rank": np.zeros(2, np.float32)}
+               "log_cheap_rank": np.zeros(2, np.float32),
+               "unknown_names": np.array([1.0, 1.0], np.float32)}
     got = reader.probabilities("q", ["ab", "abcd"], signals)
-    z = np.array([0.5 * 2 + 2.0 * 0.5 + 1.0 * 1 - 0.0 - 1.0,
-                  0.5 * 4 + 2.0 * 0.1 + 0.0 - np.log(3.0) - 1.0])
+    z = np.array([0.5 * 2 + 2.0 * 0.5 + 1.0 * 1 - 0.0 - 0.7 - 1.0,
+                  0.5 * 4 + 2.0 * 0.1 + 0.0 - np.log(3.0) - 0.7 - 1.0])
     assert np.allclose(got, 1 / (1 + np.exp(-z)), atol=1e-5)
     # Without signals (or without a head) the cross-encoder's own Platt-scaled probability.
     assert np.allclose(reader.probabilities("q", ["ab"]), 1 / (1 + np.exp(-(2.0 - 3.0))))
     assert np.allclose(_reader(tmp_path, None).probabilities("q", ["ab"], signals),
                        1 / (1 + np.exp(-(2.0 - 3.0))))
+
+
+def test_a_title_reading_reader_gets_the_title_before_the_sentence(tmp_path):
+    import pytest
+
+    from rag import ConfigError
+    from rag.readers.learned import reader_text
+
+    assert reader_text("The  Lighthouse\n", "It was built in 1874.") == \
+        "The Lighthouse | It was built in 1874."
+    assert reader_text("", "It was built in 1874.") == "It was built in 1874."
+    titled = _reader(tmp_path, None, context="title")
+    # FixedLogits: the logit is the length of what the cross-encoder reads.
+    assert titled.logits("q", ["ab"], ["T"]).tolist() == [len("T | ab")]
+    assert titled.logits("q", ["ab"]).tolist() == [2.0]  # no titles given: the sentence alone
+    plain = _reader(tmp_path, None)  # readers trained before titles: the sentence alone
+    assert plain.logits("q", ["ab"], ["T"]).tolist() == [2.0]
+    with pytest.raises(ConfigError, match="context='page'"):
+        _reader(tmp_path, None, context="page")
+
+
+def test_compose_passes_each_sentence_s_document_title(tmp_path):
+    r, hits = setup()
+    seen = []
+
+    class Recording(OverlapReader):
+        def probabilities(self, question, texts, signals=None, titles=None):
+            seen.append(titles)
+            return super().probabilities(question, texts)
+
+    compose("when was the lamp electrified", "when was the lamp electrified", hits, r.documents,
+            Settings(), Recording(), k=2)
+    assert seen and seen[0] == [r.documents["lh"].title] * len(seen[0])

@@ -40,10 +40,22 @@ def test_probabilities_rank_the_answering_sentence_first():
     reader = LearnedReader()
     texts = ["The office is in Leeds.", "Our CEO is Jane Doe.", "Tickets for the launch are "
              "sold out."]
-    probs = reader.probabilities("Who is the CEO of Acme?", texts)
+    probs = reader.probabilities("Who is the CEO of Acme?", texts, titles=["Acme Widgets"] * 3)
     assert probs.shape == (3,) and ((probs >= 0) & (probs <= 1)).all()
     # Without the cheap signals: the cross-encoder's own (Platt-scaled) probability.
     assert probs.argmax() == 1 and probs[1] >= reader.platt_threshold
+
+
+@pytest.mark.parametrize("question, sentence, short", [
+    ("Who is the CEO?", "Our CEO is Jane Doe.", "Jane Doe"),
+    ("Where is the office?", "The office is in Leeds, next to the railway station.", "Leeds"),
+    ("When did she join the company?", "She joined the company in 2019 after ten years at a "
+     "shipping firm.", "2019"),
+])
+def test_the_span_head_finds_the_short_answer_in_the_sentence(question, sentence, short):
+    reader = LearnedReader()
+    start, end = reader.span(question, sentence, title="Acme Widgets")
+    assert sentence[start:end] == short
 
 
 def test_ask_reranks_answers_and_marks_the_short_answer(learned):
@@ -109,3 +121,11 @@ def test_training_recipe_runs_end_to_end(tmp_path):
     reader = LearnedReader(tmp_path)
     r = Retriever.from_documents([Document(id="d", text="Our CEO is Jane Doe.")])
     assert reader.probabilities("Who is the CEO?", [r.documents["d"].text]).shape == (1,)
+    # The span head: measured against the rule on the same held-out sentences, and its span
+    # always lies inside the sentence (never in the title read before it).
+    shorts = meta["figures"]["short_answers"]
+    assert set(shorts) == {"span head", "rule"} and shorts["rule"]["sentences"] > 0
+    assert meta["span"] and reader.has_span
+    sentence = "The office opened in Leeds in 1998."
+    start, end = reader.span("Where did the office open?", sentence, title="Acme history")
+    assert 0 <= start < end <= len(sentence)

@@ -108,7 +108,9 @@ def sentence_signals(question: str, qvec: np.ndarray, texts: list[str], index: P
                      encode: Callable[[list[str]], np.ndarray]) -> dict[str, np.ndarray]:
     """Cheap evidence that each sentence answers the question: ``cos`` (cosine similarity to
     the question), ``lexical`` (IDF-weighted share of the question's terms it holds) and
-    ``type`` (how many of the kinds of answer asked for, date/quantity/name, it holds)."""
+    ``type`` (how many of the kinds of answer asked for, date/quantity/name, it holds); and,
+    the same for every sentence, ``unknown_names``: how many names in the question no passage
+    holds."""
     sims = encode(texts) @ np.asarray(qvec, dtype=np.float32)
     q_terms = set(bm25_tokenize([question])[0]) - _QUESTION_WORDS
     weights = {t: index.idf(t) for t in q_terms}
@@ -118,7 +120,9 @@ def sentence_signals(question: str, qvec: np.ndarray, texts: list[str], index: P
         present = q_terms.intersection(tokens)
         lexical[i] = sum(weights[t] for t in present) / total if total > 0 else 0.0
     types = np.array([_type_bonus(question, t) / TYPE_BONUS for t in texts], dtype=np.float32)
-    return {"cos": np.asarray(sims, dtype=np.float32), "lexical": lexical, "type": types}
+    unknown = np.full(len(texts), len(unknown_names(question, index)), dtype=np.float32)
+    return {"cos": np.asarray(sims, dtype=np.float32), "lexical": lexical, "type": types,
+            "unknown_names": unknown}
 
 
 def combine(signals: dict[str, np.ndarray]) -> np.ndarray:

@@ -17,6 +17,10 @@ from ..errors import ConfigError
 MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
+# The longest short answer, in word pieces.
+MAX_SPAN_PIECES = 30
+
+
 class OnnxCrossEncoder:
     """(question, text) pairs -> logits, with the model's own word-piece tokenizer; int8, so
     each pair runs alone (rag/onnxrun.py): a pair's logit never depends on the others read
@@ -32,6 +36,27 @@ class OnnxCrossEncoder:
         if not pairs:
             return np.zeros(0, dtype=np.float32)
         return self.model.run(list(pairs)).reshape(-1)
+
+    def span(self, question: str, text: str, offset: int = 0,
+             max_pieces: int = MAX_SPAN_PIECES) -> tuple[int, int] | None:
+        """The answer span the span head finds in ``text`` at or after character ``offset``:
+        (start, end) characters of ``text``, the best start + end logits over spans of at most
+        ``max_pieces`` word pieces; None when no word piece of the text lies there."""
+        enc = self.model.tokenizer.encode(question, text)
+        feeds = {"input_ids": np.array([enc.ids], dtype=np.int64),
+                 "attention_mask": np.ones((1, len(enc.ids)), dtype=np.int64),
+                 "token_type_ids": np.array([enc.type_ids], dtype=np.int64)}
+        start, end = (o[0] for o in self.model.session.run(["start", "end"], feeds))
+        pieces = [t for t, (seq, (a, b)) in enumerate(zip(enc.sequence_ids, enc.offsets))
+                  if seq == 1 and a >= offset and b > a]
+        if not pieces:
+            return None
+        best, found = -np.inf, None
+        for n, i in enumerate(pieces):
+            for j in pieces[n:n + max_pieces]:
+                if start[i] + end[j] > best:
+                    best, found = start[i] + end[j], (enc.offsets[i][0], enc.offsets[j][1])
+        return found
 
 
 class LearnedReader:
@@ -51,6 +76,12 @@ class LearnedReader:
         # a head); ``platt_threshold``: that of the cross-encoder's own probability.
         self.threshold = float(self.meta["abstain_threshold"])
         self.platt_threshold = float(self.meta.get("platt_threshold", self.threshold))
+        # What the cross-encoder reads beside the question: the sentence alone ("sentence"), or
+        # the document's title and the sentence ("title"), as it was trained.
+        self.context = self.meta.get("context", "sentence")
+        if self.context not in ("sentence", "title"):
+            raise ConfigError(f"reader.json context={self.context!r}: this rag reads 'sentence' "
+                              "or 'title'; reinstall rag or run `make train-reader`")
         self._model: OnnxCrossEncoder | None = None
 
     @property
@@ -75,14 +106,43 @@ class LearnedReader:
         logit and the cheap signals (HEAD_FEATURES), fitted on held-out SQuAD; None if absent."""
         return self.meta.get("head")
 
+    def pairs(self, question: str, texts: list[str],
+              titles: list[str] | None = None) -> list[tuple[str, str]]:
+        """The cross-encoder's inputs: (question, text), the text led by its document's title
+        when the reader was trained so (``titles``: one a text, or None)."""
+        if self.context == "title" and titles is not None:
+            return [(question, reader_text(title, t)) for title, t in zip(titles, texts)]
+        return [(question, t) for t in texts]
+
+    def logits(self, question: str, texts: list[str],
+               titles: list[str] | None = None) -> np.ndarray:
+        """The cross-encoder's logit of each text."""
+        return self.model.logits(self.pairs(question, texts, titles))
+
+    @property
+    def has_span(self) -> bool:
+        """Whether the cross-encoder has a span head (the short answer)."""
+        return bool(self.meta.get("span"))
+
+    def span(self, question: str, sentence: str, title: str = "") -> tuple[int, int] | None:
+        """(start, end) in ``sentence`` of its part that answers ``question`` (the span head's),
+        or None when the reader has no span head."""
+        if not self.has_span:
+            return None
+        text = self.pairs(question, [sentence], [title])[0][1]
+        offset = len(text) - len(sentence)
+        found = self.model.span(question, text, offset)
+        return None if found is None else (found[0] - offset, found[1] - offset)
+
     def probabilities(self, question: str, texts: list[str],
-                      signals: dict[str, np.ndarray] | None = None) -> np.ndarray:
+                      signals: dict[str, np.ndarray] | None = None,
+                      titles: list[str] | None = None) -> np.ndarray:
         """Calibrated probability that each text answers the question: the head's, given the
         cheap ``signals`` of each text (see :func:`head_features`), else the cross-encoder's
-        own (Platt-scaled)."""
+        own (Platt-scaled). ``titles``: the title of each text's document."""
         if not texts:
             return np.zeros(0, dtype=np.float32)
-        logits = self.model.logits([(question, t) for t in texts])
+        logits = self.logits(question, texts, titles)
         head = self.head
         if head is not None and signals is not None:
             x = head_features(logits, signals, head["features"])
@@ -92,11 +152,20 @@ class LearnedReader:
         return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
 
 
+def reader_text(title: str, sentence: str) -> str:
+    """A sentence as a title-reading cross-encoder sees it: "title | sentence" (the title tells
+    it what "he" or "the speech" refers to)."""
+    title = " ".join(title.split())
+    return f"{title} | {sentence}" if title else sentence
+
+
 # What the answer head reads of a sentence, besides the cross-encoder's logit: its cosine to the
 # question, IDF-weighted coverage of the question's terms, kinds of answer asked for that it holds
-# (rag/readers/heuristic.py), the log of its passage's fused rank, and the log of its rank
-# among the candidates by the cheap score.
-HEAD_FEATURES = ("logit", "cos", "lexical", "type", "log_passage_rank", "log_cheap_rank")
+# (rag/readers/heuristic.py), the log of its passage's fused rank, the log of its rank among
+# the candidates by the cheap score, and how many names in the question the index never
+# mentions (the sources cannot answer about what they do not name).
+HEAD_FEATURES = ("logit", "cos", "lexical", "type", "log_passage_rank", "log_cheap_rank",
+                 "unknown_names")
 
 
 def head_features(logits: np.ndarray, signals: dict[str, np.ndarray],
@@ -152,12 +221,13 @@ def score_sentences(query: str, hits, documents, reader: LearnedReader, shortlis
 
         cands, of_passage = candidate_sentences(hits, documents)
         texts = [documents[h.passage.doc_id].text[s:e] for h, s, e in cands]
-        probs = reader.probabilities(query, texts)
+        probs = reader.probabilities(query, texts, titles=[h.passage.title for h, _, _ in cands])
     else:
         cands, texts, of_passage, keep, signals = shortlisted(hits, documents, shortlist, limit)
         probs = np.zeros(len(texts), dtype=np.float32)
         if len(keep):
-            probs[keep] = reader.probabilities(query, [texts[i] for i in keep], signals)
+            probs[keep] = reader.probabilities(query, [texts[i] for i in keep], signals,
+                                               [cands[i][0].passage.title for i in keep])
     best_of = {pid: float(max(probs[i] for i in idx)) for pid, idx in of_passage.items()}
     return cands, texts, probs, best_of
 
@@ -203,9 +273,26 @@ def compose(question: str, query: str, hits, documents, settings, reader: Learne
         citations.append(Citation(n=n, passage=hit.passage, start=s, end=e, quote=texts[i],
                                   page=documents[hit.passage.doc_id].page_at(s)))
         parts.append(f"{texts[i]} [{n}]")
-    return Answer(question=question, text=" ".join(parts), abstained=False,
-                  citations=tuple(citations), hits=reranked, confidence=best, note=note,
-                  query=query)
+    answer = Answer(question=question, text=" ".join(parts), abstained=False,
+                    citations=tuple(citations), hits=reranked, confidence=best, note=note,
+                    query=query)
+    return with_span(answer, reader)
+
+
+def with_span(answer, reader: LearnedReader):
+    """``answer`` with the span head's short answer in its first citation (as
+    rag.shortanswer.with_short_answer marks it); unchanged when the reader has none."""
+    import dataclasses
+
+    first = answer.citations[0]
+    span = reader.span(answer.question, first.quote, first.passage.title) \
+        if getattr(reader, "has_span", False) else None
+    if span is None or span[1] <= span[0]:
+        return answer
+    marked = dataclasses.replace(first, answer_start=first.start + span[0],
+                                 answer_end=first.start + span[1])
+    return dataclasses.replace(answer, short=first.quote[span[0]:span[1]],
+                               citations=(marked, *answer.citations[1:]))
 
 
 def head_rows(retriever, question: str, reader: LearnedReader) -> tuple[list[str], np.ndarray]:
@@ -214,10 +301,11 @@ def head_rows(retriever, question: str, reader: LearnedReader) -> tuple[list[str
     (``HEAD_FEATURES``). For fitting the head (eval/train_reader.py)."""
     found, qvecs = retriever._search([question], retriever.settings.rerank_depth, "hybrid",
                                      need_vectors=True)
-    _, texts, _, keep, signals = shortlisted(found[0], retriever.documents,
-                                             retriever._shortlist(question, qvecs[0]),
-                                             retriever.settings.read_sentences)
+    cands, texts, _, keep, signals = shortlisted(found[0], retriever.documents,
+                                                 retriever._shortlist(question, qvecs[0]),
+                                                 retriever.settings.read_sentences)
     read = [texts[i] for i in keep]
     if not read:
         return [], np.zeros((0, len(HEAD_FEATURES)), dtype=np.float32)
-    return read, head_features(reader.model.logits([(question, t) for t in read]), signals)
+    titles = [cands[i][0].passage.title for i in keep]
+    return read, head_features(reader.logits(question, read, titles), signals)
