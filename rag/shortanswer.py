@@ -134,14 +134,19 @@ def with_short_answer(answer):
     """``answer`` with the short answer of its first citation marked (``Answer.short``,
     ``Citation.answer_start/answer_end``, document offsets inside the quote), unless it has
     one (the learned reader's span head)."""
-    import dataclasses
-
     if answer.abstained or not answer.citations or answer.short:
         return answer  # nothing to mark, or the reader's span head marked it
-    first = answer.citations[0]
-    span = short_span(answer.question, first.quote)
-    if span is None:
+    return mark_short(answer, short_span(answer.question, answer.citations[0].quote))
+
+
+def mark_short(answer, span: tuple[int, int] | None):
+    """``answer`` with ``span`` ((start, end) in its first citation's quote) as its short
+    answer; unchanged when there is no span or it is empty."""
+    import dataclasses
+
+    if span is None or span[1] <= span[0]:
         return answer
+    first = answer.citations[0]
     marked = dataclasses.replace(first, answer_start=first.start + span[0],
                                  answer_end=first.start + span[1])
     return dataclasses.replace(answer, short=first.quote[span[0]:span[1]],

@@ -2,8 +2,8 @@
 the fused top passages (those the cheap scorer shortlists); an answer head, a logistic regression
 fitted on held-out SQuAD, turns its logit and the cheap signals (cosine, lexical coverage, answer
 type, ranks) into the probability that the sentence answers the question. Passages are reranked
-by their best sentence; the answer is the best sentences, and its confidence that probability.
-Runs on ONNX Runtime (int8), no torch."""
+by their best sentence; the answer is the best sentences, and its confidence that probability;
+a span head on the same encoder marks the short answer. Runs on ONNX Runtime (int8), no torch."""
 from __future__ import annotations
 
 import json
@@ -280,19 +280,14 @@ def compose(question: str, query: str, hits, documents, settings, reader: Learne
 
 
 def with_span(answer, reader: LearnedReader):
-    """``answer`` with the span head's short answer in its first citation (as
-    rag.shortanswer.with_short_answer marks it); unchanged when the reader has none."""
-    import dataclasses
+    """``answer`` with the span head's short answer in its first citation; unchanged when the
+    reader has no span head (rag.shortanswer's rule then marks it)."""
+    from ..shortanswer import mark_short
 
-    first = answer.citations[0]
-    span = reader.span(answer.question, first.quote, first.passage.title) \
-        if getattr(reader, "has_span", False) else None
-    if span is None or span[1] <= span[0]:
+    if not getattr(reader, "has_span", False):  # stand-in readers in tests have none
         return answer
-    marked = dataclasses.replace(first, answer_start=first.start + span[0],
-                                 answer_end=first.start + span[1])
-    return dataclasses.replace(answer, short=first.quote[span[0]:span[1]],
-                               citations=(marked, *answer.citations[1:]))
+    first = answer.citations[0]
+    return mark_short(answer, reader.span(answer.question, first.quote, first.passage.title))
 
 
 def head_rows(retriever, question: str, reader: LearnedReader) -> tuple[list[str], np.ndarray]:
