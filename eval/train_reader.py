@@ -1,6 +1,7 @@
-"""Train the learned reader: a cross-encoder (question, sentence) -> probability that the sentence
-answers the question, fine-tuned from the packaged all-MiniLM-L6-v2 on SQuAD v1.1 (part A,
-../shared/data/squad), split by article. Seeded and CPU-only; `make train-reader` runs it.
+"""Train the learned reader: a cross-encoder (question, "title | sentence") -> probability that the
+sentence answers the question, with a span head (start/end of the short answer), fine-tuned from
+the packaged all-MiniLM-L6-v2 on SQuAD v1.1 (part A, ../shared/data/squad), split by article;
+then the answer head (fit_head). Seeded and CPU-only; `make train-reader` runs it.
 
     .venv/bin/python eval/train_reader.py [--quick]
 
