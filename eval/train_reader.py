@@ -48,9 +48,9 @@ CONTEXT = "title"
 # negatives: ranking within the question), plus binary cross-entropy on every pair (absolute
 # scores, which abstention needs).
 LOSS = "listwise+pointwise"
-# A span head on the same encoder: start and end logits over the sentence's word pieces,
-# trained on the answering sentences (the short answer; rag.readers.learned.LearnedReader.span).
-SPAN_HEAD = True
+# The model also has a span head on the same encoder: start and end logits over the sentence's
+# word pieces, trained on the answering sentences (the short answer;
+# rag.readers.learned.LearnedReader.span).
 # The abstention threshold answers this share of the answerable held-out questions (fit half).
 ANSWER_RATE = 0.95
 
@@ -164,7 +164,7 @@ def build_model(path: str):
 
     class CrossEncoder(torch.nn.Module):
         """MiniLM over "[CLS] question [SEP] sentence [SEP]": mean-pooled, one logit (does the
-        sentence answer?); per word piece, start and end logits of the answer (SPAN_HEAD)."""
+        sentence answer?); per word piece, start and end logits of the answer."""
 
         def __init__(self):
             super().__init__()
@@ -177,8 +177,6 @@ def build_model(path: str):
                                token_type_ids=token_type_ids).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(out.dtype)
             pooled = (out * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-            if not SPAN_HEAD:
-                return self.head(pooled).squeeze(-1)
             start, end = self.span(out).unbind(-1)
             return self.head(pooled).squeeze(-1), start, end
 
@@ -281,7 +279,7 @@ def predict(model, pairs, tokenizer) -> np.ndarray:
     with torch.no_grad():
         for g, enc in batches(pairs, tokenizer, None, 128):
             out = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
-            logits[g] = (out[0] if SPAN_HEAD else out).numpy()
+            logits[g] = out[0].numpy()
     return logits
 
 
@@ -324,9 +322,8 @@ def export_onnx(model, tokenizer, out: Path) -> None:
     enc = tokenizer(["a question?"], ["a sentence."], return_tensors="pt")
     fp32 = out.with_suffix(".fp32.onnx")
     names = ["input_ids", "attention_mask", "token_type_ids"]
-    outputs = ["logit", "start", "end"] if SPAN_HEAD else ["logit"]
     torch.onnx.export(model, tuple(enc[n] for n in names), str(fp32), input_names=names,
-                      output_names=outputs, opset_version=17, dynamo=False,
+                      output_names=["logit", "start", "end"], opset_version=17, dynamo=False,
                       dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names},
                                     "logit": {0: "batch"}, "start": {0: "batch", 1: "tokens"},
                                     "end": {0: "batch", 1: "tokens"}})
@@ -420,12 +417,10 @@ def main() -> None:
         if step >= steps:
             break
         out = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
-        logits = out[0] if SPAN_HEAD else out
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels[g])
-        if LOSS == "listwise+pointwise":
-            loss = loss + listwise_loss(logits, labels[g], [qids[i] for i in g])
-        if SPAN_HEAD:
-            loss = loss + span_loss(out[1], out[2], enc)
+        logits = out[0]
+        loss = (torch.nn.functional.binary_cross_entropy_with_logits(logits, labels[g])
+                + listwise_loss(logits, labels[g], [qids[i] for i in g])
+                + span_loss(out[1], out[2], enc))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -473,7 +468,7 @@ def main() -> None:
     meta = {
         "format": "rag-reader", "format_version": 1, "base_model": "all-MiniLM-L6-v2",
         "onnx": onnx_path.name, "sha256": hashlib.sha256(onnx_path.read_bytes()).hexdigest(),
-        "max_length": MAX_LENGTH, "context": CONTEXT, "span": SPAN_HEAD,
+        "max_length": MAX_LENGTH, "context": CONTEXT, "span": True,
         "platt": {"a": a8, "b": b8},
         "abstain_threshold": threshold["threshold"],
         "settings": {"seed": SEED, "batch": BATCH, "lr": LR, "epochs": 1, "steps": steps,
@@ -483,9 +478,9 @@ def main() -> None:
         "figures": figures,
     }
     (out / "reader.json").write_text(json.dumps(meta, indent=1))
-    if SPAN_HEAD:
-        figures["short_answers"] = span_figures(out, test)
-        (out / "reader.json").write_text(json.dumps(meta, indent=1))
+    # The span figures read the written reader; they then join its figures.
+    figures["short_answers"] = span_figures(out, test)
+    (out / "reader.json").write_text(json.dumps(meta, indent=1))
     print(json.dumps(figures, indent=1))
     write_head(out, train, test, plot=not args.quick)
     print(f"wrote {onnx_path} ({onnx_path.stat().st_size / 1e6:.1f} MB) in "

@@ -149,8 +149,8 @@ def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
         return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, hits=tuple(hits),
                       note=note)
     texts = [documents[h.passage.doc_id].text[s:e] for h, s, e in cands]
-    sims = score_sentences(question, qvec, texts, index, encode)
-    sims -= UNKNOWN_NAME_PENALTY * len(unknown_names(question, index))
+    signals = sentence_signals(question, qvec, texts, index, encode)
+    sims = combine(signals) - UNKNOWN_NAME_PENALTY * signals["unknown_names"]
     wanted = answer_type(question)
     if wanted is not None and any(wanted.search(t) for t in texts):
         # Embeddings match topics, not answer types: "When was the speech given?" is closest to
