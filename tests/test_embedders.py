@@ -125,3 +125,37 @@ def test_device_setting_is_checked_and_says_what_to_install():
         assert onnx_providers("auto") == ["CPUExecutionProvider"]
         with pytest.raises(ConfigError, match="pip install onnxruntime-gpu"):
             onnx_providers("cuda")
+
+
+@pytest.mark.model
+def test_counting_words_in_a_thread_while_the_model_encodes_is_safe(real_torch_embedder):
+    # Indexing chunks (counting word pieces) in a thread while the model encodes: they must
+    # not share a tokenizer (transformers resets a shared one's padding between a batch's
+    # set-up and its encoding: the batch comes out ragged, or the other thread fails).
+    import random
+    import threading
+
+    rng = random.Random(7)
+    words = TEXTS[3].split()
+    texts = [" ".join(rng.choices(words, k=rng.randint(3, 60))) for _ in range(64)]
+    errors = []
+
+    def count():
+        for n in range(2000):
+            try:
+                real_torch_embedder.count_tokens(f"{texts[n % len(texts)]} {n}")  # uncached
+            except Exception as e:  # noqa: BLE001 - any failure in the thread fails the test
+                errors.append(e)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    i = 0
+    while counter.is_alive() or i == 0:
+        vecs = real_torch_embedder.encode(texts[i % 60:i % 60 + 4])
+        i += 1
+    counter.join()
+    assert vecs.shape == (4, 384) and not errors
+    model_tokenizer = real_torch_embedder.model.tokenizer
+    assert real_torch_embedder.tokenizer is not model_tokenizer.backend_tokenizer
+    assert real_torch_embedder.count_tokens("Khrushchev spoke.") == \
+        len(model_tokenizer("Khrushchev spoke.", add_special_tokens=False)["input_ids"])

@@ -66,6 +66,30 @@ def encode_with_progress(encode, texts: list[str], dim: int, step: int,
     return np.concatenate(parts)
 
 
+def counting_tokenizer(path: str, fallback=None):
+    """A word-piece tokenizer of its own (``path``/tokenizer.json; else a copy of ``fallback()``,
+    a ``tokenizers.Tokenizer``), without truncation or padding, for counting word pieces.
+    Chunking counts in a thread while the model encodes in another; a tokenizer shared by the
+    two is not safe: transformers resets a fast tokenizer's padding on every call (one thread's
+    batch then comes out unpadded, huggingface/transformers#47085)."""
+    from tokenizers import Tokenizer
+
+    file = Path(path) / "tokenizer.json"
+    if file.is_file() or fallback is None:
+        tok = Tokenizer.from_file(str(file))
+    else:
+        tok = Tokenizer.from_str(fallback().to_str())
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
+
+
+@lru_cache(maxsize=200_000)
+def count_word_pieces(embedder, text: str) -> int:
+    """Word pieces of ``text`` without special tokens, by ``embedder.tokenizer`` (cached)."""
+    return len(embedder.tokenizer.encode(text, add_special_tokens=False).ids)
+
+
 def quiet_offline_transformers() -> None:
     """Call before transformers (or sentence-transformers) loads a model: local files only,
     no progress bars or warnings on every start."""

@@ -22,7 +22,8 @@ import numpy as np
 from ..errors import ConfigError
 from ..index import _sha256
 from ..settings import DEFAULT_MODEL
-from . import encode_with_progress, model_path, quiet_offline_transformers
+from . import (count_word_pieces, counting_tokenizer, encode_with_progress, model_path,
+               quiet_offline_transformers)
 
 EXPORT_VERSION = 3
 OPSET = 17
@@ -193,11 +194,7 @@ class OnnxEmbedder:
     def tokenizer(self):
         """The word-piece tokenizer alone (counting tokens needs no model)."""
         if self._tokenizer is None:
-            from tokenizers import Tokenizer
-
-            self._tokenizer = Tokenizer.from_file(str(Path(self._path) / "tokenizer.json"))
-            self._tokenizer.no_truncation()
-            self._tokenizer.no_padding()
+            self._tokenizer = counting_tokenizer(self._path)
         return self._tokenizer
 
     @property
@@ -224,12 +221,8 @@ class OnnxEmbedder:
         return self._model
 
     def count_tokens(self, text: str) -> int:
-        return _count_cached(self, text)
+        return count_word_pieces(self, text)
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         return encode_with_progress(self.model.run, list(texts), self.dim, 256, progress)
 
-
-@lru_cache(maxsize=200_000)
-def _count_cached(embedder: OnnxEmbedder, text: str) -> int:
-    return len(embedder.tokenizer.encode(text, add_special_tokens=False).ids)

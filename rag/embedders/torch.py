@@ -1,12 +1,11 @@
 """The torch backend: the sentence-transformers model itself (loaded on first use, from disk)."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from ..settings import DEFAULT_MODEL
-from . import encode_with_progress, model_path, quiet_offline_transformers
+from . import (count_word_pieces, counting_tokenizer, encode_with_progress, model_path,
+               quiet_offline_transformers)
 
 
 class SentenceTransformerEmbedder:
@@ -21,6 +20,7 @@ class SentenceTransformerEmbedder:
         self.device = device  # "auto", "cpu", "cuda", "mps": resolved when the model loads
         self._model = None
         self._dim: int | None = None
+        self._tokenizer = None
 
     @property
     def model(self):
@@ -46,8 +46,17 @@ class SentenceTransformerEmbedder:
     def max_tokens(self) -> int:
         return int(self.model.max_seq_length)
 
+    @property
+    def tokenizer(self):
+        """A tokenizer for counting word pieces, apart from the one the model encodes with
+        (see :func:`counting_tokenizer`)."""
+        if self._tokenizer is None:
+            self._tokenizer = counting_tokenizer(
+                self._path, lambda: self.model.tokenizer.backend_tokenizer)
+        return self._tokenizer
+
     def count_tokens(self, text: str) -> int:
-        return _count_cached(self, text)
+        return count_word_pieces(self, text)
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         return encode_with_progress(self._encode, list(texts), self.dim, self.batch_size * 4,
@@ -58,9 +67,5 @@ class SentenceTransformerEmbedder:
                                  normalize_embeddings=True, show_progress_bar=False)
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
-
-@lru_cache(maxsize=200_000)
-def _count_cached(embedder: SentenceTransformerEmbedder, text: str) -> int:
-    return len(embedder.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
 
