@@ -106,6 +106,8 @@ def test_a_title_reading_reader_gets_the_title_before_the_sentence(tmp_path):
     assert reader_text("The  Lighthouse\n", "It was built in 1874.") == \
         "The Lighthouse | It was built in 1874."
     assert reader_text("", "It was built in 1874.") == "It was built in 1874."
+    # The document's headline, read as one of its sentences, is not led by itself.
+    assert reader_text("The Lighthouse", "The  Lighthouse") == "The  Lighthouse"
     titled = _reader(tmp_path, None, context="title")
     # FixedLogits: the logit is the length of what the cross-encoder reads.
     assert titled.logits("q", ["ab"], ["T"]).tolist() == [len("T | ab")]

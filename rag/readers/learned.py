@@ -156,7 +156,8 @@ def reader_text(title: str, sentence: str) -> str:
     """A sentence as a title-reading cross-encoder sees it: "title | sentence" (the title tells
     it what "he" or "the speech" refers to)."""
     title = " ".join(title.split())
-    return f"{title} | {sentence}" if title else sentence
+    # A headline read as a sentence is not led by itself (a pair never seen in training).
+    return f"{title} | {sentence}" if title and title != " ".join(sentence.split()) else sentence
 
 
 # What the answer head reads of a sentence, besides the cross-encoder's logit: its cosine to the
