@@ -225,4 +225,3 @@ class OnnxEmbedder:
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         return encode_with_progress(self.model.run, list(texts), self.dim, 256, progress)
-

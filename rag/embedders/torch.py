@@ -66,6 +66,3 @@ class SentenceTransformerEmbedder:
         vecs = self.model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
                                  normalize_embeddings=True, show_progress_bar=False)
         return np.ascontiguousarray(vecs, dtype=np.float32)
-
-
-
