@@ -97,12 +97,11 @@ def _overlap(a: str, b: str) -> int:
 
 
 def sentences_of(p: dict) -> list[str]:
-    """A paragraph's sentences as the cross-encoder reads them (with the title: CONTEXT)."""
+    """A paragraph's sentences as the cross-encoder reads them: "title | sentence" (CONTEXT)."""
     from rag.readers.learned import reader_text
 
     title = p["title"].replace("_", " ")
-    return [reader_text(title, p["context"][s:e]) if CONTEXT == "title" else p["context"][s:e]
-            for s, e in p["sentences"]]
+    return [reader_text(title, p["context"][s:e]) for s, e in p["sentences"]]
 
 
 def hard_negatives(paragraphs: list[dict], embedder) -> dict[str, list[str]]:
