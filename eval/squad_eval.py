@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_reader import head_fit_article, held_out, load_squad  # noqa: E402
+from train_reader import head_fit_article, held_out, load_squad, title_of  # noqa: E402
 
 from rag import READERS, Document, Retriever, Settings, make_embedder  # noqa: E402
 
@@ -56,7 +56,7 @@ def main() -> None:
 
     paragraphs = [p for p in load_squad() if held_out(p["article"])]
     articles = sorted({p["article"] for p in paragraphs})
-    docs = [Document(id=f"p{i}", text=p["context"], title=p["title"].replace("_", " "))
+    docs = [Document(id=f"p{i}", text=p["context"], title=title_of(p))
             for i, p in enumerate(paragraphs)]
     qas = [(qa, p) for p in paragraphs for qa in p["qas"] if not head_fit_article(p["article"])]
     if args.limit:

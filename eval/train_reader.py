@@ -114,12 +114,17 @@ def _overlap(a: str, b: str) -> int:
     return len(set(_WORDS.findall(a.lower())) & set(_WORDS.findall(b.lower())))
 
 
+def title_of(p: dict) -> str:
+    """A SQuAD paragraph's article title as a document title ("Martin_Luther" -> "Martin
+    Luther")."""
+    return p["title"].replace("_", " ")
+
+
 def sentences_of(p: dict) -> list[str]:
     """A paragraph's sentences as the cross-encoder reads them: "title | sentence" (CONTEXT)."""
     from rag.readers.learned import reader_text
 
-    title = p["title"].replace("_", " ")
-    return [reader_text(title, p["context"][s:e]) for s, e in p["sentences"]]
+    return [reader_text(title_of(p), p["context"][s:e]) for s, e in p["sentences"]]
 
 
 def hard_negatives(paragraphs: list[dict], embedder) -> dict[str, list[str]]:
@@ -611,7 +616,7 @@ def span_figures(folder: Path, test: list[dict]) -> dict:
     reader = LearnedReader(folder)
     scores = {"span head": ([], []), "rule": ([], [])}
     for p in test:
-        title = p["title"].replace("_", " ")
+        title = title_of(p)
         for qa in p["qas"]:
             for i in sorted(gold_sentences(p, qa)):
                 s, e = p["sentences"][i]
@@ -658,11 +663,11 @@ def fit_head(train: list[dict], test: list[dict], folder: Path, plot: bool = Tru
     from rag.readers.learned import HEAD_FEATURES, LearnedReader, head_rows
 
     reader = LearnedReader(folder)
-    docs = [Document(id=f"p{i}", text=p["context"], title=p["title"].replace("_", " "))
+    docs = [Document(id=f"p{i}", text=p["context"], title=title_of(p))
             for i, p in enumerate(test)]
     full = Retriever.from_documents(docs)
     foreign = Retriever.from_documents(
-        [Document(id=f"t{i}", text=p["context"], title=p["title"].replace("_", " "))
+        [Document(id=f"t{i}", text=p["context"], title=title_of(p))
          for i, p in enumerate(train)], embedder=full.embedder)
 
     def rows(r, paragraphs):

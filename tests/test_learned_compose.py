@@ -16,6 +16,7 @@ class OverlapReader:
     """Probability = share of the question's words the text holds (deterministic)."""
 
     threshold = 0.5
+    has_span = False  # the short answer is then the rule's
 
     def probabilities(self, question, texts, signals=None, titles=None):
         q = set(re.findall(r"\w+", question.lower()))
