@@ -1,36 +1,52 @@
-# make run [FOLDER=docs] [PORT=8080]: set up, index FOLDER, serve the chat on 127.0.0.1:PORT
-# make test: set up if needed, run the whole suite
+# make run [FOLDER=docs] [PORT=8080]: set up the runtime, index FOLDER, serve the chat on
+#   127.0.0.1:PORT (the index: INDEX if given, else ./.rag-index, else FOLDER/.rag-index when
+#   ./.rag-index holds another folder)
+# make test: set up the runtime and the test tools if needed, run the whole suite
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 FOLDER ?= seeds
-INDEX ?= .rag-index
+INDEX ?=
 PORT ?= 7860
+INDEX_ARG := $(if $(INDEX),--index $(INDEX))
+# uv installs; it does not read pip's configuration, so it is given pip's find-links (where
+# this machine keeps the CPU wheel of torch 2.13.0) to take torch from there, never a CUDA build.
+FIND_LINKS := $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null)
+UV_INSTALL := $(UV) pip install -q -p $(PY) $(foreach l,$(FIND_LINKS),--find-links $(l))
 
-.PHONY: setup index run test bench bench-scale load-test eval eval-variants train-reader \
-	eval-squad crash-test clean
+.PHONY: setup setup-test index run test bench bench-scale load-test eval eval-variants \
+	train-reader eval-squad crash-test clean
 
 setup: $(STAMP)
 
-# torch is pinned first so pip takes the CPU wheel that lies on disk, never a CUDA build.
+setup-test: $(TEST_STAMP)
+
+# The runtime set only (requirements.lock): what `rag` and the chat need. torch is pinned so
+# the CPU wheel is taken; the model is exported to ONNX once here, not on the first question.
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -r requirements.lock
-	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	$(VENV)/bin/pip install -qq uv==0.13.9
+	$(UV_INSTALL) torch==2.13.0 -r requirements.lock
+	$(UV_INSTALL) --no-deps -e .
 	HF_HUB_OFFLINE=1 $(PY) -m rag.embedders
 	touch $(STAMP)
 
+# What only the tests and the integrations need (pytest, Playwright, LangChain, LlamaIndex...).
+$(TEST_STAMP): $(STAMP) requirements-test.lock
+	$(UV_INSTALL) -r requirements-test.lock
+	touch $(TEST_STAMP)
+
 index: setup
-	$(VENV)/bin/rag index $(FOLDER) --index $(INDEX)
+	$(VENV)/bin/rag index $(FOLDER) $(INDEX_ARG)
 
 # serve builds or refreshes the index itself (only changed files are embedded), then serves.
 run: setup
-	$(VENV)/bin/rag serve $(FOLDER) --index $(INDEX) --port $(PORT)
+	$(VENV)/bin/rag serve $(FOLDER) $(INDEX_ARG) --port $(PORT)
 
-test: setup
+test: setup-test
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
 
 # The seed set on its own index (.rag-eval/), never the chat's: uploads cannot move the figures.
@@ -38,7 +54,7 @@ eval: setup
 	$(VENV)/bin/rag eval --mode all --report eval/report
 
 # The seed set on the article as users' files are: wrapped text, PDF, HTML (eval/README.md).
-eval-variants: setup
+eval-variants: setup-test
 	$(PY) eval/variants.py --eval
 
 # Every embedding backend side by side (eval/README.md); the first run indexes SciFact once per
@@ -70,4 +86,4 @@ crash-test: setup
 	$(PY) eval/crash.py --rounds 20
 
 clean:
-	rm -rf $(VENV) $(INDEX) $(INDEX)-uploads .rag-eval
+	rm -rf $(VENV) .rag-index .rag-index-uploads .rag-eval

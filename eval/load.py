@@ -2,11 +2,12 @@
 Gradio chat), uploads and deletes interleaved with the questions, and `kill -9` of `rag api`
 during uploads.
 
-    .venv/bin/python eval/load.py [--clients 50] [--questions 10] [--kills 10]
+    .venv/bin/python eval/load.py [--clients 50] [--questions 10] [--kills 10] [--api-questions 4]
 
 Prints one table per part: errors, p50/p95 latency and questions per second; for the uploads,
 whether every answer cited only documents that existed while it was asked; for the kills, how
-many restarts served a valid index holding every upload acknowledged before the kill.
+many restarts served a valid index holding every upload acknowledged before the kill; for
+`rag api` alone, the first question once /health is ready, then a first and a warm wave.
 """
 from __future__ import annotations
 
@@ -214,12 +215,36 @@ def kills(folder: Path, rounds: int, rng: random.Random) -> list[str]:
     return outcomes
 
 
+def api_waves(folder: Path, clients: int, questions: int) -> list[str]:
+    """`rag api` alone: the first /ask once /health answers (the models must be loaded by
+    then), then ``clients`` x ``questions`` twice: the first wave after start-up, and warm."""
+    import httpx
+
+    with tempfile.TemporaryDirectory(prefix="rag-api-load-") as tmp:
+        port = _port()
+        proc = _start("api", folder, Path(tmp) / "idx", port)
+        base = f"http://127.0.0.1:{port}/"
+        try:
+            t0 = time.perf_counter()
+            r = httpx.post(f"{base}api/v1/ask", json={"question": QUESTIONS[0]}, timeout=60)
+            first = (time.perf_counter() - t0) * 1000
+            rows = [f"first /ask after /health: {first:.0f} ms (HTTP {r.status_code})"]
+            for wave in ("first wave", "warm"):
+                row, _ = crowd(base, clients, questions, gradio=False)
+                rows.append(row.replace("REST /api/v1/ask", f"`rag api` REST, {wave}"))
+        finally:
+            _stop(proc)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--questions", type=int, default=10)
     ap.add_argument("--kills", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--api-questions", type=int, default=4,
+                    help="questions per client against `rag api` alone (0: skip that part)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="rag-load-") as tmp:
@@ -257,6 +282,13 @@ def main() -> None:
         citing, bad = consistent(answers, log)
         print(f"\nuploads {uploads}, deletes {deletes}, failed {failed}; answers citing an "
               f"uploaded note: {citing}, citing one that did not exist then: {bad}")
+        if args.api_questions:
+            first, *waves = api_waves(folder, args.clients, args.api_questions)
+            print(f"\n{args.clients} clients x {args.api_questions} questions on `rag api` "
+                  f"alone; {first}")
+            print("| part | requests | errors | p50 (ms) | p95 (ms) | questions/s |")
+            print("|---|---:|---:|---:|---:|---:|")
+            print("\n".join(waves))
         if args.kills:
             outcomes = kills(folder, args.kills, rng)
             good = outcomes.count("ok")

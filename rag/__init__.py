@@ -15,23 +15,26 @@ from .embedders.torch import SentenceTransformerEmbedder
 from .errors import ConfigError, IndexLoadError, RagError
 from .evaluation import (check_questions, evaluate, evaluate_beir, evaluate_conversations,
                          load_beir, load_conversations, load_questions)
+from .llm import LLMClient, LLMError
 from .loading import load_file, load_folder
-from .paths import uploads_folder
+from .paths import is_hidden_inside, uploads_folder
 from .retriever import UPLOADS_PREFIX, Retriever
 from .segment import split_blocks, split_sentences
 from .settings import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, MODES, READERS, Settings
 from .stores import Store
-from .types import (Answer, Citation, Conversation, Document, DocumentInfo, EvalResult,
+from .types import (Answer, Citation, Conversation, Document, DocumentInfo, Dropped, EvalResult,
                     ExpectedSpan, Hit, IndexStats, Passage, Question, QuestionResult, to_dict)
 
 __all__ = [
     "ABSTAIN_TEXT", "Answer", "BACKENDS", "Citation", "ConfigError", "Conversation",
-    "DEFAULT_BACKEND", "DEFAULT_MODEL", "Document", "DocumentInfo", "Embedder", "EvalResult",
-    "ExpectedSpan", "HashEmbedder", "Hit", "IndexLoadError", "IndexStats", "MODES",
+    "DEFAULT_BACKEND", "DEFAULT_MODEL", "Document", "DocumentInfo", "Dropped", "Embedder",
+    "EvalResult", "ExpectedSpan", "HashEmbedder", "Hit", "IndexLoadError", "IndexStats",
+    "LLMClient", "LLMError", "MODES",
     "OnnxEmbedder", "Passage", "Question", "QuestionResult", "READERS", "RagError", "Retriever",
     "SentenceTransformerEmbedder", "Settings", "Store", "UPLOADS_PREFIX", "check_questions",
-    "chunk_document", "evaluate", "evaluate_beir", "evaluate_conversations", "load_beir",
-    "load_conversations", "load_file", "load_folder", "load_questions", "make_embedder",
-    "split_blocks", "split_sentences", "to_dict", "uploads_folder", "verify_citation",
+    "chunk_document", "evaluate", "evaluate_beir", "evaluate_conversations", "is_hidden_inside",
+    "load_beir", "load_conversations", "load_file", "load_folder", "load_questions",
+    "make_embedder", "split_blocks", "split_sentences", "to_dict", "uploads_folder",
+    "verify_citation",
 ]
 __version__ = "0.1.0"

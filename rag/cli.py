@@ -44,8 +44,8 @@ def _open(args):
     return Retriever.load(paths.index_for_reading(args.index), settings=_settings(args))
 
 
-def _milvus_target(args) -> tuple[str, str | None] | None:
-    """(URI, the folder its index records) when the index lives in Milvus, else None."""
+def _milvus_target(args) -> tuple[str, dict] | None:
+    """(URI, the folders its index records) when the index lives in Milvus, else None."""
     from .stores import parse_store
 
     uri = _store(args)
@@ -55,7 +55,7 @@ def _milvus_target(args) -> tuple[str, str | None] | None:
 
     store = MilvusStore(parse_store(uri)[1])
     try:
-        return uri, store.meta.get("folders", {}).get("folder")
+        return uri, dict(store.meta.get("folders", {}))
     finally:
         store.close()
 
@@ -70,13 +70,36 @@ def _settings(args):
     return Settings(backend=backend, device=device or "auto")
 
 
+def _llm_fields(args) -> dict:
+    """The LLM settings from --llm/--llm-model/--llm-timeout, else $RAG_LLM_URL/$RAG_LLM_MODEL
+    (the key only from $RAG_LLM_API_KEY: never on a command line); {} without a server."""
+    from .llm import ENV_MODEL, ENV_URL
+
+    url = getattr(args, "llm", None) or os.environ.get(ENV_URL) or None
+    if not url or url.lower() == "off":
+        return {}
+    fields = {"llm_url": url, "llm_model": getattr(args, "llm_model", None)
+              or os.environ.get(ENV_MODEL) or None}
+    if getattr(args, "llm_timeout", None):
+        fields["llm_timeout"] = args.llm_timeout
+    return fields
+
+
+def _with_llm(r, args):
+    """The retriever ``r`` answering with the LLM the command line names (if any)."""
+    fields = _llm_fields(args)
+    if fields:
+        r.settings = dataclasses.replace(r.settings, **fields)
+    return r
+
+
 def _eval_settings(args):
     """Evaluation measures the default backend unless --backend says: never whatever backend
     its (private, rebuilt as needed) index happened to be built with last."""
     from .settings import DEFAULT_BACKEND, Settings
 
     return Settings(backend=args.backend or DEFAULT_BACKEND,
-                    device=getattr(args, "device", None) or "auto")
+                    device=getattr(args, "device", None) or "auto", **_llm_fields(args))
 
 
 def _print_json(obj) -> None:
@@ -91,11 +114,17 @@ def _place(p) -> str:
 
 
 def _local_index(args) -> Path:
-    """The local index folder to write: --store local:DIR / DIR, else --index, $RAG_INDEX..."""
+    """The local index folder to write: --store local:DIR / DIR, else --index, $RAG_INDEX, else
+    the folder's default (./.rag-index unless that holds another folder: paths.index_for_folder)."""
     from .stores import parse_store
 
     uri = _store(args)
-    return paths.index_for_writing(parse_store(uri)[1] if uri else args.index)
+    if uri or args.index or os.environ.get(paths.ENV_INDEX):
+        return paths.index_for_writing(parse_store(uri)[1] if uri else args.index)
+    index, note = paths.index_for_folder(args.folder or os.environ.get(paths.ENV_FOLDER))
+    if note:
+        print(f"rag: {note}", file=sys.stderr)
+    return index
 
 
 def cmd_index(args) -> int:
@@ -104,14 +133,17 @@ def cmd_index(args) -> int:
     milvus = _milvus_target(args)
     if milvus is not None:
         index, recorded = milvus
-        folder = paths.documents_folder(args.folder, recorded=recorded)
+        folder = paths.documents_folder(args.folder, recorded=recorded.get("folder"))
         r = Retriever.from_folder(folder, store=index, settings=_settings(args),
-                                  progress=_progress(args))
+                                  uploads=recorded.get("uploads"), progress=_progress(args),
+                                  replace=args.replace)
     else:
         index = _local_index(args)
         folder = paths.documents_folder(args.folder, index)
-        r = Retriever.from_folder(folder, index, settings=_settings(args),
-                                  progress=_progress(args))
+        # The chat's uploads stay in the index: refreshing it never drops them.
+        uploads = paths.indexed_folders(index).get("uploads")
+        r = Retriever.from_folder(folder, index, settings=_settings(args), uploads=uploads,
+                                  progress=_progress(args), replace=args.replace)
     r.close()
     s = r.last_stats
     counts = {"added": s.added, "updated": s.updated, "removed": s.removed,
@@ -153,13 +185,16 @@ def cmd_search(args) -> int:
 
 def cmd_ask(args) -> int:
     _read_question(args)
-    r = _open(args)
+    r = _with_llm(_open(args), args)
     a = r.ask(args.question, k=args.k, mode=args.mode)
     if args.json:
         _print_json(a)
         return 0
     if a.note:
         print(f"note: {a.note}", file=sys.stderr)
+    if a.generated:
+        print(f"(written by {a.model}; every sentence checked against its quote)",
+              file=sys.stderr)
     if a.short:
         bold = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("**", "**")
         print(f"{bold[0]}{a.short}{bold[1]}")
@@ -175,6 +210,10 @@ def cmd_ask(args) -> int:
             where += f" p.{c.page}" if c.page else ""
             print(f"  [{c.n}] {where} \"{c.quote}\"")
         print(f"\nconfidence {a.confidence:.2f}")
+    if a.dropped:
+        print("\nRemoved (not supported by the sources):")
+        for d in a.dropped:
+            print(f"  - {d.text}  ({d.reason})")
     return 0
 
 
@@ -236,8 +275,9 @@ def cmd_eval(args) -> int:
         index = Path(args.index) if args.index else paths.eval_index(qpath)
         folder = paths.documents_folder(args.folder, index if args.index else None)
         where = {"store": uri} if uri else {"index": index}
+        # Its private index follows --folder; an index given with --index is guarded.
         r = Retriever.from_folder(folder, settings=_eval_settings(args), progress=progress,
-                                  **where)
+                                  replace=not args.index, **where)
         problems = evaluation.check_questions(questions, list(r.documents.values()))
         if problems:
             raise ConfigError(f"{len(problems)} labels do not match the documents in "
@@ -279,19 +319,20 @@ def _app_target(args) -> dict:
     milvus = _milvus_target(args)
     if milvus is not None:
         uri, recorded = milvus
-        return {"folder": paths.documents_folder(args.folder, recorded=recorded), "index": None,
+        return {"folder": paths.documents_folder(args.folder, recorded=recorded.get("folder")),
+                "index": None, "replace": args.replace,
                 "store": uri, "uploads": paths.uploads_folder(args.uploads,
                                                               paths.store_base(uri))}
     index = _local_index(args)
     return {"folder": paths.documents_folder(args.folder, index), "index": index,
-            "uploads": paths.uploads_folder(args.uploads, index)}
+            "uploads": paths.uploads_folder(args.uploads, index), "replace": args.replace}
 
 
 def _listening(args, run) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     try:
-        run(**_app_target(args), host=args.host, port=args.port)
+        run(**_app_target(args), host=args.host, port=args.port, llm=_llm_fields(args))
     except OSError as e:  # port taken, address not available
         raise RagError(f"cannot serve on {args.host}:{args.port} ({e}): free the port or pass "
                        "--port") from e
@@ -357,9 +398,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where the model embeds (default auto: a GPU when the backend "
                         "sees one, else the CPU)")
 
+    replace_help = ("rebuild an index that holds another folder for this one (without it, "
+                    "such an index is refused: its documents are never dropped silently)")
     sp = sub.add_parser("index", help="build or refresh the index of a folder")
     sp.add_argument("folder", nargs="?", default=None,
                     help="documents (default: $RAG_FOLDER, the index's folder, or seeds/)")
+    sp.add_argument("--replace", action="store_true", help=replace_help)
     common(sp)
     sp.set_defaults(func=cmd_index)
 
@@ -370,6 +414,19 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--mode", choices=MODES, default="hybrid")
         common(sp, k=5)
         sp.set_defaults(func=func)
+
+    def llm_flags(sp):
+        sp.add_argument("--llm", default=None, metavar="URL", help="write answers with an "
+                        "OpenAI-compatible server (Ollama http://127.0.0.1:11434/v1, llama.cpp, "
+                        "vLLM), every sentence checked against its quote (default: $RAG_LLM_URL,"
+                        " else quotes only; 'off': quotes only)")
+        sp.add_argument("--llm-model", default=None, metavar="NAME", help="the model (default: "
+                        "$RAG_LLM_MODEL, else the server's first listed)")
+        sp.add_argument("--llm-timeout", default=None, type=float, metavar="SECONDS",
+                        help="seconds for the whole reply (default 30)")
+
+    for name in ("ask",):
+        llm_flags(sub.choices[name])
 
     sp = sub.add_parser("documents", help="list the indexed documents")
     common(sp)
@@ -391,6 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--rerank", action="store_true", help="BEIR: rerank the fused top "
                     "passages with the learned reader")
     common(sp, k=10)
+    llm_flags(sp)
     sp.set_defaults(func=cmd_eval)
 
     for name, func, port, helptext in (("serve", cmd_serve, 7860, "serve the chat in a browser"),
@@ -399,12 +457,15 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("folder", nargs="?", default=None,
                         help="documents (default: $RAG_FOLDER, the index's folder, or seeds/)")
         sp.add_argument("--index", default=None, help="index folder (default: $RAG_INDEX, "
-                        "else ./.rag-index)")
+                        "else ./.rag-index, else FOLDER/.rag-index when ./.rag-index holds "
+                        "another folder)")
+        sp.add_argument("--replace", action="store_true", help=replace_help)
         sp.add_argument("--store", default=None, metavar="URI", help=store_help)
         sp.add_argument("--uploads", default=None, help="where uploaded files are stored "
                         "(default: $RAG_UPLOADS, else INDEX-uploads beside the index)")
         sp.add_argument("--host", default="127.0.0.1")
         sp.add_argument("--port", type=int, default=port)
+        llm_flags(sp)
         sp.set_defaults(func=func, json=False)
     return p
 
@@ -413,13 +474,20 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="rag: %(levelname)s: %(message)s")
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return code
     except RagError as e:
         print(f"rag: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("rag: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader closed the pipe (`rag search ... | head`): what it wanted is printed.
+        # Point stdout at /dev/null so the interpreter's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

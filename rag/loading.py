@@ -225,6 +225,8 @@ def load_file(path: Path, source: str, html: str = "main") -> Document:
         text, title = _docx_text(path)
     else:
         raw = path.read_bytes().decode("utf-8")  # UnicodeDecodeError is a ValueError
+        if "\x00" in raw:  # valid UTF-8 but binary: text files hold no NUL
+            raise ValueError("binary data, not text")
         if suffix in (".html", ".htm"):
             text, title = _html_text(raw, html)
         else:
@@ -240,7 +242,7 @@ def list_files(folder: str | Path) -> list[tuple[Path, str]]:
     root = Path(folder)
     if not root.is_dir():
         raise ConfigError(f"folder {str(folder)!r} does not exist or is not a folder: "
-                          "give a folder of .txt/.md/.html/.pdf files")
+                          f"give a folder of {'/'.join(SUFFIXES)} files")
     files = [(p, p.relative_to(root).as_posix()) for p in root.rglob("*")
              if p.is_file() and p.suffix.lower() in SUFFIXES
              and not any(part.startswith(".") for part in p.relative_to(root).parts)]

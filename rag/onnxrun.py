@@ -9,9 +9,38 @@ its neighbours and their padding."""
 from __future__ import annotations
 
 import os
+import threading
+from collections import deque
 from pathlib import Path
 
 import numpy as np
+
+
+class FairGate:
+    """At most ``permits`` callers inside at once, let in in the order they came. Requests that
+    share a model then finish roughly in the order they came: with no gate, a wave's batches
+    interleave on the shared pool and most requests wait for most of the wave."""
+
+    def __init__(self, permits: int = 1) -> None:
+        self._cond = threading.Condition()
+        self._free = permits
+        self._line: deque = deque()
+
+    def __enter__(self) -> FairGate:
+        me = object()
+        with self._cond:
+            self._line.append(me)
+            while self._line[0] is not me or not self._free:
+                self._cond.wait()
+            self._line.popleft()
+            self._free -= 1
+            self._cond.notify_all()  # the next in line may take another free permit
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._cond:
+            self._free += 1
+            self._cond.notify_all()
 
 
 class OnnxModel:
@@ -36,6 +65,8 @@ class OnnxModel:
         opts.log_severity_level = 3
         self.session = ort.InferenceSession(str(onnx_path), opts, providers=providers)
         self._pool = None
+        # As many callers at once as there are workers, first come first served.
+        self._turn = FairGate(self.threads)
 
     def run(self, inputs: list) -> np.ndarray:
         """The model's first output for each input, in order (rows of a float32 array)."""
@@ -58,15 +89,16 @@ class OnnxModel:
             parts[b] = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
                                                "token_type_ids": types})[0]
 
-        if len(batches) <= 1 or self.threads == 1:
-            for b in range(len(batches)):
-                run(b)
-        else:  # onnxruntime releases the GIL while it runs
-            if self._pool is None:
-                from concurrent.futures import ThreadPoolExecutor
+        with self._turn:
+            if len(batches) <= 1 or self.threads == 1:
+                for b in range(len(batches)):
+                    run(b)
+            else:  # onnxruntime releases the GIL while it runs
+                if self._pool is None:
+                    from concurrent.futures import ThreadPoolExecutor
 
-                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="rag-onnx")
-            list(self._pool.map(run, range(len(batches))))
+                    self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="rag-onnx")
+                list(self._pool.map(run, range(len(batches))))
         if not parts:
             return np.zeros((0,), dtype=np.float32)
         rows = np.concatenate(parts).astype(np.float32, copy=False)

@@ -5,6 +5,7 @@ not depend on where the command happens to run when it can avoid it.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -24,6 +25,33 @@ def index_for_writing(arg: str | Path | None) -> Path:
     if arg:
         return Path(arg)
     return Path(os.environ.get(ENV_INDEX) or INDEX_NAME)
+
+
+def index_for_folder(folder: str | Path | None) -> tuple[Path, str]:
+    """(index, note): the default index for documents ``folder`` when no ``--index`` or
+    $RAG_INDEX is given. It is ./.rag-index unless that holds another folder; then the folder
+    gets its own, ``FOLDER/.rag-index`` (hidden: never read as a document), or one in the cache
+    folder when ``folder`` is not writable. ``note`` says why when it is not ./.rag-index, so an
+    index holding one folder is never rebuilt for another by default."""
+    default = index_for_writing(None)
+    if folder is None:
+        return default, ""
+    recorded = indexed_folders(default).get("folder")
+    wanted = Path(folder).resolve()
+    if not recorded or Path(recorded) == wanted:
+        return default, ""
+    own = wanted / INDEX_NAME
+    if not (own.exists() or os.access(wanted, os.W_OK)):
+        digest = hashlib.sha256(str(wanted).encode("utf-8")).hexdigest()[:12]
+        own = cache_folder() / "indexes" / f"{wanted.name or 'root'}-{digest}"
+    return own, (f"{default} holds {recorded}; the index of {wanted} is {own} (pass --index "
+                 f"{own} to other commands, or run them from {wanted})")
+
+
+def cache_folder() -> Path:
+    """rag's cache: $XDG_CACHE_HOME/rag, else ~/.cache/rag."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "rag"
 
 
 def index_for_reading(arg: str | Path | None) -> Path:
@@ -74,7 +102,8 @@ def documents_folder(arg: str | Path | None, index: str | Path | None = None,
 
 def uploads_folder(arg: str | Path | None, index: str | Path) -> Path:
     """Where uploads are stored: ``--uploads``, else $RAG_UPLOADS, else beside the index
-    (INDEX-uploads/), never inside the folder being served."""
+    (INDEX-uploads/; inside the served folder only when the index is in a hidden folder there,
+    which is never read as documents)."""
     if arg:
         return Path(arg)
     if os.environ.get(ENV_UPLOADS):
@@ -88,6 +117,15 @@ def store_base(uri: str) -> Path:
     if uri.startswith("milvus:") and not uri.startswith("milvus://"):
         return Path(uri[len("milvus:"):])
     return Path(".rag-milvus")
+
+
+def is_hidden_inside(path: str | Path, folder: str | Path) -> bool:
+    """Whether ``path`` lies inside ``folder`` under a hidden name (a leading dot): the folder's
+    documents never include it."""
+    path, folder = Path(path).resolve(), Path(folder).resolve()
+    if not path.is_relative_to(folder):
+        return False
+    return any(part.startswith(".") for part in path.relative_to(folder).parts)
 
 
 def eval_index(questions: str | Path) -> Path:

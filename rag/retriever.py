@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,7 +19,7 @@ from .fusion import rrf
 from .index import _text_hash
 from .persist import read_manifest, recover
 from .indexing import chunking, sync
-from .loading import load_folder
+from .loading import SUFFIXES, load_folder
 from .readers.heuristic import compose_answer
 from .settings import DEFAULT_BACKEND, HEURISTIC_THRESHOLD, Settings, check_k, check_mode
 from .stores import STORE_HELP, Store, StoredDocuments, parse_store
@@ -134,6 +135,7 @@ class Retriever:
         docs = len(store.docs) if self._stored is None else len(store.entries())
         self.last_stats = IndexStats(unchanged=docs, passages=len(store))
         self._sentence_vectors: dict[str, np.ndarray] = {}
+        self._llm = None  # the LLM client, made on first use from the settings
 
     @property
     def documents(self) -> Mapping[str, Document]:
@@ -167,26 +169,31 @@ class Retriever:
     @classmethod
     def from_documents(cls, documents: Sequence[Document], index: str | Path | None = None, *,
                        store: str | None = None, embedder: Embedder | None = None,
-                       settings: Settings | None = None, progress: bool = False) -> Retriever:
+                       settings: Settings | None = None, progress: bool = False,
+                       replace: bool = False) -> Retriever:
         """Index in-memory documents (a document without ``source`` is cited by its id). With
         ``index`` (a folder) or ``store`` (a URI: ``milvus:FILE.db``, ``http://host:19530``),
-        an index kept there is refreshed incrementally."""
+        an index kept there is refreshed incrementally. An index built from a folder is not
+        replaced by these documents unless ``replace`` (ConfigError)."""
         docs = [d if d.source else dataclasses.replace(d, source=d.id) for d in documents]
         ids = [d.id for d in docs]
         if len(set(ids)) != len(ids):
             raise ConfigError("document ids must be unique: two documents share an id")
-        return cls._refreshed(docs, _target(index, store), embedder, settings, progress)
+        return cls._refreshed(docs, _target(index, store), embedder, settings, progress,
+                              replace=replace)
 
     @classmethod
     def from_folder(cls, folder: str | Path = "seeds", index: str | Path | None = None, *,
                     store: str | None = None, uploads: str | Path | None = None,
                     embedder: Embedder | None = None, settings: Settings | None = None,
-                    progress: bool = False) -> Retriever:
+                    progress: bool = False, replace: bool = False) -> Retriever:
         """Index every .txt/.md/.html/.pdf/.docx file under ``folder`` (and, when given, under
         ``uploads``, whose documents are cited as ``uploads/NAME``). With ``index`` (a folder)
         or ``store`` (a URI), an index kept there is refreshed incrementally (only added or
         changed files are embedded, removed ones dropped), recording both folders in its
-        manifest. ``last_stats`` tells what changed."""
+        manifest. ``last_stats`` tells what changed. An index that holds another folder is
+        refused (ConfigError: refreshing it would drop that folder's documents) unless
+        ``replace``, which rebuilds it for this one."""
         html = (settings or Settings()).html
         docs, skipped = load_folder(folder, html=html)
         if uploads is not None and Path(uploads).is_dir():
@@ -195,18 +202,20 @@ class Retriever:
             skipped += [UPLOADS_PREFIX + s for s in more_skipped]
         if not docs:
             raise ConfigError(f"folder {str(Path(folder).resolve())!r} has no readable "
-                              ".txt/.md/.html/.pdf/.docx file: add documents to it")
+                              f"{'/'.join(SUFFIXES)} file: add documents to it")
         folders = {"folder": str(Path(folder).resolve())}
         if uploads is not None:
             folders["uploads"] = str(Path(uploads).resolve())
-        r = cls._refreshed(docs, _target(index, store), embedder, settings, progress, folders)
+        r = cls._refreshed(docs, _target(index, store), embedder, settings, progress, folders,
+                           replace)
         r.last_stats = dataclasses.replace(r.last_stats, skipped=tuple(skipped))
         return r
 
     @classmethod
     def _refreshed(cls, docs: list[Document], target: tuple[str, str] | None,
                    embedder: Embedder | None, settings: Settings | None,
-                   progress: bool, folders: dict[str, str] | None = None) -> Retriever:
+                   progress: bool, folders: dict[str, str] | None = None,
+                   replace: bool = False) -> Retriever:
         if target is not None and not isinstance(target, tuple):  # an open Milvus store
             kind, location, milvus = "milvus", target.location, target
         else:
@@ -220,6 +229,13 @@ class Retriever:
                     meta = read_manifest(location)
                 except IndexLoadError as e:
                     log.warning("rebuilding the index: %s", e)
+        held = (meta.get("folders") or {}).get("folder") if meta else None
+        if held and not replace and held != (folders or {}).get("folder"):
+            what = f"folder {folders['folder']!r}" if folders else "these documents"
+            raise ConfigError(f"the index at {location!r} holds folder {held!r}: refreshing it "
+                              f"with {what} would drop that folder's documents. Give another "
+                              "index (--index DIR), or rebuild this one on purpose with "
+                              "--replace (Retriever.from_folder(..., replace=True))")
         embedder, settings = _setup(embedder, settings,
                                     meta.get("backend", "torch") if meta else None)
         store = None
@@ -454,8 +470,50 @@ class Retriever:
             return packaged_reader().threshold
         return HEURISTIC_THRESHOLD
 
+    def llm_client(self):
+        """The client of ``settings.llm_url`` (None without one), kept while the settings
+        name the same server and model."""
+        from .llm import ENV_KEY, LLMClient
+
+        s = self.settings
+        if not s.llm_url:
+            return None
+        key = (s.llm_url, s.llm_model, s.llm_timeout, s.llm_max_tokens)
+        if self._llm is None or self._llm[0] != key:
+            self._llm = (key, LLMClient(s.llm_url, s.llm_model, api_key=s.llm_api_key
+                                        or os.environ.get(ENV_KEY) or None,
+                                        timeout=s.llm_timeout, max_tokens=s.llm_max_tokens))
+        return self._llm[1]
+
+    def ask_stream(self, question: str, k: int = 5, mode: str = "hybrid",
+                   history: Sequence | None = None, llm: bool | None = None):
+        """:meth:`ask`, as it is written: yields the LLM's reply in pieces (str) as they come,
+        then the verified :class:`Answer` last (only the Answer without an LLM)."""
+        import queue
+        import threading
+
+        pieces: queue.Queue = queue.Queue()
+        done = object()
+        result: list = []
+
+        def run() -> None:
+            try:
+                result.append(self.ask(question, k, mode, history, llm=llm, on_text=pieces.put))
+            except BaseException as e:  # noqa: BLE001 - raised again in the caller's thread
+                result.append(e)
+            finally:
+                pieces.put(done)
+
+        threading.Thread(target=run, daemon=True, name="rag-ask").start()
+        while (piece := pieces.get()) is not done:
+            yield piece
+        if isinstance(result[0], BaseException):
+            raise result[0]
+        yield result[0]
+
     def ask(self, question: str, k: int = 5, mode: str = "hybrid",
-            history: Sequence | None = None) -> Answer:
+            history: Sequence | None = None, llm: bool | None = None,
+            on_text=None) -> Answer:
         """A grounded extractive answer with citations, or an abstention when the sources do not
         contain the answer (``abstained=True``; ``hits`` still holds the closest passages).
 
@@ -464,7 +522,12 @@ class Retriever:
         searched and read with the turns it needs; a self-contained one alone.
 
         With ``Settings(reader="learned")`` the fused top ``settings.rerank_depth`` passages are
-        reranked by the reader and ``hits`` holds the best ``k`` of them."""
+        reranked by the reader and ``hits`` holds the best ``k`` of them.
+
+        With ``Settings(llm_url=...)`` (and ``llm`` not False) an LLM writes the answer from the
+        top ``settings.llm_passages`` passages, each of its sentences checked against the quote
+        it cites (``Answer.generated``, ``Answer.dropped``); ``on_text`` gets its reply as it
+        is written. When the server fails, the extractive answer comes with a note."""
         from .conversation import contextual_query
         from .shortanswer import with_short_answer
 
@@ -489,5 +552,12 @@ class Retriever:
                                     self._encode_sentences, self.settings, note=note)
             answer = dataclasses.replace(answer, question=question, query=query)
         answer = with_short_answer(answer)
+        client = self.llm_client() if llm is not False else None
+        if client is not None:
+            from .readers.llm import write_answer
+
+            answer = write_answer(question, history, answer.hits[:self.settings.llm_passages],
+                                  self.documents, self._encode_sentences, client, answer,
+                                  on_text)
         return dataclasses.replace(answer, retrieve_ms=(t1 - t0) * 1000,
                                    answer_ms=(time.perf_counter() - t1) * 1000)

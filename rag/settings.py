@@ -1,7 +1,7 @@
 """Settings of a Retriever, validated at construction."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import ConfigError
 
@@ -50,6 +50,14 @@ class Settings:
       those the cheap scorer (cosine + lexical coverage) ranks best (0: all of them).
     - ``html``: "main" indexes a web page's main content (navigation, sidebars and footers
       dropped), "all" every visible text.
+    - ``llm_url``: an OpenAI-compatible chat-completions server (Ollama ``http://127.0.0.1:11434
+      /v1``, llama.cpp's server, vLLM, LM Studio) that writes the answer from the top
+      ``llm_passages`` passages; every sentence it writes is checked against the quote it cites
+      (rag/verify.py) and dropped when unsupported. None (default): extractive answers only.
+      ``llm_model``: the model name (None: the server's first listed); ``llm_timeout``: seconds
+      for the whole reply (one retry on a refused connection); ``llm_max_tokens``: the reply's
+      length limit; ``llm_api_key``: sent as a bearer token, never shown (also
+      $RAG_LLM_API_KEY). When the server fails the answer is extractive, with a note.
     """
 
     model: str = DEFAULT_MODEL
@@ -69,6 +77,12 @@ class Settings:
     rerank_depth: int = 20
     read_sentences: int = 32
     answer_margin: float = 0.1
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_timeout: float = 30.0
+    llm_max_tokens: int = 400
+    llm_passages: int = 5
+    llm_api_key: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -106,6 +120,17 @@ class Settings:
         if self.html not in ("main", "all"):
             raise ConfigError(f"html={self.html!r}: must be 'main' (a page's main content) or "
                               "'all' (every visible text)")
+        if self.llm_url is not None and not str(self.llm_url).startswith(("http://",
+                                                                            "https://")):
+            raise ConfigError(f"llm_url={self.llm_url!r}: give an http:// or https:// address "
+                              "of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1")
+        if not 0 < self.llm_timeout <= 600:
+            raise ConfigError(f"llm_timeout={self.llm_timeout}: must be in (0, 600] seconds")
+        if not 16 <= self.llm_max_tokens <= 8192:
+            raise ConfigError(f"llm_max_tokens={self.llm_max_tokens}: must be between 16 and "
+                              "8192")
+        if self.llm_passages < 1:
+            raise ConfigError(f"llm_passages={self.llm_passages}: must be >= 1")
         if self.answer_passages < 1:
             raise ConfigError(f"answer_passages={self.answer_passages}: must be >= 1")
 

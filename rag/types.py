@@ -81,12 +81,28 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Dropped:
+    """A sentence an LLM wrote that is not shown, because its sources do not support it:
+    ``text`` as written, ``reason`` (e.g. "'1961' is not in its quote", "no marker"), and the
+    passage markers it had."""
+
+    text: str
+    reason: str
+    markers: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class Answer:
     """An extractive answer. When ``abstained`` is true, ``text`` says the sources do not contain
     the answer, ``citations`` is empty and ``hits`` still holds the closest passages.
     ``confidence`` is, with the learned reader, the calibrated probability that the first cited
     sentence answers the question. ``short`` is the span of it that answers (may be empty).
-    ``query`` is what was searched: the question, with earlier turns when it leans on them."""
+    ``query`` is what was searched: the question, with earlier turns when it leans on them.
+
+    ``generated``: the text was written by an LLM (``model``) and every sentence of it was
+    checked against the quote it cites; ``dropped`` lists the sentences it wrote that were not
+    supported (never part of ``text``); ``first_token_ms``: how long its first words took.
+    Without an LLM, or when it fails (``note`` says why), the answer is extractive."""
 
     question: str
     text: str
@@ -99,6 +115,10 @@ class Answer:
     answer_ms: float = 0.0
     short: str = ""
     query: str = ""
+    generated: bool = False
+    dropped: tuple[Dropped, ...] = ()
+    model: str = ""
+    first_token_ms: float | None = None
 
 
 @dataclass(frozen=True)

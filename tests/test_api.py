@@ -41,6 +41,46 @@ def test_health_stats_and_the_openapi_schema(client):
     assert client.get("/api/v1/docs").status_code == 200
 
 
+def test_the_docs_page_loads_its_assets_from_this_server_only(client):
+    import re
+
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200 and "SwaggerUIBundle" in page.text
+    links = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert links and all(link.startswith("/api/v1/docs-assets/") for link in links), links
+    assert "http://" not in page.text and "https://" not in page.text
+    for link in links:
+        asset = client.get(link)
+        assert asset.status_code == 200 and len(asset.content) > 500, link
+    assert "SwaggerUIBundle" in client.get("/api/v1/docs-assets/swagger-ui-bundle.js").text
+
+
+@pytest.mark.parametrize("name, content, status", [
+    ("photo.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)), 415),
+    ("notes.txt", bytes(range(256)) * 4, 422),              # not UTF-8
+    ("nul.txt", b"valid utf-8 \x00\x00 but binary", 422),   # UTF-8 with NULs
+])
+def test_a_rejected_upload_is_4xx_and_adds_nothing(client, name, content, status):
+    ok = client.post("/api/v1/documents", json={"documents": [
+        {"text": "Green tea comes from China and Japan.", "name": "tea.md"}]})
+    assert ok.status_code == 200 and ok.json()["added"] == 1
+    before = client.get("/api/v1/stats").json()
+    out = client.post("/api/v1/documents", files={"files": (name, content)})
+    assert out.status_code == status, out.text
+    body = out.json()
+    assert body["added"] == 0 and body["updated"] == 0 and body["error"] == "no file was indexed"
+    assert [r["name"] for r in body["rejected"]] == [name]
+    assert client.get("/api/v1/stats").json() == before
+
+
+def test_a_duplicate_upload_is_not_an_error_and_adds_nothing(client):
+    doc = {"documents": [{"text": "Green tea comes from China and Japan.", "name": "tea.md"}]}
+    assert client.post("/api/v1/documents", json=doc).json()["added"] == 1
+    again = client.post("/api/v1/documents", json=doc)
+    assert again.status_code == 200 and again.json()["added"] == 0
+    assert "already indexed" in again.json()["status"]
+
+
 def test_search_and_ask_return_the_library_types(client, tmp_path):
     hits = client.post("/api/v1/search", json={"query": "lamp electrified", "k": 2}).json()
     assert len(hits) >= 1 and hits[0]["rank"] == 1 and hits[0]["passage"]["source"] == "a.txt"
@@ -88,8 +128,8 @@ def test_documents_are_added_listed_paged_and_removed(client, tmp_path):
     with (tmp_path / "river.txt").open("rb") as f:
         out = client.post("/api/v1/documents", files={"files": ("river.txt", f)}).json()
     assert out["added"] == 1
-    bad = client.post("/api/v1/documents", files={"files": ("x.exe", b"MZ")}).json()
-    assert "not accepted" in bad["status"]
+    bad = client.post("/api/v1/documents", files={"files": ("x.exe", b"MZ")})
+    assert bad.status_code == 415 and "not accepted" in bad.json()["detail"]
     page = client.get("/api/v1/documents", params={"offset": 1, "limit": 1}).json()
     assert page["total"] == 3 and len(page["documents"]) == 1
     assert client.get("/api/v1/documents", params={"limit": 0}).status_code == 422

@@ -230,3 +230,50 @@ def test_rag_api_answers_the_readme_examples_over_http(index):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_another_folder_never_takes_over_an_index(tmp_path):
+    a = copy_seed(tmp_path / "a")
+    b = tmp_path / "b"
+    b.mkdir()
+    (b / "lighthouse.txt").write_text("The Pemberton lighthouse was built in 1874.")
+    work = tmp_path / "work"
+    work.mkdir()
+
+    def sources(*where):
+        out = rag("documents", "--json", *where, cwd=work)
+        assert out.returncode == 0, out.stderr
+        return [d["source"] for d in json.loads(out.stdout)]
+
+    assert rag("index", a, cwd=work).returncode == 0  # ./.rag-index holds a
+    out = rag("index", b, "--json", cwd=work)  # no --index: b gets its own, beside it
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["index"] == str(b.resolve() / ".rag-index")
+    assert "holds" in out.stderr and str(a.resolve()) in out.stderr
+    assert sources() == [SEED_FILE.name]
+    assert sources("--index", b / ".rag-index") == ["lighthouse.txt"]
+    # An explicit index that holds another folder is refused, by every command that indexes.
+    for command in (["index", b], ["api", b, "--port", "9"], ["serve", b, "--port", "9"]):
+        out = rag(*command, "--index", work / ".rag-index", cwd=work)
+        assert out.returncode == 1 and "--replace" in out.stderr, (command, out.stderr)
+        assert "Traceback" not in out.stderr
+        assert sources() == [SEED_FILE.name]
+    out = rag("index", b, "--index", work / ".rag-index", "--replace", cwd=work)
+    assert out.returncode == 0, out.stderr
+    assert sources() == ["lighthouse.txt"]
+
+
+@pytest.mark.parametrize("args", [["documents", "--json"], ["search", "Stalin", "-k", "5"]])
+def test_a_closed_pipe_ends_quietly(index, args):
+    import os
+
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone before anything is written, as `| head` does early
+    try:
+        out = subprocess.run([sys.executable, "-m", "rag.cli", *args, "--index",
+                              str(index["index"])], cwd=ROOT, stdout=write,
+                             stderr=subprocess.PIPE, text=True, timeout=600)
+    finally:
+        os.close(write)
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+    assert "BrokenPipe" not in out.stderr

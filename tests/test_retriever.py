@@ -174,6 +174,33 @@ def test_changed_chunking_rebuilds_the_index(tmp_path, store_kind):
     again.close()
 
 
+def test_an_index_holding_one_folder_is_never_rebuilt_for_another(tmp_path, store_kind):
+    from rag import ConfigError
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "a.txt").write_text(DOCS[0].text)
+    (b / "b.txt").write_text(DOCS[1].text)
+    emb = HashEmbedder()
+    where = kept_at(store_kind, tmp_path)
+    Retriever.from_folder(a, embedder=emb, **where).close()
+    for refresh in (lambda: Retriever.from_folder(b, embedder=emb, **where),
+                    lambda: Retriever.from_documents(DOCS[1:2], embedder=emb, **where)):
+        with pytest.raises(ConfigError, match=f"holds folder '{a.resolve()}'.*--replace"):
+            refresh()
+    kept = Retriever.open(store_uri(store_kind, tmp_path), embedder=emb)
+    assert [d.source for d in kept.document_infos()] == ["a.txt"]
+    assert kept.folders["folder"] == str(a.resolve())
+    kept.close()
+    # The same folder refreshes as before; replace=True rebuilds it for another on purpose.
+    Retriever.from_folder(a, embedder=emb, **where).close()
+    r = Retriever.from_folder(b, embedder=emb, replace=True, **where)
+    assert [d.source for d in r.document_infos()] == ["b.txt"]
+    assert r.folders["folder"] == str(b.resolve())
+    r.close()
+
+
 def test_empty_index_returns_no_hits_and_abstains():
     r = Retriever.from_documents([], embedder=HashEmbedder(),
                                  settings=Settings(reader="heuristic"))

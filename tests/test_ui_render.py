@@ -167,6 +167,26 @@ def test_uploads_inside_the_served_folder_are_refused(tmp_path):
         ChatService(folder, tmp_path / "idx", folder / "uploads")
 
 
+def test_an_index_inside_the_served_folder_keeps_uploads_beside_it_hidden(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The lighthouse was built in 1874.")
+    index = folder / ".rag-index"
+    r = Retriever.from_folder(folder, index, embedder=HashEmbedder(),
+                              settings=Settings(reader="heuristic"))
+    service = ChatService(folder, index, retriever=r)  # no --uploads: the default works
+    assert service.uploads == folder / ".rag-index-uploads"
+    src = tmp_path / "tea.md"
+    src.write_text("Green tea comes from China and Japan.")
+    assert "1 added" in service.upload([("tea.md", str(src))])
+    assert (folder / ".rag-index-uploads" / "tea.md").exists()
+    assert [d.source for d in service.documents()] == ["a.txt", "uploads/tea.md"]
+    # Refreshed again from disk: the index's and the uploads' files are not documents.
+    again = Retriever.from_folder(folder, index, uploads=service.uploads, embedder=HashEmbedder(),
+                                  settings=Settings(reader="heuristic"))
+    assert again.last_stats.unchanged == 2 and again.last_stats.added == 0
+
+
 def test_only_the_newest_answer_keeps_its_sources_open(service):
     first = service.respond("When was the lamp electrified?", [], 5, "hybrid")
     assert first.chat.count('<details class="sources" open>') == 1
@@ -208,4 +228,6 @@ def test_short_answer_is_bold_and_escaped_with_the_citation_page():
     out = render.answer_html(0, a)
     assert '<p class="short"><b>&lt;3 May&gt;</b></p>' in out
     assert "On <b>&lt;3 May&gt;</b> the &lt;b&gt;launch&lt;/b&gt; happens." in out
-    assert "[1] p.2" in out
+    # The cited sentence's page (2), not the passage's (1), said once.
+    assert "page 2, characters 100–137" in out
+    assert "p.2" not in out and "page 1" not in out

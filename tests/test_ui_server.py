@@ -52,9 +52,10 @@ def server(tmp_path_factory):
     port = _free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
     log = open(tmp / "server.log", "w")
+    # The index inside the served folder, uploads by default beside it (both hidden there).
     proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", str(folder), "--index",
-                             str(tmp / "idx"), "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+                             str(folder / ".rag-index"), "--port", str(port)], cwd=ROOT,
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 180
     while time.time() < deadline:
@@ -68,7 +69,7 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         raise RuntimeError("server did not start: " + (tmp / "server.log").read_text())
-    yield {"url": url, "folder": folder, "uploads": tmp / "idx-uploads"}
+    yield {"url": url, "folder": folder, "uploads": folder / ".rag-index-uploads"}
     proc.terminate()
     try:
         proc.wait(timeout=10)
@@ -243,3 +244,21 @@ def test_the_rest_api_is_mounted_beside_the_chat(server):
                                  headers={"content-type": "application/json"})
     hits = json.load(urllib.request.urlopen(req, timeout=60))
     assert "Tsar-bomba" in hits[0]["passage"]["text"]
+
+
+@pytest.mark.browser
+def test_browser_api_docs_page_renders_offline(server):
+    pw, browser = _browser()
+    try:
+        page = browser.new_page()
+        off_machine = []
+        page.on("request", lambda r: None if r.url.startswith(
+            ("http://127.0.0.1", "data:", "blob:")) else off_machine.append(r.url))
+        page.goto(server["url"] + "api/v1/docs")
+        page.wait_for_selector(".swagger-ui .info .title", timeout=30_000)
+        assert "rag API" in page.title()
+        assert page.locator(".opblock-summary-path").filter(has_text="/api/v1/ask").count() >= 1
+        assert off_machine == []
+    finally:
+        browser.close()
+        pw.stop()

@@ -79,8 +79,9 @@ def check_key(host: str) -> str | None:
 
 def create_app(service: ChatService, key: str | None = None):
     """A FastAPI app answering under /api/v1 from ``service``'s retriever."""
-    app = FastAPI(title="rag", version="1", docs_url=f"{PREFIX}/docs",
+    app = FastAPI(title="rag", version="1", docs_url=None,
                   openapi_url=f"{PREFIX}/openapi.json", redoc_url=None)
+    _local_docs(app)
     origins = [o.strip() for o in os.environ.get(CORS_ENV, "").split(",") if o.strip()]
     if origins:  # off unless configured
         from fastapi.middleware.cors import CORSMiddleware
@@ -159,14 +160,23 @@ def create_app(service: ChatService, key: str | None = None):
         return {"total": len(infos), "offset": offset,
                 "documents": to_dict(infos[offset:offset + limit])}
 
-    def _stored(files: list[tuple[str, str]]) -> dict:
-        status = service.upload(files)
-        s = service.retriever.last_stats
-        return {"status": status, "added": s.added, "updated": s.updated,
-                "passages": s.passages}
+    def _stored(files: list[tuple[str, str]]) -> JSONResponse:
+        done = service.upload_files(files)
+        body = {"status": done.status, "added": done.added, "updated": done.updated,
+                "passages": done.passages,
+                "rejected": [{"name": n, "problem": why} for n, why in done.rejected]}
+        if done.stored or not done.rejected:  # something indexed, or only known duplicates
+            return JSONResponse(body)
+        # Nothing taken: 413 when every file was too large, 415 when every type was refused,
+        # else 422 (files that could not be read as text).
+        problems = [why for _, why in done.rejected]
+        status = (413 if all("limit" in w for w in problems) else
+                  415 if all("not accepted" in w for w in problems) else 422)
+        return JSONResponse({"error": "no file was indexed", "detail": done.status, **body},
+                            status_code=status)
 
     @app.post(f"{PREFIX}/documents", dependencies=guard)
-    async def add_documents(request: Request) -> dict:
+    async def add_documents(request: Request) -> JSONResponse:
         """JSON ``{"documents": [{"text", "name"}]}``, or multipart files (field ``files``):
         stored as uploads (the chat's type and size checks) and indexed."""
         with tempfile.TemporaryDirectory(prefix="rag-api-") as tmp:
@@ -206,13 +216,32 @@ def create_app(service: ChatService, key: str | None = None):
     return app
 
 
+def _local_docs(app) -> None:
+    """The docs page at /api/v1/docs with Swagger UI's files served from here (the package
+    swagger-ui-bundle-v2 ships them): it works offline and loads nothing from elsewhere."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    assets = f"{PREFIX}/docs-assets"
+    app.mount(assets, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get(f"{PREFIX}/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(openapi_url=f"{PREFIX}/openapi.json", title="rag API",
+                                   swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{assets}/swagger-ui.css",
+                                   swagger_favicon_url=f"{assets}/favicon-32x32.png")
+
+
 def serve_api(folder: Path, index: Path | None, uploads: Path | None, host: str, port: int,
-              store: str | None = None) -> None:
-    """`rag api`: index the folder (refreshing the index), then serve the API until stopped."""
+              store: str | None = None, replace: bool = False) -> None:
+    """`rag api`: index the folder (refreshing the index), load the models, then serve the API
+    until stopped (/health answers once all that is done)."""
     import uvicorn
 
     key = check_key(host)
-    service = ChatService(Path(folder), index, uploads, store=store)
+    service = ChatService(Path(folder), index, uploads, store=store, replace=replace)
     print(f"rag: {service.retriever.passage_count()} passages from {folder}; API on "
           f"http://{host}:{port}{PREFIX} (docs at {PREFIX}/docs)", flush=True)
     uvicorn.run(create_app(service, key), host=host, port=port, log_level="warning")

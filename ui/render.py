@@ -16,9 +16,15 @@ def esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def location(p: Passage) -> str:
+def location(p: Passage, pages: list[int] | None = None) -> str:
+    """Where a passage is: its page(s) (``pages``: those of the sentences cited in it, else the
+    passage's first) and its character range."""
     where = f"characters {p.start}–{p.end}"
-    return f"page {p.page}, {where}" if p.page else where
+    pages = sorted(set(pages or ([p.page] if p.page else [])))
+    if not pages:
+        return where
+    label = f"page {pages[0]}" if len(pages) == 1 else f"pages {', '.join(map(str, pages))}"
+    return f"{label}, {where}"
 
 
 def highlighted_passage(p: Passage, spans: list[tuple[int, int, str]]) -> str:
@@ -50,16 +56,18 @@ def source_cards(turn: int, citations: tuple[Citation, ...]) -> str:
     for cites in by_passage.values():
         p = cites[0].passage
         marks = [(c.start, c.end, f"src-{turn}-{c.n}") for c in cites]
-        numbers = " ".join(f"[{c.n}]" + (f" p.{c.page}" if c.page else "") for c in cites)
+        numbers = " ".join(f"[{c.n}]" for c in cites)
         cards.append(card("src", f"<b>{numbers}</b> {esc(p.title or p.source)}", p,
-                          highlighted_passage(p, marks)))
+                          highlighted_passage(p, marks), [c.page for c in cites if c.page]))
     return "".join(cards)
 
 
-def card(css_class: str, head_html: str, p: Passage, body_html: str) -> str:
-    """A passage box: a heading, its file and location, then the (already escaped) body."""
+def card(css_class: str, head_html: str, p: Passage, body_html: str,
+         pages: list[int] | None = None) -> str:
+    """A passage box: a heading, its file and location (``pages``: of the cited sentences),
+    then the (already escaped) body."""
     return (f'<div class="{css_class}"><div class="src-head">{head_html} '
-            f'<span class="src-file">{esc(p.source)} · {esc(location(p))}</span></div>'
+            f'<span class="src-file">{esc(p.source)} · {esc(location(p, pages))}</span></div>'
             f'<div class="src-text">{body_html}</div></div>')
 
 

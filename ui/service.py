@@ -9,7 +9,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag import UPLOADS_PREFIX, DocumentInfo, RagError, Retriever, load_file, uploads_folder
+from rag import (UPLOADS_PREFIX, DocumentInfo, RagError, Retriever, is_hidden_inside, load_file,
+                 uploads_folder)
 
 from . import render
 
@@ -39,10 +40,26 @@ def _reply(turns: list[tuple[str, str]], hits=(), timings: str = "") -> Reply:
     return Reply(turns, render.conversation_html(turns), render.hits_html(hits), timings)
 
 
+@dataclass(frozen=True)
+class UploadResult:
+    """What one upload did: the status line the chat shows, how many files were stored, the
+    files refused (name, why) and what indexing them added and updated."""
+
+    status: str
+    stored: int = 0
+    rejected: tuple[tuple[str, str], ...] = ()
+    added: int = 0
+    updated: int = 0
+    passages: int = 0
+
+
 @dataclass
 class ChatService:
     """One retriever per server, refreshed after uploads and removals (under a lock). Uploaded
-    files are stored in ``uploads`` (beside the index, never inside the served folder)."""
+    files are stored in ``uploads`` (beside the index; inside the served folder only under a
+    hidden name, which is never read as one of its documents). ``replace`` rebuilds an index
+    that holds another folder (else refused). The models are loaded, and one question answered,
+    before the service is ready: the first question a person asks is not the slow one."""
 
     folder: Path
     index: Path | None = None
@@ -50,6 +67,8 @@ class ChatService:
     store: str | None = None  # a Milvus URI, instead of the local ``index`` folder
     retriever: Retriever | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    replace: bool = False
+    warm: bool = True
 
     def __post_init__(self) -> None:
         self.folder = Path(self.folder)
@@ -57,20 +76,32 @@ class ChatService:
             base = Path(self.index) if self.index else Path(tempfile.mkdtemp(prefix="rag-"))
             self.uploads = uploads_folder(None, base)
         self.uploads = Path(self.uploads)
-        if self.uploads.resolve().is_relative_to(self.folder.resolve()):
+        if (self.uploads.resolve().is_relative_to(self.folder.resolve())
+                and not is_hidden_inside(self.uploads, self.folder)):
             raise RagError(f"uploads folder {str(self.uploads)!r} is inside the served folder "
-                           f"{str(self.folder)!r}: choose one outside it (--uploads DIR)")
+                           f"{str(self.folder)!r}, where its files would be indexed twice: "
+                           "choose one outside it or under a hidden name (--uploads "
+                           "DIR/.uploads)")
         if self.retriever is None:
-            self.retriever = self._refresh()
+            self.retriever = self._refresh(replace=self.replace)
+        if self.warm:
+            self.warm_up()
 
-    def _refresh(self, progress: bool = False) -> Retriever:
+    def warm_up(self) -> None:
+        """Load the embedder and the reader now (a first question would otherwise pay for it)."""
+        try:
+            self.retriever.ask(EXAMPLES[0])
+        except Exception:  # noqa: BLE001 - a question that fails later says why to the person
+            log.warning("warming up failed", exc_info=True)
+
+    def _refresh(self, progress: bool = False, replace: bool = False) -> Retriever:
         kwargs: dict = {"index": self.index}
         if self.store is not None:  # Milvus: one connection, refreshed in place
             kwargs = {"store": self.store if self.retriever is None else self.retriever.store}
         if self.retriever is not None:
             kwargs.update(embedder=self.retriever.embedder, settings=self.retriever.settings)
         return Retriever.from_folder(self.folder, uploads=self.uploads, progress=progress,
-                                     **kwargs)
+                                     replace=replace, **kwargs)
 
     def header(self) -> str:
         """What is indexed, for the page header."""
@@ -102,7 +133,11 @@ class ChatService:
         """Store uploaded files ((original name, temp path) pairs) in the uploads folder with
         safe names, then refresh the index incrementally. A file whose text is already indexed
         is not stored again. Returns a status line."""
-        messages, stored = [], 0
+        return self.upload_files(files, progress).status
+
+    def upload_files(self, files: list[tuple[str, str]], progress: bool = False) -> UploadResult:
+        """:meth:`upload`, telling what was stored, refused and indexed."""
+        messages, stored, rejected = [], 0, []
         with self.lock:
             self.uploads.mkdir(parents=True, exist_ok=True)
             existing = {p.name for p in self.uploads.iterdir()}
@@ -112,13 +147,15 @@ class ChatService:
                 problem = render.check_upload(name, size)
                 if problem:
                     messages.append(problem)
+                    rejected.append((Path(name).name, problem))
                     continue
                 try:
                     text = load_file(Path(path), Path(name).name,
                                      self.retriever.settings.html).text
                 except Exception as e:  # noqa: BLE001 - a file we cannot read is reported
-                    messages.append(f"{Path(name).name}: could not be read ({type(e).__name__}), "
-                                    "skipped")
+                    why = f"could not be read ({type(e).__name__}: {e})"[:200]
+                    messages.append(f"{Path(name).name}: {why}, skipped")
+                    rejected.append((Path(name).name, why))
                     continue
                 twin = self.retriever.find_text(text)
                 if twin is not None or text in seen:
@@ -130,17 +167,22 @@ class ChatService:
                 seen[text] = f"uploads/{safe}"
                 shutil.copyfile(path, self.uploads / safe)
                 stored += 1
-            if stored:
-                try:
-                    self.retriever = self._refresh(progress)
-                except RagError as e:
-                    messages.append(f"indexing failed: {e}")
-                    return "; ".join(messages)
-                s = self.retriever.last_stats
-                messages.insert(0, f"Indexed: {s.added} added, {s.updated} updated, "
-                                   f"{s.passages} passages in all.")
-                messages += [f"{src}: could not be read, skipped" for src in s.skipped]
-        return " ".join(messages) if messages else "No files."
+            if not stored:
+                return UploadResult(" ".join(messages) if messages else "No files.",
+                                    rejected=tuple(rejected),
+                                    passages=self.retriever.passage_count())
+            try:
+                self.retriever = self._refresh(progress)
+            except RagError as e:
+                messages.append(f"indexing failed: {e}")
+                return UploadResult("; ".join(messages), stored, tuple(rejected),
+                                    passages=self.retriever.passage_count())
+            s = self.retriever.last_stats
+            messages.insert(0, f"Indexed: {s.added} added, {s.updated} updated, "
+                               f"{s.passages} passages in all.")
+            messages += [f"{src}: could not be read, skipped" for src in s.skipped]
+        return UploadResult(" ".join(messages), stored, tuple(rejected), s.added, s.updated,
+                            s.passages)
 
     def documents(self) -> list[DocumentInfo]:
         return self.retriever.document_infos()
