@@ -55,6 +55,8 @@ class AskRequest(BaseModel):
     mode: Mode = "hybrid"
     history: list[str] = Field(default_factory=list, max_length=MAX_HISTORY,
                                description="earlier questions of the conversation, oldest first")
+    llm: bool = Field(True, description="a written answer from the server's LLM when it has one "
+                                        "(false: quotes only)")
 
 
 class TextDocument(BaseModel):
@@ -149,7 +151,7 @@ def create_app(service: ChatService, key: str | None = None):
     @app.post(f"{PREFIX}/ask", dependencies=guard)
     def ask(body: AskRequest) -> dict:
         return to_dict(service.retriever.ask(body.question, k=body.k, mode=body.mode,
-                                             history=body.history))
+                                             history=body.history, llm=body.llm))
 
     @app.get(f"{PREFIX}/documents", dependencies=guard)
     def documents(offset: int = 0, limit: int = 50) -> dict:
@@ -235,13 +237,15 @@ def _local_docs(app) -> None:
 
 
 def serve_api(folder: Path, index: Path | None, uploads: Path | None, host: str, port: int,
-              store: str | None = None, replace: bool = False) -> None:
+              store: str | None = None, replace: bool = False,
+              llm: dict | None = None) -> None:
     """`rag api`: index the folder (refreshing the index), load the models, then serve the API
     until stopped (/health answers once all that is done)."""
     import uvicorn
 
     key = check_key(host)
-    service = ChatService(Path(folder), index, uploads, store=store, replace=replace)
+    service = ChatService(Path(folder), index, uploads, store=store, replace=replace,
+                          llm=llm or {})
     print(f"rag: {service.retriever.passage_count()} passages from {folder}; API on "
           f"http://{host}:{port}{PREFIX} (docs at {PREFIX}/docs)", flush=True)
     uvicorn.run(create_app(service, key), host=host, port=port, log_level="warning")

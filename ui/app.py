@@ -148,7 +148,8 @@ def launch_kwargs(host: str, port: int) -> dict:
 
 def serve(folder: str | Path = "seeds", index: str | Path | None = ".rag-index",
           uploads: str | Path | None = None, host: str = "127.0.0.1", port: int = 7860,
-          store: str | None = None, replace: bool = False) -> None:
+          store: str | None = None, replace: bool = False,
+          llm: dict | None = None) -> None:
     """Build or refresh the folder's index (a local folder ``index``, or ``store``: a Milvus
     URI), then serve the chat until interrupted. Uploads are stored in ``uploads`` (default:
     INDEX-uploads beside the index)."""
@@ -158,7 +159,8 @@ def serve(folder: str | Path = "seeds", index: str | Path | None = ".rag-index",
     from .api import PREFIX, check_key, create_app
 
     service = ChatService(Path(folder), Path(index) if index else None,
-                          Path(uploads) if uploads else None, store=store, replace=replace)
+                          Path(uploads) if uploads else None, store=store, replace=replace,
+                          llm=llm or {})
     try:  # the REST API beside the chat, under the API's rule for keys
         app, api = create_app(service, check_key(host)), f"; API on {PREFIX}"
     except RagError as e:

@@ -2,6 +2,7 @@
 Tested as plain Python; ui/app.py only wires it to widgets."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import tempfile
@@ -69,6 +70,7 @@ class ChatService:
     lock: threading.Lock = field(default_factory=threading.Lock)
     replace: bool = False
     warm: bool = True
+    llm: dict = field(default_factory=dict)  # Settings' llm_* fields: answers written by an LLM
 
     def __post_init__(self) -> None:
         self.folder = Path(self.folder)
@@ -84,13 +86,15 @@ class ChatService:
                            "DIR/.uploads)")
         if self.retriever is None:
             self.retriever = self._refresh(replace=self.replace)
+        if self.llm:
+            self.retriever.settings = dataclasses.replace(self.retriever.settings, **self.llm)
         if self.warm:
             self.warm_up()
 
     def warm_up(self) -> None:
         """Load the embedder and the reader now (a first question would otherwise pay for it)."""
         try:
-            self.retriever.ask(EXAMPLES[0])
+            self.retriever.ask(EXAMPLES[0], llm=False)  # the LLM server is not ours to load
         except Exception:  # noqa: BLE001 - a question that fails later says why to the person
             log.warning("warming up failed", exc_info=True)
 
