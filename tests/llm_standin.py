@@ -1,0 +1,87 @@
+"""A stand-in OpenAI-compatible server on 127.0.0.1, for faults and deterministic replies: its
+``reply(messages)`` callable writes the answer; ``fault`` makes it fail ("500", "notjson",
+"hang", "badstream"). It records the requests it got (headers and bodies)."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class StandIn:
+    def __init__(self, reply=lambda messages: "NOT IN THE SOURCES", model: str = "standin-1",
+                 fault: str = "", hang_seconds: float = 60.0) -> None:
+        self.reply, self.model, self.fault, self.hang_seconds = reply, model, fault, hang_seconds
+        self.requests: list[dict] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _send(self, status: int, body: bytes, kind: str = "application/json"):
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                owner.requests.append({"path": self.path, "headers": dict(self.headers)})
+                if self.path.endswith("/models"):
+                    self._send(200, json.dumps({"object": "list", "data": [
+                        {"id": owner.model, "object": "model"}]}).encode())
+                else:
+                    self._send(404, b'{"error": "not found"}')
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                owner.requests.append({"path": self.path, "headers": dict(self.headers),
+                                       "body": body})
+                if owner.fault == "500":
+                    return self._send(500, b'{"error": "model crashed"}')
+                if owner.fault == "notjson":
+                    return self._send(200, b"<html>hello</html>", "text/html")
+                if owner.fault == "hang":
+                    time.sleep(owner.hang_seconds)
+                    return self._send(200, b"{}")
+                text = owner.reply(body["messages"])
+                if not body.get("stream"):
+                    return self._send(200, json.dumps({"choices": [{"index": 0, "message": {
+                        "role": "assistant", "content": text}}]}).encode())
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                if owner.fault == "badstream":
+                    self.wfile.write(b"data: {not json\n\n")
+                    return
+                for i in range(0, len(text), 7):  # a few characters an event, as servers do
+                    event = {"choices": [{"index": 0, "delta": {"content": text[i:i + 7]}}]}
+                    self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                    self.wfile.flush()
+                self.wfile.write(b"data: [DONE]\n\n")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> StandIn:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def passage_with(messages: list[dict], words: str) -> int:
+    """The number [n] of the passage in the prompt that holds ``words``."""
+    import re
+
+    prompt = messages[-1]["content"]
+    for n, text in re.findall(r'<passage id="(\d+)"[^>]*>\n(.*?)\n</passage>', prompt, re.S):
+        if words in text:
+            return int(n)
+    raise AssertionError(f"no passage holds {words!r}")

@@ -1,0 +1,62 @@
+"""The sentence verifier's parts (rag/verify.py), without a model."""
+import pytest
+
+from rag.verify import missing_facts, names, numbers, says_not_found, split_reply
+
+
+def test_replies_split_into_sentences_with_their_markers():
+    claims = split_reply("Answer: Khrushchev spoke for four hours [1]. He attacked Stalin. [2][3] "
+                         "It shocked listeners [1, 4].")
+    assert [c.text for c in claims] == ["Khrushchev spoke for four hours.", "He attacked Stalin.",
+                                        "It shocked listeners."]
+    assert [c.markers for c in claims] == [(1,), (2, 3), (1, 4)]
+    assert claims[1].written == "He attacked Stalin. [2][3]"
+    assert split_reply("Just a sentence with no marker.")[0].markers == ()
+    assert split_reply("   ") == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("over four hours", {4}), ("4 hours", {4}), ("twenty-two busts", {22}),
+    ("the 22nd Congress", {22}), ("in 1956", {1956}), ("the 1950s", {1950}),
+    ("1,000 people", {1000}), ("two hundred", {200}), ("three thousand five hundred", {3500}),
+    ("the second time", {2}), ("dozens of statues", {12}), ("no number here", set()),
+])
+def test_numbers_in_digits_and_words(text, expected):
+    assert numbers(text) == expected
+
+
+def test_names_skip_common_sentence_openers():
+    assert names("The speech shocked Khrushchev's listeners in Moscow.") == {"khrushchev",
+                                                                            "moscow"}
+    assert names("He spoke in February.") == {"february"}
+    assert names("Stalin died.") == {"stalin"}
+
+
+@pytest.mark.parametrize("claim, quote, problem", [
+    ("Khrushchev spoke for six hours.", "Khrushchev spoke for over four hours.", "6"),
+    ("Khrushchev spoke for four hours in 1961.", "In 1956 Khrushchev spoke for four hours.",
+     "1961"),
+    ("Brezhnev spoke for four hours.", "Khrushchev spoke for over four hours.", "brezhnev"),
+    ("Khrushchev did not attack Stalin.", "Khrushchev attacked Stalin.", "negated"),
+    ("Khrushchev attacked Stalin.", "Khrushchev never attacked Stalin.", "not negated"),
+])
+def test_a_changed_fact_is_caught(claim, quote, problem):
+    found = missing_facts(claim, quote)
+    assert found and any(problem in p.lower() for p in found), found
+
+
+@pytest.mark.parametrize("claim, quote", [
+    ("Khrushchev spoke for 4 hours.", "He took to the podium, Khrushchev spoke for over four "
+                                      "hours."),
+    ("Stalin's body was taken out of the mausoleum.", "Stalin’s body was removed from the "
+                                                      "Mausoleum in 1961."),
+    ("Dozens of busts were unveiled.", "Dozens of Stalin busts have been unveiled."),
+])
+def test_a_restated_fact_passes(claim, quote):
+    assert missing_facts(claim, quote) == []
+
+
+def test_not_found_replies():
+    assert says_not_found("NOT IN THE SOURCES")
+    assert says_not_found("The passages do not contain that information.")
+    assert not says_not_found("Khrushchev spoke for four hours [1].")
