@@ -63,10 +63,10 @@ def run(r: Retriever, rows: list[dict], threshold: float) -> list[dict]:
         hit = (Hit(rank=1, score=1.0, passage=row["passage"]) if "passage" in row
                else _passage_hit(r, row["source"], row["start"], row["end"]))
         claim = Claim(text=row["claim"], markers=(1,), written=row["claim"] + " [1]")
-        _, support, why = check_claims([claim], [hit], r.documents, r._encode_sentences,
-                                       threshold)[0]
+        encode = r.read_context().encode  # the retriever's cached sentence encoder
+        _, support, why = check_claims([claim], [hit], r.documents, encode, threshold)[0]
         # The claim's score with no threshold: does any quote pass the facts check?
-        _, free, _ = check_claims([claim], [hit], r.documents, r._encode_sentences, -1.0)[0]
+        _, free, _ = check_claims([claim], [hit], r.documents, encode, -1.0)[0]
         out.append({**row, "kept": support is not None, "why": why,
                     "score": free.score if free is not None else -math.inf})
     return out
@@ -109,10 +109,19 @@ def bench(r: Retriever, rows: list[dict], rounds: int = 5) -> dict:
     claims = split_reply(reply)
     times = {"cold": [], "warm": []}
     for _ in range(rounds):
-        r._sentence_vectors.clear()
+        cache: dict = {}
+
+        def cached(texts, cache=cache):
+            import numpy as np
+
+            missing = [t for t in texts if t not in cache]
+            if missing:
+                cache.update(zip(missing, r.embedder.encode(missing)))
+            return np.stack([cache[t] for t in texts])
+
         for kind in ("cold", "warm"):
             t0 = time.perf_counter()
-            check_claims(claims, hits, r.documents, r._encode_sentences)
+            check_claims(claims, hits, r.documents, cached)
             times[kind].append((time.perf_counter() - t0) * 1000)
     return {k: round(sorted(v)[len(v) // 2], 1) for k, v in times.items()}
 

@@ -675,7 +675,9 @@ def fit_head(train: list[dict], test: list[dict], folder: Path, plot: bool = Tru
         for p in paragraphs:
             for qa in p["qas"]:
                 golds = [p["context"][s:e] for s, e in qa["answers"]]
-                texts, x = head_rows(r, qa["question"], reader)
+                hits = r.search(qa["question"], k=r.settings.rerank_depth)
+                qvec = r.embedder.encode([qa["question"]])[0]
+                texts, x = head_rows(qa["question"], hits, qvec, r.read_context(), reader)
                 out.append((x, np.array([any(g in t for g in golds) for t in texts])))
         return out
 

@@ -20,7 +20,6 @@ from .index import _text_hash
 from .persist import read_manifest, recover
 from .indexing import chunking, sync
 from .loading import SUFFIXES, load_folder
-from .readers.heuristic import compose_answer
 from .settings import DEFAULT_BACKEND, HEURISTIC_THRESHOLD, Settings, check_k, check_mode
 from .stores import STORE_HELP, Store, StoredDocuments, parse_store
 from .stores.local import LocalStore
@@ -381,11 +380,13 @@ class Retriever:
             return results
         from .readers.learned import packaged_reader, score_sentences
         from .readers.learned import rerank as reorder
+        from .readers.signals import shortlist_for
 
+        ctx = self.read_context()
         out = []
         for query, qvec, hits in zip(queries, qvecs, results):
             best_of = score_sentences(query, hits[:depth], self.documents, packaged_reader(),
-                                      self._shortlist(query, qvec),
+                                      shortlist_for(query, qvec, ctx),
                                       self.settings.read_sentences)[3]
             head = reorder(hits[:depth], best_of)
             tail = [dataclasses.replace(h, rank=len(head) + i)
@@ -434,13 +435,12 @@ class Retriever:
                             in enumerate(zip(ranked, passages, dense, bm25), start=1)])
         return results, qvecs
 
-    def _shortlist(self, query: str, qvec: np.ndarray):
-        """The cheap sentence signals (cosine, lexical coverage, answer type) that pick which
-        sentences the learned reader reads, and feed its answer head."""
-        from .readers.heuristic import sentence_signals
+    def read_context(self):
+        """What a reader is given (rag.readers.ReadContext): the documents, the index's term
+        statistics, the cached sentence encoder and the settings."""
+        from .readers.signals import ReadContext
 
-        return lambda texts: sentence_signals(query, qvec, texts, self.store,
-                                              self._encode_sentences)
+        return ReadContext(self.documents, self.store, self._encode_sentences, self.settings)
 
     def _encode_sentences(self, texts: list[str]) -> np.ndarray:
         """Embeddings of answer candidates, cached: the same passages come back across questions,
@@ -529,35 +529,17 @@ class Retriever:
         it cites (``Answer.generated``, ``Answer.dropped``); ``on_text`` gets its reply as it
         is written. When the server fails, the extractive answer comes with a note."""
         from .conversation import contextual_query
-        from .shortanswer import with_short_answer
+        from .readers import make_reader
 
         question, note = clean_query(question)
         check_k(k)
         query = contextual_query(question, history)
+        reader = make_reader(self.settings, self.llm_client() if llm is not False else None)
         t0 = time.perf_counter()
-        if self.settings.reader == "learned":
-            from .readers.learned import compose, packaged_reader
-
-            found, qvecs = self._search([query], max(k, self.settings.rerank_depth), mode,
-                                        need_vectors=True)
-            t1 = time.perf_counter()
-            answer = compose(question, query, found[0], self.documents, self.settings,
-                             packaged_reader(), k, note=note,
-                             shortlist=self._shortlist(question, qvecs[0]))
-        else:
-            hits, qvecs = self._search([query], k, mode, need_vectors=True)
-            t1 = time.perf_counter()
-            # Passages found with the earlier turns (qvecs), sentences scored for the question.
-            answer = compose_answer(question, qvecs[0], hits[0], self.documents, self.store,
-                                    self._encode_sentences, self.settings, note=note)
-            answer = dataclasses.replace(answer, question=question, query=query)
-        answer = with_short_answer(answer)
-        client = self.llm_client() if llm is not False else None
-        if client is not None:
-            from .readers.llm import write_answer
-
-            answer = write_answer(question, history, answer.hits[:self.settings.llm_passages],
-                                  self.documents, self._encode_sentences, client, answer,
-                                  on_text)
+        found, qvecs = self._search([query], reader.depth(self.settings, k), mode,
+                                    need_vectors=True)
+        t1 = time.perf_counter()
+        answer = reader.read(question, query, qvecs[0], found[0], self.read_context(), k,
+                             note=note, history=history, on_text=on_text)
         return dataclasses.replace(answer, retrieve_ms=(t1 - t0) * 1000,
                                    answer_ms=(time.perf_counter() - t1) * 1000)

@@ -202,3 +202,25 @@ def test_every_citation_of_a_written_answer_is_exact_on_the_seed_questions(ask, 
         assert a.generated and not a.abstained, (q["question"], a.dropped)
         _exact(a, seed_retriever)
         assert SEED_FILE.name in {c.passage.source for c in a.citations}
+
+
+def test_rag_ask_with_a_server_down_exits_0_with_the_quotes(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    from conftest import ROOT, copy_seed
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    folder = copy_seed(tmp_path / "docs")
+    subprocess.run([sys.executable, "-m", "rag.cli", "index", str(folder), "--index",
+                    str(tmp_path / "idx")], cwd=ROOT, check=True, capture_output=True)
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "rag.cli", "ask", QUESTION, "--index",
+                          str(tmp_path / "idx"), "--llm", f"http://127.0.0.1:{port}/v1"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "Traceback" not in out.stderr
+    assert "unreachable" in out.stderr and "showing quotes from the sources" in out.stderr
+    assert "Sources:" in out.stdout and time.perf_counter() - t0 < 60

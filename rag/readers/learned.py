@@ -162,7 +162,7 @@ def reader_text(title: str, sentence: str) -> str:
 
 # What the answer head reads of a sentence, besides the cross-encoder's logit: its cosine to the
 # question, IDF-weighted coverage of the question's terms, kinds of answer asked for that it holds
-# (rag/readers/heuristic.py), the log of its passage's fused rank, the log of its rank among
+# (rag/readers/signals.py), the log of its passage's fused rank, the log of its rank among
 # the candidates by the cheap score, and how many names in the question the index never
 # mentions (the sources cannot answer about what they do not name).
 HEAD_FEATURES = ("logit", "cos", "lexical", "type", "log_passage_rank", "log_cheap_rank",
@@ -189,8 +189,8 @@ def shortlisted(hits, documents, shortlist, limit: int):
     (hit, start, end), their texts, the candidates of each passage, the indices to read — the
     ``limit`` best by the cheap score, best first, all when 0 — and their signals for the answer
     head, ``HEAD_FEATURES`` but the logit). ``shortlist``: texts -> the cheap signals of
-    rag/readers/heuristic.py."""
-    from .heuristic import candidate_sentences, combine
+    rag/readers/signals.py."""
+    from .signals import candidate_sentences, combine
 
     cands, of_passage = candidate_sentences(hits, documents)
     texts = [documents[h.passage.doc_id].text[s:e] for h, s, e in cands]
@@ -212,13 +212,13 @@ def score_sentences(query: str, hits, documents, reader: LearnedReader, shortlis
     """Each distinct sentence of ``hits`` scored once: (candidates as (hit, start, end), their
     texts, their probabilities, the best probability of each passage by passage id).
 
-    ``shortlist`` (texts -> the cheap signals of rag/readers/heuristic.py) ranks the sentences
+    ``shortlist`` (texts -> the cheap signals of rag/readers/signals.py) ranks the sentences
     cheaply; with ``limit``, only the ``limit`` best go through the cross-encoder (the others
     score 0): the cross-encoder's cost grows with every sentence, the cheap scorer's barely.
     The signals also feed the reader's answer head. Without ``shortlist`` every sentence is
     read, with the cross-encoder's own probability."""
     if shortlist is None:
-        from .heuristic import candidate_sentences
+        from .signals import candidate_sentences
 
         cands, of_passage = candidate_sentences(hits, documents)
         texts = [documents[h.passage.doc_id].text[s:e] for h, s, e in cands]
@@ -291,15 +291,36 @@ def with_span(answer, reader: LearnedReader):
     return mark_short(answer, reader.span(answer.question, first.quote, first.passage.title))
 
 
-def head_rows(retriever, question: str, reader: LearnedReader) -> tuple[list[str], np.ndarray]:
-    """What the answer head sees for ``question`` on ``retriever`` (its settings' rerank depth
-    and read_sentences): the shortlisted sentences' texts and their feature rows
+class CrossEncoderReader:
+    """The learned reader behind the Reader protocol (rag/readers/__init__.py): reads the
+    fused top ``settings.rerank_depth`` hits, reranks them, answers from the best sentences;
+    the span head (or rag.shortanswer's rule) marks the short answer."""
+
+    name = "learned"
+
+    def depth(self, settings, k: int) -> int:
+        return max(k, settings.rerank_depth)
+
+    def read(self, question: str, query: str, qvec: np.ndarray, hits, ctx, k: int,
+             note: str = "", history=None, on_text=None):
+        from ..shortanswer import with_short_answer
+        from .signals import shortlist_for
+
+        return with_short_answer(compose(question, query, hits, ctx.documents, ctx.settings,
+                                         packaged_reader(), k, note=note,
+                                         shortlist=shortlist_for(question, qvec, ctx)))
+
+
+def head_rows(question: str, hits, qvec: np.ndarray, ctx,
+              reader: LearnedReader) -> tuple[list[str], np.ndarray]:
+    """What the answer head sees for ``question`` given its fused top ``hits`` (searched as
+    ``qvec``) and the read context: the shortlisted sentences' texts and their feature rows
     (``HEAD_FEATURES``). For fitting the head (eval/train_reader.py)."""
-    found, qvecs = retriever._search([question], retriever.settings.rerank_depth, "hybrid",
-                                     need_vectors=True)
-    cands, texts, _, keep, signals = shortlisted(found[0], retriever.documents,
-                                                 retriever._shortlist(question, qvecs[0]),
-                                                 retriever.settings.read_sentences)
+    from .signals import shortlist_for
+
+    cands, texts, _, keep, signals = shortlisted(hits, ctx.documents,
+                                                 shortlist_for(question, qvec, ctx),
+                                                 ctx.settings.read_sentences)
     read = [texts[i] for i in keep]
     if not read:
         return [], np.zeros((0, len(HEAD_FEATURES)), dtype=np.float32)

@@ -144,3 +144,23 @@ def _fallen_back(fallback: Answer, note: str) -> Answer:
     from dataclasses import replace
 
     return replace(fallback, note="; ".join(n for n in (fallback.note, note) if n))
+
+
+class LLMReader:
+    """The LLM reader behind the Reader protocol (rag/readers/__init__.py): ``inner`` (an
+    extractive reader) answers first, as the fallback; the LLM then writes from its top
+    ``settings.llm_passages`` hits."""
+
+    name = "llm"
+
+    def __init__(self, inner, client: LLMClient) -> None:
+        self.inner, self.client = inner, client
+
+    def depth(self, settings, k: int) -> int:
+        return self.inner.depth(settings, k)
+
+    def read(self, question: str, query: str, qvec: np.ndarray, hits: Sequence[Hit], ctx,
+             k: int, note: str = "", history=None, on_text=None) -> Answer:
+        fallback = self.inner.read(question, query, qvec, hits, ctx, k, note=note)
+        return write_answer(question, history, fallback.hits[:ctx.settings.llm_passages],
+                            ctx.documents, ctx.encode, self.client, fallback, on_text)

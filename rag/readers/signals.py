@@ -1,0 +1,144 @@
+"""What both extractive readers read of a sentence, cheaply: its cosine to the question,
+the IDF-weighted share of the question's terms it holds, the kinds of answer asked for that it
+holds (date, quantity, name), and how many names of the question the index never mentions. The
+heuristic reader's score is made of them; the learned reader shortlists sentences by that score
+and feeds the signals to its answer head. Also: what a reader is given (``ReadContext``)."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..index import PassageIndex, bm25_tokenize
+from ..segment import split_sentences
+from ..settings import Settings
+from ..types import Document, Hit
+
+
+@dataclass(frozen=True)
+class ReadContext:
+    """What a reader is given to answer from the retrieved hits: the documents, the index's
+    term statistics (``idf``, ``doc_freq``), a (cached) sentence encoder and the settings.
+    Readers get it passed in; none calls back into the Retriever."""
+
+    documents: Mapping[str, Document]
+    index: Any
+    encode: Callable[[list[str]], np.ndarray]
+    settings: Settings
+
+
+# A sentence's score is its cosine similarity to the question plus this weight times the share
+# (IDF-weighted) of the question's terms it contains, plus a small bonus when it holds the kind of
+# answer the question asks for. Weights chosen on the seed eval set (eval/README.md).
+LEXICAL_WEIGHT = 0.3
+TYPE_BONUS = 0.08
+
+_YEAR_OR_DATE = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(January|February|March|April|May|June|"
+                           r"July|August|September|October|November|December|Jan|Feb|Mar|Apr|"
+                           r"Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b")
+_QUANTITY = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|"
+                       r"thousands?|millions?|half|every|daily|weekly|monthly|annual)\b", re.I)
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
+# Question words carry no evidence: "what" in a sentence does not make it an answer.
+_QUESTION_WORDS = frozenset("what who whom whose when where why how which did does do is are was "
+                            "were".split())
+def candidate_sentences(hits: Sequence[Hit], documents: dict[str, Document]
+                        ) -> tuple[list[tuple[Hit, int, int]], dict[str, list[int]]]:
+    """Each distinct sentence of ``hits`` once, as (hit, start, end) of the first hit that holds
+    it, and which candidates each passage holds (by passage id). Both readers read these."""
+    cands: list[tuple[Hit, int, int]] = []
+    where: dict[tuple[str, int, int], int] = {}
+    of_passage: dict[str, list[int]] = {}
+    for hit in hits:
+        p = hit.passage
+        for s, e in split_sentences(documents[p.doc_id].text, p.start, p.end):
+            key = (p.doc_id, s, e)
+            if key not in where:
+                where[key] = len(cands)
+                cands.append((hit, s, e))
+            of_passage.setdefault(p.id, []).append(where[key])
+    return cands, of_passage
+
+
+def answer_type(question: str) -> re.Pattern | None:
+    """What a sentence must hold to answer a "when" (a year or month) or a "how many/much/long/
+    often/old" question (a number or quantity word); None for other questions."""
+    q = question.lower()
+    if re.match(r"\s*(when|(in|on|at) what (year|date|day)|what (year|date))\b", q):
+        return _YEAR_OR_DATE
+    if re.match(r"\s*how (many|much|long|often|old)\b", q):
+        return _QUANTITY
+    return None
+
+
+def _asked_types(question: str) -> list[str]:
+    """The kinds of answer a question asks for, from its question words wherever they stand
+    ("Who gave it, and when?" asks for a name and a date)."""
+    q = question.lower()
+    kinds = []
+    if re.search(r"\b(when|what (year|date|day)|(in|on|at) what (year|date|day))\b", q):
+        kinds.append("date")
+    if re.search(r"\bhow (many|much|long|often|old)\b", q):
+        kinds.append("quantity")
+    if re.search(r"\b(who|whose|whom|where|which (city|country|leader|person|party|newspaper))"
+                 r"\b", q):
+        kinds.append("name")
+    return kinds
+
+
+def _type_bonus(question: str, sentence: str) -> float:
+    """Bonus for each kind of answer asked for (date, quantity, name) that the sentence holds."""
+    bonus = 0.0
+    for kind in _asked_types(question):
+        if kind == "date":
+            bonus += TYPE_BONUS if _YEAR_OR_DATE.search(sentence) else 0.0
+        elif kind == "quantity":
+            bonus += TYPE_BONUS if _QUANTITY.search(sentence) else 0.0
+        else:
+            asked = set(re.findall(r"\w+", question.lower()))
+            names = [w for w in _NAME.findall(sentence) if w.lower() not in asked]
+            bonus += TYPE_BONUS if names else 0.0
+    return bonus
+
+
+def unknown_names(question: str, index: PassageIndex) -> list[str]:
+    """Capitalised words inside the question (names) that occur in no passage."""
+    words = re.findall(r"\b[A-Z][\w'’-]*", question)[1:]  # the first word is capitalised anyway
+    terms = [w for w in words if w.lower() not in _QUESTION_WORDS]
+    stems = bm25_tokenize(terms) if terms else []
+    return [w for w, st in zip(terms, stems) if st and all(index.doc_freq(t) == 0 for t in st)]
+
+
+def sentence_signals(question: str, qvec: np.ndarray, texts: list[str], index: PassageIndex,
+                     encode: Callable[[list[str]], np.ndarray]) -> dict[str, np.ndarray]:
+    """Cheap evidence that each sentence answers the question: ``cos`` (cosine similarity to
+    the question), ``lexical`` (IDF-weighted share of the question's terms it holds) and
+    ``type`` (how many of the kinds of answer asked for, date/quantity/name, it holds); and,
+    the same for every sentence, ``unknown_names``: how many names in the question no passage
+    holds."""
+    sims = encode(texts) @ np.asarray(qvec, dtype=np.float32)
+    q_terms = set(bm25_tokenize([question])[0]) - _QUESTION_WORDS
+    weights = {t: index.idf(t) for t in q_terms}
+    total = sum(weights.values())
+    lexical = np.zeros(len(texts), dtype=np.float32)
+    for i, tokens in enumerate(bm25_tokenize(texts)):
+        present = q_terms.intersection(tokens)
+        lexical[i] = sum(weights[t] for t in present) / total if total > 0 else 0.0
+    types = np.array([_type_bonus(question, t) / TYPE_BONUS for t in texts], dtype=np.float32)
+    unknown = np.full(len(texts), len(unknown_names(question, index)), dtype=np.float32)
+    return {"cos": np.asarray(sims, dtype=np.float32), "lexical": lexical, "type": types,
+            "unknown_names": unknown}
+
+
+def combine(signals: dict[str, np.ndarray]) -> np.ndarray:
+    """The heuristic score: cosine + LEXICAL_WEIGHT x lexical + TYPE_BONUS x type."""
+    return (signals["cos"] + LEXICAL_WEIGHT * signals["lexical"]
+            + TYPE_BONUS * signals["type"]).astype(np.float32)
+
+
+def shortlist_for(question: str, qvec: np.ndarray, ctx: ReadContext):
+    """texts -> :func:`sentence_signals` for ``question`` (searched as ``qvec``)."""
+    return lambda texts: sentence_signals(question, qvec, texts, ctx.index, ctx.encode)
