@@ -498,7 +498,8 @@ class Retriever:
 
         def run() -> None:
             try:
-                result.append(self.ask(question, k, mode, history, llm=llm, on_text=pieces.put))
+                result.append(self.ask(question, k=k, mode=mode, history=history, llm=llm,
+                                       on_text=pieces.put))
             except BaseException as e:  # noqa: BLE001 - raised again in the caller's thread
                 result.append(e)
             finally:

@@ -35,7 +35,7 @@ def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
     """Pick the sentences of the top passages that best answer the question (see
     :func:`score_sentences`). Abstain when even the best is below ``settings.abstain_threshold``.
     ``qvec`` is the embedding of what was searched (with earlier turns, for a follow-up)."""
-    cands = candidate_sentences(hits[:settings.answer_passages], documents)[0]
+    cands = candidate_sentences(hits[:settings.answer_passages], documents, question)[0]
     if not cands:
         return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, hits=tuple(hits),
                       note=note)

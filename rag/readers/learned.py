@@ -184,15 +184,16 @@ def packaged_reader() -> LearnedReader:
     return LearnedReader()
 
 
-def shortlisted(hits, documents, shortlist, limit: int):
+def shortlisted(hits, documents, shortlist, limit: int, question: str | None = None):
     """The sentences of ``hits`` and which of them the cross-encoder reads: (candidates as
     (hit, start, end), their texts, the candidates of each passage, the indices to read — the
     ``limit`` best by the cheap score, best first, all when 0 — and their signals for the answer
     head, ``HEAD_FEATURES`` but the logit). ``shortlist``: texts -> the cheap signals of
-    rag/readers/signals.py."""
+    rag/readers/signals.py. ``question``: leave out headings and banners unless it asks for
+    a title (answers; reranking and fitting the head read every sentence)."""
     from .signals import candidate_sentences, combine
 
-    cands, of_passage = candidate_sentences(hits, documents)
+    cands, of_passage = candidate_sentences(hits, documents, question)
     texts = [documents[h.passage.doc_id].text[s:e] for h, s, e in cands]
     if not texts:
         return cands, texts, of_passage, np.zeros(0, dtype=np.int64), {}
@@ -208,7 +209,7 @@ def shortlisted(hits, documents, shortlist, limit: int):
 
 
 def score_sentences(query: str, hits, documents, reader: LearnedReader, shortlist=None,
-                    limit: int = 0):
+                    limit: int = 0, answering: bool = False):
     """Each distinct sentence of ``hits`` scored once: (candidates as (hit, start, end), their
     texts, their probabilities, the best probability of each passage by passage id).
 
@@ -216,15 +217,18 @@ def score_sentences(query: str, hits, documents, reader: LearnedReader, shortlis
     cheaply; with ``limit``, only the ``limit`` best go through the cross-encoder (the others
     score 0): the cross-encoder's cost grows with every sentence, the cheap scorer's barely.
     The signals also feed the reader's answer head. Without ``shortlist`` every sentence is
-    read, with the cross-encoder's own probability."""
+    read, with the cross-encoder's own probability. ``answering``: the sentences may be cited
+    as the answer to ``query``, so headings and banners are left out (rag/readers/signals.py)."""
+    question = query if answering else None
     if shortlist is None:
         from .signals import candidate_sentences
 
-        cands, of_passage = candidate_sentences(hits, documents)
+        cands, of_passage = candidate_sentences(hits, documents, question)
         texts = [documents[h.passage.doc_id].text[s:e] for h, s, e in cands]
         probs = reader.probabilities(query, texts, titles=[h.passage.title for h, _, _ in cands])
     else:
-        cands, texts, of_passage, keep, signals = shortlisted(hits, documents, shortlist, limit)
+        cands, texts, of_passage, keep, signals = shortlisted(hits, documents, shortlist, limit,
+                                                              question)
         probs = np.zeros(len(texts), dtype=np.float32)
         if len(keep):
             probs[keep] = reader.probabilities(query, [texts[i] for i in keep], signals,
@@ -256,7 +260,7 @@ def compose(question: str, query: str, hits, documents, settings, reader: Learne
     # The passages were found with the earlier turns (``query``); the sentences are read with
     # the question itself, as the reader was trained: one question, no conversation.
     cands, texts, probs, best_of = score_sentences(question, hits, documents, reader, shortlist,
-                                                   settings.read_sentences)
+                                                   settings.read_sentences, answering=True)
     reranked = tuple(rerank(hits, best_of)[:k])
     threshold = settings.abstain_threshold if settings.abstain_threshold is not None \
         else reader.threshold

@@ -45,16 +45,57 @@ _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
 # Question words carry no evidence: "what" in a sentence does not make it an answer.
 _QUESTION_WORDS = frozenset("what who whom whose when where why how which did does do is are was "
                             "were".split())
-def candidate_sentences(hits: Sequence[Hit], documents: dict[str, Document]
+_ASKS_FOR_TITLE = re.compile(r"\b(title|titled|called|named|name of|headline|heading|"
+                             r"what is the name|what was the name)\b", re.I)
+_TERMINAL = tuple(".?;\"”’')]")
+
+
+def asks_for_title(question: str) -> bool:
+    """Whether a question asks for a title or a name ("What was the title of...", "What is it
+    called?"): only such a question is answered by a heading."""
+    return bool(_ASKS_FOR_TITLE.search(question))
+
+
+def is_context_line(text: str, start: int, end: int, doc: Document) -> bool:
+    """A heading, title, label or banner rather than a statement: the document's title, a
+    Markdown heading, a line ending in a colon ("A Message from The Moscow Times:"), a short
+    exclamation ("Support The Moscow Times!"), or a short line of capitalised words without a
+    full stop ("Lindqvist Orchard Cooperative"). Table rows are data, never context lines. It
+    still gives the sentences under it their subject (the learned reader reads the title)."""
+    line = text[start:end].strip()
+    own_line = (start == 0 or text[start - 1] == "\n") and (end == len(text) or
+                                                             text[end:end + 1] == "\n")
+    if not line or line.startswith("|"):
+        return False
+    if " ".join(line.split()) == " ".join(doc.title.split()) or line.startswith("#"):
+        return True
+    if not own_line:
+        return False
+    words = re.findall(r"[\w'’-]+", line)
+    if line.endswith(":") or (line.endswith("!") and len(words) <= 6):
+        return True
+    capitalised = sum(1 for w in words if w[:1].isupper() or w[:1].isdigit())
+    return (len(words) <= 10 and not line.endswith(_TERMINAL)
+            and capitalised >= 0.6 * max(1, len(words)))
+
+
+def candidate_sentences(hits: Sequence[Hit], documents: dict[str, Document],
+                        question: str | None = None
                         ) -> tuple[list[tuple[Hit, int, int]], dict[str, list[int]]]:
     """Each distinct sentence of ``hits`` once, as (hit, start, end) of the first hit that holds
-    it, and which candidates each passage holds (by passage id). Both readers read these."""
+    it, and which candidates each passage holds (by passage id). Both readers read these. Given
+    the ``question``, headings, titles and banners (:func:`is_context_line`) are left out unless
+    it asks for a title or a name."""
     cands: list[tuple[Hit, int, int]] = []
     where: dict[tuple[str, int, int], int] = {}
     of_passage: dict[str, list[int]] = {}
+    skip_context = question is not None and not asks_for_title(question)
     for hit in hits:
         p = hit.passage
-        for s, e in split_sentences(documents[p.doc_id].text, p.start, p.end):
+        doc = documents[p.doc_id]
+        for s, e in split_sentences(doc.text, p.start, p.end):
+            if skip_context and is_context_line(doc.text, s, e, doc):
+                continue
             key = (p.doc_id, s, e)
             if key not in where:
                 where[key] = len(cands)

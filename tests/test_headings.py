@@ -1,0 +1,77 @@
+"""Headings, titles and banners are context, not answers (rag/readers/signals.py): on a user's
+own files with headings (Markdown, .docx, PDF), the answering sentence under the heading is
+cited, for both extractive readers."""
+import pytest
+
+from conftest import make_pdf
+
+from rag import Document, Retriever, Settings
+from rag.readers.signals import asks_for_title, is_context_line
+
+pytestmark = pytest.mark.model
+
+QUESTIONS = [
+    ("Who is the chairwoman of the orchard cooperative?", "Greta Lindqvist"),
+    ("How tall is the Pemberton lighthouse?", "32 metres"),
+    ("Who owns the Copper Kettle?", "Mara Okafor"),
+]
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    import docx
+
+    root = tmp_path_factory.mktemp("headings")
+    (root / "kettle.md").write_text(
+        "# The Copper Kettle Tea Room\n\nThe Copper Kettle opened on Harbour Street in 1998. "
+        "It is owned by Mara Okafor, who bakes the scones herself.\n\n## Opening Hours\n\n"
+        "The tea room is open from nine until five, every day but Monday.\n")
+    d = docx.Document()
+    d.add_heading("Lindqvist Orchard Cooperative", level=1)
+    d.add_paragraph("The cooperative was founded by twelve apple growers in 1952.")
+    d.add_paragraph("Its chairwoman is Greta Lindqvist, who was elected in 2019.")
+    d.add_heading("Harvest Festival", level=2)
+    d.add_paragraph("The harvest festival takes place on the first Saturday of October.")
+    d.save(root / "orchard.docx")
+    make_pdf(root / "lighthouse.pdf", [["Pemberton Lighthouse Society", "",
+                                        "The Pemberton lighthouse stands 32 metres tall.",
+                                        "It was first lit in 1881 and automated in 1986."]])
+    return root
+
+
+@pytest.mark.parametrize("reader", ["heuristic", "learned"])
+def test_no_heading_is_cited_as_an_answer(folder, real_embedder, reader):
+    r = Retriever.from_folder(folder, embedder=real_embedder, settings=Settings(reader=reader))
+    for question, fact in QUESTIONS:
+        a = r.ask(question)
+        assert not a.abstained and a.citations, (reader, question)
+        for c in a.citations:
+            doc = r.documents[c.passage.doc_id]
+            assert not is_context_line(doc.text, c.start, c.end, doc), (reader, c.quote)
+            assert "Cooperative" != c.quote.split()[-1] and "Society" not in c.quote, c.quote
+        if reader == "learned":  # it reads "title | sentence": the heading gives the subject
+            assert any(fact in c.quote for c in a.citations), (question, a.text)
+
+
+def test_a_question_for_a_title_may_still_be_answered_by_one(folder, real_embedder):
+    r = Retriever.from_folder(folder, embedder=real_embedder, settings=Settings())
+    a = r.ask("What is the name of the orchard cooperative?")
+    assert any("Lindqvist Orchard Cooperative" in c.quote for c in a.citations), a.text
+
+
+def test_context_lines():
+    doc = Document(id="d", text="", title="The Copper Kettle Tea Room")
+    text = ("The Copper Kettle Tea Room\n\nSupport The Moscow Times!\n\nA Message from The Moscow "
+            "Times:\n\n| Height | 32 m |\n\nIt is owned by Mara Okafor.\n\nOpening Hours\n\n"
+            "Founded in 1952 by twelve growers of apples and pears in the valley\n")
+    lines = [ln for ln in text.split("\n") if ln]
+    flags = {ln: is_context_line(text, text.index(ln), text.index(ln) + len(ln), doc)
+             for ln in lines}
+    assert flags == {
+        "The Copper Kettle Tea Room": True, "Support The Moscow Times!": True,
+        "A Message from The Moscow Times:": True, "| Height | 32 m |": False,
+        "It is owned by Mara Okafor.": False, "Opening Hours": True,
+        "Founded in 1952 by twelve growers of apples and pears in the valley": False}
+    assert asks_for_title("What was the official title of Khrushchev's speech?")
+    assert asks_for_title("What is the tea room called?")
+    assert not asks_for_title("Who owns the Copper Kettle?")
