@@ -5,7 +5,8 @@ that the answer head was not fitted on (``head_fit_article``) asked.
     .venv/bin/python eval/squad_eval.py [--limit N] [--reader learned|heuristic|all]
 
 Prints, per reader: the share of questions where some citation holds a gold answer string, and
-where the first citation does; short-answer exact match and token F1 (SQuAD's normalisation);
+where the first citation does; short-answer exact match and token F1 (SQuAD's normalisation),
+how often a short answer is shown and, of those, how many match a gold answer (F1 >= 0.5);
 abstentions on answerable questions; and, for the same questions asked of an index of the
 head's articles (unanswerable there), the share it abstains on; warm ask p50/p95.
 """
@@ -77,7 +78,7 @@ def main() -> None:
     for reader in readers:
         for r in (full, other):
             r.settings = Settings(reader=reader, abstain_threshold=args.abstain_threshold)
-        any_hit, first_hit, abstained, em, f1s, lat = [], [], [], [], [], []
+        any_hit, first_hit, abstained, em, f1s, lat, shown = [], [], [], [], [], [], []
         for qa, p in qas:
             golds = [p["context"][s:e] for s, e in qa["answers"]]
             t = time.perf_counter()
@@ -89,11 +90,16 @@ def main() -> None:
             abstained.append(a.abstained)
             em.append(max(float(normalize(a.short) == normalize(g)) for g in golds))
             f1s.append(max(f1(a.short, g) for g in golds))
+            shown.append(bool(a.short))
         refused = [other.ask(qa["question"], k=5).abstained for qa, _ in foreign]
         rows[reader] = {
             "questions": len(qas), "some citation holds the answer": np.mean(any_hit),
             "first citation holds the answer": np.mean(first_hit),
             "short answer EM": np.mean(em), "short answer F1": np.mean(f1s),
+            "short answer shown": np.mean(shown),
+            # Of the short answers shown, those that match a gold answer (token F1 >= 0.5).
+            "short answer precision": (np.mean([f >= 0.5 for f, sh in zip(f1s, shown) if sh])
+                                       if any(shown) else 0.0),
             "abstained (answerable)": np.mean(abstained),
             "abstained (other articles' index)": np.mean(refused),
             "ask p50 ms": np.percentile(lat, 50), "ask p95 ms": np.percentile(lat, 95),

@@ -184,6 +184,14 @@ def _metrics(retriever: Retriever, records: Sequence[QuestionResult]) -> dict[st
         "latency_p95_ms": m.percentile(latencies, 95),
         "questions": float(len(records)), "answerable": float(len(answerable)),
     })
+    # Short answers: how often one is shown, and how often it lies in the expected evidence
+    # (at least half of its characters inside an expected span).
+    shorts = [(r, r.citations[0]) for r in answerable if r.short and r.citations
+              and r.citations[0].answer_start is not None]
+    metrics["short_shown"] = len(shorts) / len(answerable) if answerable else 0.0
+    metrics["short_in_evidence"] = m.mean([float(any(
+        e.source == c.passage.source and min(c.answer_end, e.end) - max(c.answer_start, e.start)
+        >= 0.5 * (c.answer_end - c.answer_start) for e in r.expected)) for r, c in shorts])
     if retriever.settings.llm_url:  # written answers: how many, what was kept, how fast
         first = [r.first_token_ms for r in records if r.first_token_ms is not None]
         metrics.update({

@@ -9,7 +9,8 @@ from .types import EvalResult
 TABLE_METRICS = ("hit@1", "hit@5", "hit@10", "recall@10", "mrr@10", "ndcg@10", "answer_supported",
                  "citation_precision", "abstain_precision", "abstain_recall",
                  "abstain_recall_off_topic", "abstain_recall_near_topic", "followup_hit@5",
-                 "followup_answer_supported", "latency_p50_ms", "latency_p95_ms",
+                 "followup_answer_supported", "short_shown", "short_in_evidence",
+                 "latency_p50_ms", "latency_p95_ms",
                  "llm_generated", "llm_fell_back", "llm_sentences_kept", "llm_sentences_dropped",
                  "llm_first_token_p50_ms")
 

@@ -14,8 +14,13 @@ SENTENCE = ("Seventy years ago today, on Feb. 25 1956, then-Soviet leader Nikita
     ("Where did Khrushchev speak?", SENTENCE, "Moscow’s Palace of Congresses"),
     ("How many people died?", "It killed hundreds of thousands of people in two years.",
      "hundreds of thousands of people"),
-    ("What is Memorial?", "Memorial is a human rights group founded in 1989.",
-     "human rights group founded in 1989"),
+    ("Where were Soviet soldiers sent to restore order?", "Over the rest of 1956, it set off "
+     "unrest in Georgia and protest in Poland and most famously in Hungary, where Soviet troops "
+     "had to be deployed to restore order.", "Hungary"),
+    ("What was the title of the speech?", "He spoke on “The Cult of Personality and its "
+     "Consequences.”", "The Cult of Personality and its Consequences."),
+    ("How tall is the Pemberton lighthouse?", "The Pemberton lighthouse stands 32 metres tall.",
+     "32 metres"),
     ("When is the launch?", "The launch is on 3 May.", "3 May"),
     ("Who is the CEO?", "Our CEO is Jane Doe.", "Jane Doe"),
 ])
@@ -32,3 +37,27 @@ def test_question_kinds():
 
 def test_nothing_new_means_no_short_answer():
     assert short_span("Did the speech shock listeners?", "The speech shocked listeners.") is None
+
+
+@pytest.mark.parametrize("question, sentence", [
+    # Not the kind asked for: no short answer rather than a wrong one.
+    ("What is Memorial?", "Memorial is a human rights group founded in 1989."),
+    ("How long did Khrushchev's address last?", "He held Stalin responsible for the deaths of "
+     "hundreds of thousands of Soviet citizens."),
+    ("Which city might get its old name Stalingrad back?", "From the 2010s onward, dozens of "
+     "Stalin busts have been unveiled, and appeals to change the name of Volgograd grow."),
+    ("How tall is the lighthouse?", "It was built in 1874 by 12 masons."),
+    ("Where did he speak?", "Khrushchev attacked Stalin and mocked Georgia's leadership."),
+])
+def test_no_short_answer_when_none_is_of_the_kind_asked(question, sentence):
+    assert short_span(question, sentence) is None
+
+
+def test_a_span_from_elsewhere_is_shown_only_when_it_fits_the_question():
+    from rag.shortanswer import fits_kind
+
+    assert fits_kind("When did he speak?", "Feb. 25 1956")
+    assert not fits_kind("When did he speak?", "the Palace of Congresses")
+    assert not fits_kind("How long did he speak?", "hundreds of thousands of Soviet")
+    assert fits_kind("Who gave the speech?", "Nikita Khrushchev")
+    assert fits_kind("Why did he speak?", "to reform the Soviet system")  # no test for phrases

@@ -287,12 +287,16 @@ def compose(question: str, query: str, hits, documents, settings, reader: Learne
 def with_span(answer, reader: LearnedReader):
     """``answer`` with the span head's short answer in its first citation; unchanged when the
     reader has no span head (rag.shortanswer's rule then marks it)."""
-    from ..shortanswer import mark_short
+    from ..shortanswer import fits_kind, mark_short
 
     if not reader.has_span:
         return answer
     first = answer.citations[0]
-    return mark_short(answer, reader.span(answer.question, first.quote, first.passage.title))
+    span = reader.span(answer.question, first.quote, first.passage.title)
+    # Shown only when it is the kind of thing asked for (a date for "when"...); else the rule's.
+    if span is None or not fits_kind(answer.question, first.quote[span[0]:span[1]]):
+        return answer
+    return mark_short(answer, span)
 
 
 class CrossEncoderReader:
