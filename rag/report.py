@@ -61,7 +61,7 @@ def write_report(results: Sequence[EvalResult], out: str | Path, threshold: floa
     unans = [q.confidence for q in main.questions if not q.answerable]
     ax.hist([ans, unans], bins=20, label=["answerable", "unanswerable"], color=["C0", "C3"])
     ax.axvline(threshold, color="k", linestyle="--", label=f"abstain below {threshold:.2f}")
-    ax.set(xlabel="answer confidence (best sentence score)", ylabel="questions",
+    ax.set(xlabel="answer confidence (probability)", ylabel="questions",
            title=f"Answer confidence ({main.mode})")
     ax.legend()
     fig.tight_layout()

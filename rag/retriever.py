@@ -461,14 +461,19 @@ class Retriever:
 
     @property
     def abstain_threshold(self) -> float:
-        """The threshold in force: the setting, else the reader's own."""
-        if self.settings.abstain_threshold is not None:
-            return self.settings.abstain_threshold
+        """The threshold in force, on the scale of ``Answer.confidence`` (a probability): the
+        setting, else the reader's own (the heuristic's is set on its raw score, 0.32 by
+        default, and given here as that score's calibrated probability)."""
         if self.settings.reader == "learned":
+            if self.settings.abstain_threshold is not None:
+                return self.settings.abstain_threshold
             from .readers.learned import packaged_reader
 
             return packaged_reader().threshold
-        return HEURISTIC_THRESHOLD
+        from .readers.heuristic import calibrated
+
+        raw = self.settings.abstain_threshold
+        return calibrated(HEURISTIC_THRESHOLD if raw is None else raw)
 
     def llm_client(self):
         """The client of ``settings.llm_url`` (None without one), kept while the settings

@@ -42,7 +42,9 @@ class Settings:
       ``rerank_depth`` passages and picks the answering sentences).
     - ``abstain_threshold``: an answer needs a sentence scoring at least this; None takes the
       reader's own (learned: the calibrated probability chosen on held-out SQuAD, in
-      rag/models/reader.json; heuristic: 0.32, chosen on the seed set).
+      rag/models/reader.json; heuristic: 0.32 on its raw score, chosen on the seed set).
+      ``Answer.confidence`` is a probability in [0, 1] for both (the heuristic's raw score
+      calibrated on held-out SQuAD, rag/models/heuristic.json).
     - ``answer_sentences``: at most this many sentences in an answer; ``answer_margin``: with the
       learned reader, sentences within this probability of the best join it.
     - ``answer_passages``: the heuristic reads the sentences of this many top passages.

@@ -129,3 +129,22 @@ def test_training_recipe_runs_end_to_end(tmp_path):
     sentence = "The office opened in Leeds in 1998."
     start, end = reader.span("Where did the office open?", sentence, title="Acme history")
     assert 0 <= start < end <= len(sentence)
+
+
+@pytest.mark.model
+def test_the_heuristic_confidence_is_a_probability(seed_retriever):
+    import json
+
+    from conftest import ROOT
+    from rag.readers.heuristic import calibrated
+
+    assert seed_retriever.settings.reader == "heuristic"
+    rows = [json.loads(line) for line in (ROOT / "eval" / "seed_questions.jsonl")
+            .read_text(encoding="utf-8").splitlines() if line.strip()]
+    threshold = seed_retriever.abstain_threshold
+    assert 0.0 < threshold < 1.0
+    for row in rows:
+        a = seed_retriever.ask(row["question"])
+        assert 0.0 <= a.confidence <= 1.0, (row["question"], a.confidence)
+        assert a.abstained == (a.confidence < threshold), row["question"]
+    assert calibrated(float("-inf")) == 0.0 and calibrated(2.0) > calibrated(0.5) > 0.0

@@ -3,7 +3,11 @@ sentences of the top passages scored by cosine similarity to the question + IDF-
 coverage + an answer-type bonus, with hand-set weights chosen on the seed set."""
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -14,12 +18,41 @@ from ..types import Answer, Citation, Document, Hit
 from .signals import (LEXICAL_WEIGHT, TYPE_BONUS, ReadContext, answer_type,  # noqa: F401
                       candidate_sentences, combine, sentence_signals)
 
+log = logging.getLogger(__name__)
+
 # Sentences scoring within this margin of the best one join the answer (0.08 on the seed set:
 # answer_supported 0.854 at 1.4 citations an answer; 0.12 adds noise, 0.04 loses support).
 _MARGIN = 0.08
 # Subtracted from the confidence for each name in the question that the sources never mention:
 # the sources cannot answer a question about someone or something they do not name.
 UNKNOWN_NAME_PENALTY = 0.25
+
+
+@lru_cache(maxsize=1)
+def _platt() -> tuple[float, float] | None:
+    """(a, b) of rag/models/heuristic.json (eval/calibrate_heuristic.py), or None."""
+    path = Path(__file__).resolve().parent.parent / "models" / "heuristic.json"
+    try:
+        platt = json.loads(path.read_text(encoding="utf-8"))["platt"]
+        return float(platt["a"]), float(platt["b"])
+    except (OSError, ValueError, KeyError, TypeError):
+        log.warning("%s is missing or unreadable: the heuristic's confidence is its raw score, "
+                    "clipped to [0, 1] (reinstall rag or run eval/calibrate_heuristic.py)", path)
+        return None
+
+
+def calibrated(score: float) -> float:
+    """The probability that an answer whose best sentence scores ``score`` holds the fact:
+    Platt scaling fitted on held-out SQuAD (eval/calibrate_heuristic.py; ECE in
+    eval/README.md). Monotonic, so abstaining below a score is abstaining below its
+    probability."""
+    if not np.isfinite(score):
+        return 0.0
+    platt = _platt()
+    if platt is None:
+        return float(min(1.0, max(0.0, score)))
+    a, b = platt
+    return float(1.0 / (1.0 + np.exp(-(a * score + b))))
 
 
 def score_sentences(question: str, qvec: np.ndarray, texts: list[str], index: PassageIndex,
@@ -52,7 +85,7 @@ def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
                  else settings.abstain_threshold)
     if best < threshold:
         return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, hits=tuple(hits),
-                      confidence=best, note=note)
+                      confidence=calibrated(best), note=note)
     order = [i for i in np.argsort(-sims, kind="stable")
              if sims[i] >= max(threshold, best - _MARGIN)]
     chosen = sorted(order[: settings.answer_sentences],
@@ -66,7 +99,8 @@ def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
                                   page=page))
         parts.append(f"{texts[i]} [{n}]")
     return Answer(question=question, text=" ".join(parts), abstained=False,
-                  citations=tuple(citations), hits=tuple(hits), confidence=best, note=note)
+                  citations=tuple(citations), hits=tuple(hits), confidence=calibrated(best),
+                  note=note)
 
 
 class HeuristicReader:
