@@ -2,7 +2,7 @@
 that its answer holds the fact, on held-out SQuAD: fitted (Platt: a logistic regression on the
 score) on the answer head's half of the held-out articles, measured on the other half.
 
-    .venv/bin/python eval/calibrate_heuristic.py [--out rag/models]
+    .venv/bin/python eval/calibrate_heuristic.py [--out rag/models] [--limit N] [--plot PNG]
 
 Positives and negatives: each question asked of an index of every held-out paragraph, labelled
 by whether a citation holds a gold answer; and the same questions asked of an index of the
@@ -46,6 +46,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "rag" / "models"))
     ap.add_argument("--limit", type=int, default=0, help="questions per half (0: all)")
+    ap.add_argument("--plot", default=str(ROOT / "eval" / "report" / "heuristic_reliability.png"))
     args = ap.parse_args()
     from sklearn.linear_model import LogisticRegression
 
@@ -84,7 +85,7 @@ def main() -> None:
     out = Path(args.out)
     (out / "heuristic.json").write_text(json.dumps({"platt": {"a": a, "b": b},
                                                     "figures": figures}, indent=1) + "\n")
-    plot = ROOT / "eval" / "report" / "heuristic_reliability.png"
+    plot = Path(args.plot)
     plot.parent.mkdir(parents=True, exist_ok=True)
     reliability_plot(platt(x_test), y_test, plot, "heuristic reader, held-out SQuAD, ECE "
                      f"{figures['ece_calibrated']:.3f}")

@@ -133,9 +133,6 @@ def test_training_recipe_runs_end_to_end(tmp_path):
 
 @pytest.mark.model
 def test_the_heuristic_confidence_is_a_probability(seed_retriever):
-    import json
-
-    from conftest import ROOT
     from rag.readers.heuristic import calibrated
 
     assert seed_retriever.settings.reader == "heuristic"
@@ -148,3 +145,15 @@ def test_the_heuristic_confidence_is_a_probability(seed_retriever):
         assert 0.0 <= a.confidence <= 1.0, (row["question"], a.confidence)
         assert a.abstained == (a.confidence < threshold), row["question"]
     assert calibrated(float("-inf")) == 0.0 and calibrated(2.0) > calibrated(0.5) > 0.0
+
+
+@pytest.mark.model
+def test_calibrate_heuristic_recipe_smoke(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "eval" / "calibrate_heuristic.py"),
+                          "--limit", "20", "--out", str(tmp_path), "--plot",
+                          str(tmp_path / "r.png")], capture_output=True, text=True,
+                         timeout=900, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    card = json.loads((tmp_path / "heuristic.json").read_text())
+    assert card["platt"]["a"] > 0 and (tmp_path / "r.png").stat().st_size > 1000
+    assert 0.0 <= card["figures"]["ece_calibrated"] <= 1.0
