@@ -53,13 +53,21 @@ def main() -> None:
                     help="questions asked of the other articles' index")
     ap.add_argument("--abstain-threshold", type=float, default=None,
                     help="override the readers' own threshold (0: never abstain)")
+    ap.add_argument("--split", choices=("eval", "fit"), default="eval",
+                    help="ask the questions of the held-out articles the answer head was not "
+                    "fitted on (eval, the reported figures) or of those it was (fit: for "
+                    "choosing thresholds)")
+    ap.add_argument("--records", default=None, metavar="FILE",
+                    help="write one JSON line per question and reader (confidence, short "
+                    "answer, its F1, whether a citation holds the answer)")
     args = ap.parse_args()
 
     paragraphs = [p for p in load_squad() if held_out(p["article"])]
     articles = sorted({p["article"] for p in paragraphs})
     docs = [Document(id=f"p{i}", text=p["context"], title=title_of(p))
             for i, p in enumerate(paragraphs)]
-    qas = [(qa, p) for p in paragraphs for qa in p["qas"] if not head_fit_article(p["article"])]
+    qas = [(qa, p) for p in paragraphs for qa in p["qas"]
+           if head_fit_article(p["article"]) == (args.split == "fit")]
     if args.limit:
         qas = qas[:: max(1, len(qas) // args.limit)][: args.limit]
     embedder = make_embedder()
@@ -67,7 +75,8 @@ def main() -> None:
     full = Retriever.from_documents(docs, embedder=embedder)
     # Unanswerable: the same questions asked of an index of the other half of the articles.
     other = Retriever.from_documents([d for d, p in zip(docs, paragraphs)
-                                      if head_fit_article(p["article"])], embedder=embedder)
+                                      if head_fit_article(p["article"]) != (args.split == "fit")],
+                                     embedder=embedder)
     foreign = qas[:: max(1, len(qas) // args.unanswerable)][: args.unanswerable]
     print(f"{len(docs)} held-out paragraphs of {len(articles)} articles "
           f"({', '.join(sorted({p['title'] for p in paragraphs}))}); {len(qas)} questions of "
@@ -75,6 +84,7 @@ def main() -> None:
           f"indexed in {time.time() - t0:.0f} s", file=sys.stderr)
     readers = list(READERS) if args.reader == "all" else [args.reader]
     rows = {}
+    records: list[dict] = []
     for reader in readers:
         for r in (full, other):
             r.settings = Settings(reader=reader, abstain_threshold=args.abstain_threshold)
@@ -91,6 +101,10 @@ def main() -> None:
             em.append(max(float(normalize(a.short) == normalize(g)) for g in golds))
             f1s.append(max(f1(a.short, g) for g in golds))
             shown.append(bool(a.short))
+            records.append({"reader": reader, "question": qa["question"],
+                            "confidence": a.confidence, "abstained": a.abstained,
+                            "short": a.short, "short_f1": f1s[-1], "holds": any_hit[-1],
+                            "first_holds": first_hit[-1]})
         refused = [other.ask(qa["question"], k=5).abstained for qa, _ in foreign]
         rows[reader] = {
             "questions": len(qas), "some citation holds the answer": np.mean(any_hit),
@@ -105,6 +119,10 @@ def main() -> None:
             "ask p50 ms": np.percentile(lat, 50), "ask p95 ms": np.percentile(lat, 95),
         }
         print(f"{reader}: done", file=sys.stderr)
+    if args.records:
+        import json
+
+        Path(args.records).write_text("".join(json.dumps(r) + "\n" for r in records))
     names = list(next(iter(rows.values())))
     print("| held-out SQuAD | " + " | ".join(rows) + " |")
     print("|---|" + "---:|" * len(rows))

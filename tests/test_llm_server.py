@@ -117,6 +117,26 @@ def test_rag_api_with_llama_cpp(llama, index):
         proc.wait(timeout=20)
 
 
+def test_rag_serve_with_llama_cpp_says_which_model_answers(llama, index):
+    port = _port()
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--index", str(index),
+                             "--port", str(port), "--llm", llama, *FAST], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait(base + "/api/v1/health", proc)
+        config = urllib.request.urlopen(base + "/config", timeout=60).read().decode()
+        assert "Answers written by" in config and llama in config
+        req = urllib.request.Request(base + "/api/v1/ask", data=json.dumps(
+            {"question": "Who delivered the Secret Speech?"}).encode(),
+            headers={"content-type": "application/json"})
+        _checked(json.load(urllib.request.urlopen(req, timeout=300)))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
 def test_the_chat_streams_then_shows_the_checked_answer(llama, index):
     from rag import Retriever, Settings
     from ui.service import ChatService
