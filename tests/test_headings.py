@@ -72,6 +72,9 @@ def test_context_lines():
         "A Message from The Moscow Times:": True, "| Height | 32 m |": False,
         "It is owned by Mara Okafor.": False, "Opening Hours": True,
         "Founded in 1952 by twelve growers of apples and pears in the valley": False}
+    # A short note's title is read from its first sentence: that sentence is still an answer.
+    note = "Quokkas live on Rottnest Island."
+    assert not is_context_line(note, 0, len(note), Document(id="n", text=note, title=note))
     assert asks_for_title("What was the official title of Khrushchev's speech?")
     assert asks_for_title("What is the tea room called?")
     assert not asks_for_title("Who owns the Copper Kettle?")

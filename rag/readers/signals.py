@@ -67,7 +67,11 @@ def is_context_line(text: str, start: int, end: int, doc: Document) -> bool:
                                                              text[end:end + 1] == "\n")
     if not line or line.startswith("|"):
         return False
-    if " ".join(line.split()) == " ".join(doc.title.split()) or line.startswith("#"):
+    if line.startswith("#"):
+        return True
+    if line.endswith(_TERMINAL):  # a full sentence, even when it is what the title was read from
+        return False
+    if " ".join(line.split()) == " ".join(doc.title.split()):
         return True
     if not own_line:
         return False
