@@ -11,8 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class StandIn:
     def __init__(self, reply=lambda messages: "NOT IN THE SOURCES", model: str = "standin-1",
-                 fault: str = "", hang_seconds: float = 60.0) -> None:
+                 fault: str = "", hang_seconds: float = 60.0, chunk_delay: float = 0.0) -> None:
         self.reply, self.model, self.fault, self.hang_seconds = reply, model, fault, hang_seconds
+        self.chunk_delay = chunk_delay  # seconds between streamed pieces, to watch it write
         self.requests: list[dict] = []
         owner = self
 
@@ -60,6 +61,7 @@ class StandIn:
                     event = {"choices": [{"index": 0, "delta": {"content": text[i:i + 7]}}]}
                     self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
                     self.wfile.flush()
+                    time.sleep(owner.chunk_delay)
                 self.wfile.write(b"data: [DONE]\n\n")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

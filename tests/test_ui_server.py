@@ -262,3 +262,57 @@ def test_browser_api_docs_page_renders_offline(server):
     finally:
         browser.close()
         pw.stop()
+
+
+@pytest.mark.browser
+def test_browser_written_answer_streams_then_shows_only_what_its_quotes_support(tmp_path):
+    from llm_standin import StandIn, passage_with
+
+    def reply(messages):
+        n = passage_with(messages, "spoke for over four hours")
+        return (f"Khrushchev spoke for more than four hours [{n}]. "
+                f"He spoke for <b>six</b> hours [{n}].")
+
+    folder = copy_seed(tmp_path / "docs")
+    port = _free_port()
+    with StandIn(reply, chunk_delay=0.15) as llm:
+        env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+        proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", str(folder),
+                                 "--index", str(tmp_path / "idx"), "--port", str(port),
+                                 "--llm", llm.url], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        pw, browser = _browser()
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(url)
+            page.wait_for_selector("#question textarea", timeout=60_000)
+            assert "Answers written by" in page.locator("#header").inner_text()
+            box = page.locator("#question textarea")
+            box.fill("How long did Khrushchev's address last?")
+            box.press("Enter")
+            page.wait_for_selector("#chat .msg.writing", timeout=60_000)  # shown as written
+            page.wait_for_function("document.querySelectorAll('#chat .msg.bot').length > 0 && "
+                                   "!document.querySelector('#chat .msg.writing')",
+                                   timeout=60_000)
+            bubble = page.locator("#chat .msg.bot").last
+            text = bubble.inner_text()
+            assert "Khrushchev spoke for more than four hours" in text and "Written by" in text
+            assert page.locator("#chat .msg.bot b").filter(has_text="six").count() == 0
+            summary = bubble.locator("details.dropped summary")
+            assert "removed: not supported by the sources (1)" in summary.inner_text()
+            summary.click()
+            assert "<b>six</b>" in bubble.locator("details.dropped li").inner_text()
+            assert bubble.locator("a.cite").first.inner_text() == "[1]"
+        finally:
+            browser.close()
+            pw.stop()
+            proc.terminate()
+            proc.wait(timeout=20)
