@@ -43,7 +43,7 @@ def test_a_restated_fact_is_kept_with_its_exact_quote(ask, seed_retriever):
     with StandIn(reply) as server:
         a = ask(server)
     assert a.generated and not a.abstained and a.model == "standin-1"
-    assert a.text == "Khrushchev spoke for more than four hours [1]"
+    assert a.text == "Khrushchev spoke for more than four hours [1]."
     assert a.dropped == () and len(a.citations) == 1
     assert "spoke for over four hours" in a.citations[0].quote
     _exact(a, seed_retriever)
@@ -59,7 +59,7 @@ def test_unsupported_sentences_are_dropped_and_listed(ask, seed_retriever):
 
     with StandIn(reply) as server:
         a = ask(server)
-    assert a.text == "Khrushchev spoke for more than four hours [1]"
+    assert a.text == "Khrushchev spoke for more than four hours [1]."
     reasons = {d.text: d.reason for d in a.dropped}
     six = next(r for t, r in reasons.items() if t.startswith("He spoke for six hours"))
     assert "6 is not in its quote" in six

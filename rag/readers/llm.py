@@ -95,7 +95,8 @@ def verified_answer(question: str, reply: str, hits: Sequence[Hit],
             citations.append(Citation(n=n, passage=support.hit.passage, start=support.start,
                                       end=support.end, quote=support.quote,
                                       page=doc.page_at(support.start)))
-        kept.append(f"{_closed(claim.text)} [{n}]")
+        body, end = _closed(claim.text)
+        kept.append(f"{body} [{n}]{end}")
     if not kept:
         return Answer(text=ABSTAIN_TEXT, abstained=True, dropped=tuple(lost),
                       note="no sentence the LLM wrote is supported by the sources", **base)
@@ -103,9 +104,12 @@ def verified_answer(question: str, reply: str, hits: Sequence[Hit],
                   dropped=tuple(lost), **base)
 
 
-def _closed(sentence: str) -> str:
-    """The sentence with its closing full stop before the marker goes after it."""
-    return sentence.rstrip(" .")
+def _closed(sentence: str) -> tuple[str, str]:
+    """(the sentence without its closing mark, the mark): the marker goes between them,
+    "... four hours [1]."."""
+    body = sentence.rstrip()
+    end = body[-1] if body and body[-1] in ".!?" else "."
+    return body.rstrip(".!? "), end
 
 
 def write_answer(question: str, history: Sequence | None, hits: Sequence[Hit],
