@@ -173,27 +173,6 @@ def fits_kind(question: str, text: str) -> bool:
     return (span[1] - span[0]) >= 0.5 * len(text.strip())
 
 
-def _phrase_span(sentence: str, asked: set[str]) -> tuple[int, int] | None:
-    """The longest run of words the question does not contain, trimmed of stop words (kept
-    for reference; not shown as a short answer: on held-out SQuAD it matched a gold answer for
-    too few questions, eval/README.md)."""
-    tokens = [(m.start(), m.end(), _stem(m.group())) for m in _WORD.finditer(sentence)]
-    best: tuple[int, int] | None = None
-    run: list[tuple[int, int, str]] = []
-    for tok in [*tokens, None]:
-        if tok is not None and tok[2] not in asked:
-            run.append(tok)
-            continue
-        while run and run[0][2] in _STOP:
-            run.pop(0)
-        while run and run[-1][2] in _STOP:
-            run.pop()
-        if run and (best is None or run[-1][1] - run[0][0] > best[1] - best[0]):
-            best = (run[0][0], run[-1][1])
-        run = []
-    return best
-
-
 def with_short_answer(answer):
     """``answer`` with the short answer of its first citation marked (``Answer.short``,
     ``Citation.answer_start/answer_end``, document offsets inside the quote), unless it has
