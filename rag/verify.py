@@ -241,7 +241,7 @@ def check_claims(claims: Sequence[Claim], hits: Sequence[Hit], documents: dict[s
     texts = sorted({documents[given[n].passage.doc_id].text[s:e]
                     for n in given for s, e in sentences[n]} | {c.text for c in claims})
     vec = dict(zip(texts, encode(texts))) if texts else {}
-    known = known_names([documents[h.passage.doc_id].text for h in given.values()])
+    known = known_names([h.passage.text for h in given.values()])  # not whole documents: cheap
     out: list[tuple[Claim, Support | None, str]] = []
     for claim in claims:
         cited = [n for n in claim.markers if n in given]
