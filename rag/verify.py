@@ -64,8 +64,6 @@ wednesday thursday friday saturday sunday today later earlier first last next ot
 mr mrs ms dr""".split())
 _REFERS_BACK = re.compile(r"\b(?:he|she|it|they|him|her|his|its|their|them|this|these|the "
                           r"(?:speech|address|party|congress|leader|text))\b", re.I)
-_MONTHS = frozenset("january february march april may june july august september october "
-                    "november december".split())
 
 
 @dataclass(frozen=True)
@@ -188,7 +186,7 @@ def known_names(texts: Sequence[str]) -> set[str]:
 
 
 def names(text: str, known: set[str] | frozenset[str] = frozenset()) -> set[str]:
-    """Proper names and months in a sentence: capitalised words that are not common words. Its
+    """Proper names (months too) in a sentence: capitalised words that are not common words. Its
     first word is a name when ``known`` (the sources' names) holds it or it is no common word
     ("Calls to rename..." opens with a word; "Brezhnev spoke..." with a name)."""
     out = set()
@@ -200,7 +198,6 @@ def names(text: str, known: set[str] | frozenset[str] = frozenset()) -> set[str]
         if first and _norm(base) not in known and base.lower() in _vocabulary():
             continue
         out.add(_norm(base))
-    out |= {m for m in _MONTHS if re.search(rf"\b{m}\b", text, re.I)}
     return out
 
 

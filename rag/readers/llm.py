@@ -8,6 +8,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -139,14 +140,10 @@ def write_answer(question: str, history: Sequence | None, hits: Sequence[Hit],
                                       "showing quotes from the sources")
     answer = verified_answer(question, "".join(pieces), hits, documents, encode, fallback,
                              model)
-    from dataclasses import replace
-
     return replace(answer, first_token_ms=first)
 
 
 def _fallen_back(fallback: Answer, note: str) -> Answer:
-    from dataclasses import replace
-
     return replace(fallback, note="; ".join(n for n in (fallback.note, note) if n))
 
 
