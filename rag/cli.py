@@ -426,11 +426,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "$RAG_LLM_MODEL, else the server's first listed)")
         sp.add_argument("--llm-timeout", default=None, type=float, metavar="SECONDS",
                         help="seconds for the whole reply (default 30)")
-        sp.add_argument("--llm-max-tokens", default=None, type=_positive_int, metavar="N",
+        sp.add_argument("--llm-max-tokens", default=None, type=int, metavar="N",  # Settings checks
                         help="the reply's length limit in tokens (default 400)")
 
-    for name in ("ask",):
-        llm_flags(sub.choices[name])
+    llm_flags(sub.choices["ask"])
 
     sp = sub.add_parser("documents", help="list the indexed documents")
     common(sp)
