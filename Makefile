@@ -18,7 +18,7 @@ FIND_LINKS := $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null)
 UV_INSTALL := $(UV) pip install -q -p $(PY) $(foreach l,$(FIND_LINKS),--find-links $(l))
 
 .PHONY: setup setup-test setup-llm index run test bench bench-scale load-test eval eval-variants \
-	eval-llm train-reader calibrate-heuristic eval-squad crash-test clean
+	eval-llm train-reader calibrate-heuristic fit-gate eval-squad crash-test clean
 
 setup: $(STAMP)
 
@@ -95,6 +95,11 @@ train-reader: setup
 # Calibrate the heuristic reader's confidence on held-out SQuAD (~2 min): rag/models/heuristic.json.
 calibrate-heuristic: setup
 	$(PY) eval/calibrate_heuristic.py
+
+# Fit the answer gate (abstention, short answers) on held-out SQuAD (~10 min on 2 cores):
+# rag/models/gate.json and eval/report/gate_*.png.
+fit-gate: setup
+	$(PY) eval/fit_gate.py --write
 
 # End-to-end reader figures on the held-out SQuAD articles, both readers.
 eval-squad: setup

@@ -115,11 +115,28 @@ def _citation_covers(c: Citation, e: ExpectedSpan) -> bool:
     return _covers(c.passage.source, c.start, c.end, e)
 
 
+EVIDENCE_BUDGETS = (500, 1000, 3000)
+
+
+def evidence_depth(retrieved: Sequence[Passage], expected: Sequence[ExpectedSpan]) -> float:
+    """How many characters of the ranked passages (joined by a blank line, as a reader or an
+    LLM's context gets them) must be read to reach the end of an expected span, in the first
+    passage that covers one; infinity when none does."""
+    at = 0
+    for p in retrieved:
+        ends = [min(e.end, p.end) - p.start for e in expected if _passage_covers(p, e)]
+        if ends:
+            return float(at + min(ends))
+        at += len(p.text) + 2
+    return float("inf")
+
+
 def evaluate(retriever: Retriever, questions: Sequence[Question], k: int = 10,
              mode: str = "hybrid", progress: bool = False,
              history: Sequence[str] | None = None) -> EvalResult:
     """Ask every question; score retrieval (hit@1/5/10, recall@10, MRR@10, nDCG@10 over passages
-    that cover an expected span), answers and abstention. Latency is that of ``ask``.
+    that cover an expected span; evidence@500/1000/3000: the expected span is read within that
+    many characters of the ranked passages), answers and abstention. Latency is that of ``ask``.
     ``history``: earlier questions passed to every ``ask`` (a conversation's turns)."""
     from tqdm import tqdm
 
@@ -144,6 +161,8 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], k: int = 10,
             scores["recall@10"] = sum(covered) / len(covered)
             scores["mrr@10"] = m.mrr_at_k(ranked, qrels, 10)
             scores["ndcg@10"] = m.ndcg_at_k(ranked, qrels, 10)
+            depth = evidence_depth(retrieved, q.expected)
+            scores.update({f"evidence@{n}": float(depth <= n) for n in EVIDENCE_BUDGETS})
         records.append(QuestionResult(
             id=q.id, question=q.question, answerable=q.answerable, expected=q.expected,
             retrieved=retrieved[:k],
@@ -160,7 +179,8 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], k: int = 10,
 
 def _metrics(retriever: Retriever, records: Sequence[QuestionResult]) -> dict[str, float]:
     """Retrieval, answer and abstention metrics over per-question records."""
-    names = ("hit@1", "hit@5", "hit@10", "recall@10", "mrr@10", "ndcg@10")
+    names = ("hit@1", "hit@5", "hit@10", "recall@10", "mrr@10", "ndcg@10",
+             *(f"evidence@{n}" for n in EVIDENCE_BUDGETS))
     metrics = {name: m.mean([r.retrieval[name] for r in records if r.answerable])
                for name in names}
     answerable = [r for r in records if r.answerable]

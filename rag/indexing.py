@@ -20,7 +20,8 @@ SEGMENTER_VERSION = 2
 def chunking(settings: Settings) -> dict:
     """The settings that shape passages: an index built with others is rebuilt."""
     return {"max_tokens": settings.max_tokens, "overlap_sentences": settings.overlap_sentences,
-            "html": settings.html, "segmenter": SEGMENTER_VERSION}
+            "chunk_align": settings.chunk_align, "html": settings.html,
+            "segmenter": SEGMENTER_VERSION}
 
 
 def now() -> str:
@@ -78,7 +79,7 @@ def chunk_and_embed(docs: Sequence[Document], embedder: Embedder, settings: Sett
 
     def chunk(group: list[Document]) -> list:
         return chunk_documents(group, embedder.count_tokens, settings.max_tokens,
-                               settings.overlap_sentences)
+                               settings.overlap_sentences, settings.chunk_align)
 
     passages: list = []
     vectors = [np.zeros((0, embedder.dim), np.float32)]

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from .types import EvalResult
 
-TABLE_METRICS = ("hit@1", "hit@5", "hit@10", "recall@10", "mrr@10", "ndcg@10", "answer_supported",
+TABLE_METRICS = ("hit@1", "hit@5", "hit@10", "recall@10", "mrr@10", "ndcg@10", "evidence@500",
+                 "evidence@1000", "evidence@3000", "answer_supported",
                  "citation_precision", "abstain_precision", "abstain_recall",
                  "abstain_recall_off_topic", "abstain_recall_near_topic", "followup_hit@5",
                  "followup_answer_supported", "short_shown", "short_in_evidence",

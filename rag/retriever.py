@@ -85,8 +85,10 @@ def _mismatch(meta: dict, embedder: Embedder, where: str) -> str | None:
 def _saved_settings(meta: dict, settings: Settings) -> Settings:
     """Settings that chunk further documents as the saved ones were."""
     saved = meta.get("chunking", {})
-    return dataclasses.replace(settings, **{k: v for k, v in saved.items()
-                                            if k in ("max_tokens", "overlap_sentences", "html")})
+    if saved and "chunk_align" not in saved:
+        saved = {**saved, "chunk_align": "sentences"}  # built before paragraph alignment
+    keys = ("max_tokens", "overlap_sentences", "chunk_align", "html")
+    return dataclasses.replace(settings, **{k: v for k, v in saved.items() if k in keys})
 
 
 def _meta(embedder: Embedder, settings: Settings, folders: dict | None = None) -> dict:
@@ -241,7 +243,10 @@ class Retriever:
         if meta:
             why = _mismatch(meta, embedder, f"index at {location!r}")
             if meta.get("chunking") != chunking(settings):
-                log.warning("chunking settings changed: rebuilding the index")
+                old, cur = meta.get("chunking") or {}, chunking(settings)
+                changed = ", ".join(f"{k} {old.get(k, 'unset')} -> {cur[k]}" for k in cur
+                                    if old.get(k) != cur[k])
+                log.warning("chunking settings changed (%s): rebuilding the index", changed)
             elif why:
                 log.warning("rebuilding the index: %s", why)
             elif milvus is not None:
@@ -437,10 +442,11 @@ class Retriever:
 
     def read_context(self):
         """What a reader is given (rag.readers.ReadContext): the documents, the index's term
-        statistics, the cached sentence encoder and the settings."""
+        statistics, the cached sentence encoder, the settings and the embedder's model id."""
         from .readers.signals import ReadContext
 
-        return ReadContext(self.documents, self.store, self._encode_sentences, self.settings)
+        return ReadContext(self.documents, self.store, self._encode_sentences, self.settings,
+                           self.embedder.model_id)
 
     def _encode_sentences(self, texts: list[str]) -> np.ndarray:
         """Embeddings of answer candidates, cached: the same passages come back across questions,
@@ -463,7 +469,15 @@ class Retriever:
     def abstain_threshold(self) -> float:
         """The threshold in force, on the scale of ``Answer.confidence`` (a probability): the
         setting, else the reader's own (the heuristic's is set on its raw score, 0.32 by
-        default, and given here as that score's calibrated probability)."""
+        default, and given here as that score's calibrated probability); with the answer gate
+        (``settings.gate``) the setting, else the gate's own, on the gate's probability."""
+        if self.settings.gate:
+            from .readers.gate import gate_of
+
+            gate = gate_of(self.settings.reader)
+            if gate is not None:
+                raw = self.settings.abstain_threshold
+                return gate["answer"]["threshold"] if raw is None else raw
         if self.settings.reader == "learned":
             if self.settings.abstain_threshold is not None:
                 return self.settings.abstain_threshold

@@ -24,7 +24,12 @@ class Settings:
 
     - ``max_tokens``: word pieces per passage (the model reads at most 256; the limit counts the
       special tokens too, so nothing is ever truncated).
-    - ``overlap_sentences``: sentences repeated from the end of a passage at the start of the next.
+    - ``chunk_align``: "paragraphs" (default): a passage starts where a paragraph, heading or
+      list item does (short ones packed together up to ``max_tokens``, a long one split at
+      sentences, a heading kept with what follows); "sentences": runs of sentences across
+      paragraph breaks (indexes built before paragraph alignment).
+    - ``overlap_sentences``: sentences repeated from the end of a passage at the start of the
+      next: with paragraph alignment only between the pieces of a paragraph split for length.
     - ``rrf_k``: the constant of reciprocal rank fusion; ``dense_weight`` weighs the dense ranking
       against BM25 (1.0 = equal weights).
     - ``candidates``: how many passages each retriever proposes to the fusion.
@@ -45,6 +50,10 @@ class Settings:
       rag/models/reader.json; heuristic: 0.32 on its raw score, chosen on the seed set).
       ``Answer.confidence`` is a probability in [0, 1] for both (the heuristic's raw score
       calibrated on held-out SQuAD, rag/models/heuristic.json).
+    - ``gate``: the answer gate (rag/readers/gate.py, fitted on held-out SQuAD) decides whether
+      to answer ("not in the sources" when the sources name the subject but not the fact) and
+      whether to show a short answer; ``Answer.confidence`` is then its probability and
+      ``abstain_threshold`` is on that scale. False: the reader's own confidence and threshold.
     - ``answer_sentences``: at most this many sentences in an answer; ``answer_margin``: with the
       learned reader, sentences within this probability of the best join it.
     - ``answer_passages``: the heuristic reads the sentences of this many top passages.
@@ -68,6 +77,7 @@ class Settings:
     ann: str = "auto"
     max_tokens: int = 200
     overlap_sentences: int = 1
+    chunk_align: str = "sentences"
     rrf_k: int = 60
     dense_weight: float = 1.0
     candidates: int = 100
@@ -79,6 +89,7 @@ class Settings:
     rerank_depth: int = 20
     read_sentences: int = 32
     answer_margin: float = 0.1
+    gate: bool = True
     llm_url: str | None = None
     llm_model: str | None = None
     llm_timeout: float = 30.0
@@ -98,6 +109,9 @@ class Settings:
                               "(the model reads at most 256 word pieces)")
         if self.overlap_sentences < 0:
             raise ConfigError(f"overlap_sentences={self.overlap_sentences}: must be >= 0")
+        if self.chunk_align not in ("paragraphs", "sentences"):
+            raise ConfigError(f"chunk_align={self.chunk_align!r}: must be 'paragraphs' or "
+                              "'sentences'")
         if self.rrf_k < 1:
             raise ConfigError(f"rrf_k={self.rrf_k}: must be >= 1")
         if self.dense_weight < 0:

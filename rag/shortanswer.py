@@ -160,14 +160,15 @@ def short_span(question: str, sentence: str) -> tuple[int, int] | None:
     return None
 
 
-def fits_kind(question: str, text: str) -> bool:
+def fits_kind(question: str, text: str, before: str = "") -> bool:
     """Whether ``text`` (a span another reader found, e.g. the learned span head) is of the
     kind ``question`` asks for: the same test :func:`short_span` applies for a date, quantity,
-    name or title; a "what/why/how" phrase the rule has no test for passes."""
+    name or title; a "what/why/how" phrase the rule has no test for passes. ``before``: the
+    sentence's text before the span ("...is in " before "Leeds" makes it a place)."""
     if question_kind(question) == "phrase":
         return bool(text.strip())
-    span = short_span(question, text)
-    if span is None:
+    span = short_span(question, before + text)
+    if span is None or span[0] < len(before):
         return False
     # The span must be mostly what the rule would mark in it: not a clause around it.
     return (span[1] - span[0]) >= 0.5 * len(text.strip())

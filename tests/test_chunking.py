@@ -76,3 +76,49 @@ def test_html_and_pdf_passages_are_slices(tmp_path):
             assert doc.text[p.start:p.end] == p.text
         if name == "b.pdf":
             assert {p.page for p in passages} <= {1, 2} and passages[0].page == 1
+
+
+def _para(n: int, i: int) -> str:
+    return " ".join(f"Paragraph {i} sentence {j} says a little." for j in range(n))
+
+
+def test_passages_start_where_paragraphs_do_and_pack_short_ones():
+    paras = [_para(1, 0), _para(1, 1), _para(2, 2), _para(9, 3), _para(1, 4)]
+    text = "\n\n".join(paras)
+    starts = {text.index(p) for p in paras}
+    spans = chunk_spans(text, words, max_tokens=40, overlap_sentences=1)
+    texts = [text[s:e] for s, e in spans]
+    # Short paragraphs share a passage; the long one is split at sentences, its pieces
+    # overlapping by one sentence; the paragraph after it starts a passage of its own.
+    assert texts[0] == "\n\n".join(paras[:3])
+    long_pieces = [t for t in texts if t.startswith("Paragraph 3") or "Paragraph 3 sentence 0" in t]
+    assert len(long_pieces) >= 2 and paras[3].startswith(long_pieces[0])
+    assert texts[-1] == paras[4]
+    for (s1, e1), (s2, e2) in zip(spans, spans[1:]):
+        if s2 < e1:  # an overlap only between pieces of one paragraph
+            assert "\n\n" not in text[s1:e2]
+    for s, e in spans:
+        # A passage starts at a paragraph unless it continues one split for length, and it
+        # crosses a paragraph break only to hold whole short paragraphs.
+        assert s in starts or "Paragraph 3" in text[s:e]
+        if "\n\n" in text[s:e]:
+            assert s in starts and (e == len(text) or text[e:e + 2] == "\n\n")
+        assert words(text[s:e]) + 2 <= 40
+
+
+def test_a_heading_stays_with_the_paragraph_under_it():
+    text = "\n\n".join([_para(5, 0), "Opening hours", _para(3, 1), "## Prices", _para(20, 2)])
+    spans = chunk_spans(text, words, max_tokens=50, overlap_sentences=0)
+    texts = [text[s:e] for s, e in spans]
+    assert not any(t.endswith(("Opening hours", "## Prices")) for t in texts)
+    assert any(t.startswith("Opening hours\n\nParagraph 1") for t in texts)
+    assert any(t.startswith("## Prices\n\nParagraph 2") for t in texts)
+
+
+def test_sentence_alignment_is_the_chunking_of_older_indexes():
+    text = "\n\n".join([_para(2, 0), _para(2, 1), _para(2, 2)])
+    spans = chunk_spans(text, words, max_tokens=30, overlap_sentences=1, align="sentences")
+    # Runs of sentences across breaks, each opening with the previous one's last sentence.
+    assert any("\n\n" in text[s:e] and not text[:s].endswith("\n\n") and s > 0 for s, e in spans)
+    with pytest.raises(ValueError, match="align='words'"):
+        chunk_spans(text, words, 30, align="words")

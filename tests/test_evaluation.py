@@ -100,3 +100,23 @@ def test_report_has_table_failures_and_plots(tmp_path):
     assert "**q1**" in md and "expected: Delta epsilon zeta." in md
     for png in ("hit_at_k.png", "scores.png"):
         assert (tmp_path / "report" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evidence_depth_counts_the_characters_read_before_the_span_ends():
+    from rag import ExpectedSpan, Passage
+    from rag.evaluation import evidence_depth
+
+    text = "Alpha beta. Gamma delta.\n\nThe answer is here. More text follows."
+    span = ExpectedSpan(source="a.txt", quote="The answer is here.",
+                        start=text.index("The answer"), end=text.index("The answer") + 19)
+
+    def passage(s, e):
+        return Passage(id=f"a:{s}-{e}", doc_id="a", source="a.txt", title="", text=text[s:e],
+                       start=s, end=e)
+
+    first, second = passage(0, 24), passage(26, len(text))
+    # Oracle: the ranked passages joined by a blank line, read up to the span's last character.
+    joined = first.text + "\n\n" + second.text
+    assert evidence_depth([first, second], [span]) == joined.index("here.") + 5
+    assert evidence_depth([second, first], [span]) == 19
+    assert evidence_depth([first], [span]) == float("inf")

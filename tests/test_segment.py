@@ -133,3 +133,9 @@ def test_property_passages_are_exact_slices_of_whole_sentences(paragraphs, width
         assert e in ends or inside_too_long(e)
     # Consecutive passages leave nothing out but white space.
     assert all(s2 <= e1 or not text[e1:s2].strip() for (_, e1), (s2, _) in zip(spans, spans[1:]))
+    # Paragraph alignment: a passage starts at a block unless it continues one too long for the
+    # budget (or a heading carried over it).
+    blocks = split_blocks(text)
+    for s, e in spans:
+        block = next(b for b in blocks if b[0] <= s < b[1] or s == b[1])
+        assert s == block[0] or len(text[block[0]:block[1]].split()) + 2 > budget

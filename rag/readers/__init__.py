@@ -40,7 +40,8 @@ class Reader(Protocol):
 
 
 def make_reader(settings: Settings, llm_client=None) -> Reader:
-    """The reader of ``settings.reader``, wrapped by the LLM reader when a client is given."""
+    """The reader of ``settings.reader``, behind the answer gate (``settings.gate``,
+    rag/readers/gate.py), wrapped by the LLM reader when a client is given."""
     if settings.reader == "learned":
         from .learned import CrossEncoderReader
 
@@ -49,6 +50,10 @@ def make_reader(settings: Settings, llm_client=None) -> Reader:
         from .heuristic import HeuristicReader
 
         reader = HeuristicReader()
+    if settings.gate:
+        from .gate import GatedReader
+
+        reader = GatedReader(reader)
     if llm_client is not None:
         from .llm import LLMReader
 

@@ -38,10 +38,12 @@ class OnnxCrossEncoder:
         return self.model.run(list(pairs)).reshape(-1)
 
     def span(self, question: str, text: str, offset: int = 0,
-             max_pieces: int = MAX_SPAN_PIECES) -> tuple[int, int] | None:
+             max_pieces: int = MAX_SPAN_PIECES) -> tuple[int, int, float] | None:
         """The answer span the span head finds in ``text`` at or after character ``offset``:
-        (start, end) characters of ``text``, the best start + end logits over spans of at most
-        ``max_pieces`` word pieces; None when no word piece of the text lies there."""
+        (start, end, probability): characters of ``text``, the best start + end logits over
+        spans of at most ``max_pieces`` word pieces, and the head's probability of that start
+        times that of that end (softmax over the text's pieces); None when no word piece of
+        the text lies there."""
         enc = self.model.tokenizer.encode(question, text)
         feeds = {"input_ids": np.array([enc.ids], dtype=np.int64),
                  "attention_mask": np.ones((1, len(enc.ids)), dtype=np.int64),
@@ -55,8 +57,13 @@ class OnnxCrossEncoder:
         for n, i in enumerate(pieces):
             for j in pieces[n:n + max_pieces]:
                 if start[i] + end[j] > best:
-                    best, found = start[i] + end[j], (enc.offsets[i][0], enc.offsets[j][1])
-        return found
+                    best, found = start[i] + end[j], (i, j)
+        s, e = (np.asarray(x, dtype=np.float64)[pieces] for x in (start, end))
+        # log P(start) + log P(end), each a softmax over the text's pieces.
+        log_p = best - (s.max() + np.log(np.exp(s - s.max()).sum())) \
+            - (e.max() + np.log(np.exp(e - e.max()).sum()))
+        i, j = found
+        return enc.offsets[i][0], enc.offsets[j][1], float(np.exp(log_p))
 
 
 class LearnedReader:
@@ -127,12 +134,18 @@ class LearnedReader:
     def span(self, question: str, sentence: str, title: str = "") -> tuple[int, int] | None:
         """(start, end) in ``sentence`` of its part that answers ``question`` (the span head's),
         or None when the reader has no span head."""
+        found = self.scored_span(question, sentence, title)
+        return None if found is None else found[:2]
+
+    def scored_span(self, question: str, sentence: str,
+                    title: str = "") -> tuple[int, int, float] | None:
+        """:meth:`span` with the span head's probability of it (start's times end's)."""
         if not self.has_span:
             return None
         text = self.pairs(question, [sentence], [title])[0][1]
         offset = len(text) - len(sentence)
         found = self.model.span(question, text, offset)
-        return None if found is None else (found[0] - offset, found[1] - offset)
+        return None if found is None else (found[0] - offset, found[1] - offset, found[2])
 
     def probabilities(self, question: str, texts: list[str],
                       signals: dict[str, np.ndarray] | None = None,
@@ -294,7 +307,8 @@ def with_span(answer, reader: LearnedReader):
     first = answer.citations[0]
     span = reader.span(answer.question, first.quote, first.passage.title)
     # Shown only when it is the kind of thing asked for (a date for "when"...); else the rule's.
-    if span is None or not fits_kind(answer.question, first.quote[span[0]:span[1]]):
+    if span is None or not fits_kind(answer.question, first.quote[span[0]:span[1]],
+                                     first.quote[:span[0]]):
         return answer
     return mark_short(answer, span)
 

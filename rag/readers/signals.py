@@ -28,6 +28,7 @@ class ReadContext:
     index: Any
     encode: Callable[[list[str]], np.ndarray]
     settings: Settings
+    model_id: str = ""  # the embedder's: the answer gate was fitted with one
 
 
 # A sentence's score is its cosine similarity to the question plus this weight times the share

@@ -1,0 +1,128 @@
+"""The answer gate (rag/readers/gate.py): abstention on near-topic questions, short answers only
+when trusted, confidence a probability; and its fitting script as a smoke test."""
+import dataclasses
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from rag import ABSTAIN_TEXT, Document, Retriever, Settings, verify_citation
+from rag.readers import gate as gate_module
+from rag.readers.gate import GATE, features, gated, packaged_gate, unsaid
+
+pytestmark = pytest.mark.model
+
+DOC = ("# Lighthouse history\n\nThe Pemberton lighthouse was built in 1871 by the harbour board. "
+       "Its keeper, Ada Finch, lived in the cottage at its foot for forty years.\n\nThe tower "
+       "is painted white with a red band. Visitors may climb it on Sundays in summer.")
+
+
+@pytest.fixture(scope="module")
+def retriever(real_embedder):
+    return Retriever.from_documents([Document(id="light", text=DOC, title="Pemberton")],
+                                    embedder=real_embedder, settings=Settings(max_tokens=48))
+
+
+def test_the_packaged_gate_is_fitted_for_both_readers_and_the_packaged_embedder():
+    gate = json.loads(GATE.read_text())
+    assert gate["format"] == "rag-gate" and gate["model_id"].endswith("all-MiniLM-L6-v2")
+    for reader in ("heuristic", "learned"):
+        for model in ("answer", "short"):
+            m = gate["readers"][reader][model]
+            assert 0.0 < m["threshold"] < 1.0 and len(m["coef"]) >= 8
+        figures = gate["figures"][reader]
+        assert figures["short precision"] >= 0.8 and figures["abstained off-topic"] >= 0.5
+
+
+@pytest.mark.parametrize("reader", ["heuristic", "learned"])
+def test_confidence_is_a_probability_and_answers_stay_exact(retriever, reader):
+    retriever.settings = Settings(max_tokens=48, reader=reader)
+    for q in ("When was the Pemberton lighthouse built?", "Who was the keeper?",
+              "How many visitors climb the tower each year?", "What is the capital of Peru?"):
+        a = retriever.ask(q)
+        assert 0.0 <= a.confidence <= 1.0
+        for c in a.citations:
+            assert verify_citation(c, retriever.documents[c.passage.doc_id])
+        if a.short:
+            first = a.citations[0]
+            doc = retriever.documents[first.passage.doc_id].text
+            assert doc[first.answer_start:first.answer_end] == a.short
+
+
+def test_an_off_topic_question_is_refused_and_an_answerable_one_answered(retriever):
+    retriever.settings = Settings(max_tokens=48)
+    a = retriever.ask("When was the Pemberton lighthouse built?")
+    assert not a.abstained and "1871" in a.citations[0].quote
+    off = retriever.ask("What is the boiling point of mercury?")
+    assert off.abstained and off.text.startswith(ABSTAIN_TEXT) and off.citations == ()
+
+
+def test_the_gate_drops_a_short_answer_it_does_not_trust(retriever, monkeypatch):
+    retriever.settings = Settings(max_tokens=48, gate=False)
+    raw = retriever.ask("Who was the keeper of the lighthouse?")
+    assert raw.short  # the reader alone marks one
+    gate = packaged_gate()
+    strict = json.loads(json.dumps(gate))
+    strict["readers"]["heuristic"]["short"]["threshold"] = 1.0  # trust none
+    monkeypatch.setattr(gate_module, "packaged_gate", lambda: strict)
+    plain = gated(raw, "heuristic", None)
+    assert not plain.abstained and plain.short == ""
+    assert plain.citations[0].answer_start is None and plain.citations[0].quote
+    lenient = json.loads(json.dumps(gate))
+    lenient["readers"]["heuristic"]["short"]["threshold"] = 0.0
+    monkeypatch.setattr(gate_module, "packaged_gate", lambda: lenient)
+    marked = gated(raw, "heuristic", None)
+    first = marked.citations[0]
+    assert marked.short and first.quote[first.answer_start - first.start:
+                                         first.answer_end - first.start] == marked.short
+
+
+def test_an_abstention_says_what_the_sources_mention(retriever, monkeypatch):
+    retriever.settings = Settings(max_tokens=48, gate=False)
+    raw = retriever.ask("How tall is the Pemberton lighthouse?")
+    strict = json.loads(json.dumps(packaged_gate()))
+    strict["readers"]["heuristic"]["answer"]["threshold"] = 1.0
+    monkeypatch.setattr(gate_module, "packaged_gate", lambda: strict)
+    a = gated(raw, "heuristic", None)
+    assert a.abstained and a.citations == () and a.hits == raw.hits
+    assert a.text == f"{ABSTAIN_TEXT} They mention Pemberton, but not this."
+    assert 0.0 <= a.confidence <= 1.0
+    # The user's own threshold wins over the gate's.
+    assert not gated(raw, "heuristic", 0.0).abstained
+
+
+def test_features_read_the_span_head_and_the_words_the_sources_never_say(retriever):
+    retriever.settings = Settings(max_tokens=48, gate=False)
+    a = retriever.ask("When was the Pemberton lighthouse built?")
+    row = features(a)
+    assert row["qkind"] == "date" and 0.0 < row["span_p"] <= 1.0
+    assert row["span"] == "1871" and row["fits"] and row["rule"] == "1871"
+    # "attended" is never said; "congress" is ("who" and "the" are stop words).
+    assert unsaid("Who attended the congress?", "The congress met in 1956.") == 0.5
+    no_gate = dataclasses.replace(a, citations=())
+    assert features(no_gate)["span"] == ""
+
+
+def test_a_hash_embedder_index_is_not_gated(hash_embedder):
+    r = Retriever.from_documents([Document(id="d", text=DOC)], embedder=hash_embedder,
+                                 settings=Settings(max_tokens=48))
+    gated_answer = r.ask("Who was the keeper?")
+    r.settings = Settings(max_tokens=48, gate=False)
+    assert r.ask("Who was the keeper?").confidence == gated_answer.confidence
+
+
+def test_fit_gate_smoke(tmp_path):
+    """eval/fit_gate.py end to end on a few questions, without writing the packaged gate."""
+    records = tmp_path / "records.jsonl"
+    out = subprocess.run([sys.executable, "eval/fit_gate.py", "--limit", "30", "--near", "12",
+                          "--paraphrase", "0", "--records", str(records),
+                          "--report", str(tmp_path)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = [json.loads(x) for x in records.read_text().splitlines()]
+    assert {r["kind"] for r in rows} == {"answerable", "near", "off"}
+    assert {r["reader"] for r in rows} == {"heuristic", "learned"}
+    assert "short answers:" in out.stdout and "abstained near-topic" in out.stdout
+    assert (tmp_path / "gate_short_answers.png").stat().st_size > 0
