@@ -383,10 +383,17 @@ class Retriever:
                                       need_vectors=rerank)
         if not rerank:
             return results
+        return [found[:k] for found in self._reranked(queries, qvecs, results)]
+
+    def _reranked(self, queries: Sequence[str], qvecs: np.ndarray,
+                  results: list[list[Hit]]) -> list[list[Hit]]:
+        """Each query's hits with the fused top ``settings.rerank_depth`` reordered by the
+        learned reader (their best sentence's probability), the rest after them."""
         from .readers.learned import packaged_reader, score_sentences
         from .readers.learned import rerank as reorder
         from .readers.signals import shortlist_for
 
+        depth = self.settings.rerank_depth
         ctx = self.read_context()
         out = []
         for query, qvec, hits in zip(queries, qvecs, results):
@@ -396,7 +403,7 @@ class Retriever:
             head = reorder(hits[:depth], best_of)
             tail = [dataclasses.replace(h, rank=len(head) + i)
                     for i, h in enumerate(hits[depth:], start=1)]
-            out.append((head + tail)[:k])
+            out.append(head + tail)
         return out
 
     def _search(self, queries: Sequence[str], k: int, mode: str,
@@ -556,8 +563,12 @@ class Retriever:
         query = contextual_query(question, history)
         reader = make_reader(self.settings, self.llm_client() if llm is not False else None)
         t0 = time.perf_counter()
-        found, qvecs = self._search([query], reader.depth(self.settings, k), mode,
-                                    need_vectors=True)
+        rerank = self.settings.rerank and self.settings.reader != "learned"
+        depth = reader.depth(self.settings, k)
+        found, qvecs = self._search([query], max(depth, self.settings.rerank_depth)
+                                    if rerank else depth, mode, need_vectors=True)
+        if rerank:  # the extractive reader reads the learned reader's order
+            found = [self._reranked([query], qvecs, found)[0][:depth]]
         t1 = time.perf_counter()
         answer = reader.read(question, query, qvecs[0], found[0], self.read_context(), k,
                              note=note, history=history, on_text=on_text)

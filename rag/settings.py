@@ -45,6 +45,8 @@ class Settings:
     - ``reader``: "heuristic" (default: cosine + lexical coverage + answer type) or "learned" (a
       cross-encoder trained here, eval/train_reader.py, that reranks the fused top
       ``rerank_depth`` passages and picks the answering sentences).
+    - ``rerank``: the heuristic reader reads the fused top ``rerank_depth`` passages reordered
+      by the learned reader (~150 ms more a question on 2 CPU cores); off by default.
     - ``abstain_threshold``: an answer needs a sentence scoring at least this; None takes the
       reader's own (learned: the calibrated probability chosen on held-out SQuAD, in
       rag/models/reader.json; heuristic: 0.32 on its raw score, chosen on the seed set).
@@ -87,6 +89,7 @@ class Settings:
     html: str = "main"
     reader: str = "heuristic"
     rerank_depth: int = 20
+    rerank: bool = False
     read_sentences: int = 32
     answer_margin: float = 0.1
     gate: bool = True

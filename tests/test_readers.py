@@ -101,6 +101,22 @@ def test_search_can_rerank(learned_seed):
     assert scores == sorted(scores, reverse=True)
 
 
+def test_the_heuristic_reader_can_read_the_reranked_passages(learned_seed):
+    question = "Did anyone have a heart attack during the speech?"
+    settings = learned_seed.settings
+    try:
+        learned_seed.settings = Settings(reader="heuristic", rerank=True)
+        a = learned_seed.ask(question, k=5)
+        reranked = learned_seed.search(question, k=5, rerank=True)
+        # The answer reads the learned reader's order (the search's, with rerank=True).
+        assert [h.passage.id for h in a.hits] == [h.passage.id for h in reranked]
+        assert all(h.reader_score is not None for h in a.hits)
+        learned_seed.settings = Settings(reader="heuristic")
+        assert all(h.reader_score is None for h in learned_seed.ask(question, k=5).hits)
+    finally:
+        learned_seed.settings = settings
+
+
 def test_missing_or_altered_weights_are_refused_with_the_fix(tmp_path):
     with pytest.raises(ConfigError, match="make train-reader"):
         LearnedReader(tmp_path)
