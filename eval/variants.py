@@ -10,7 +10,9 @@ Variants (each a folder holding the document and questions.jsonl):
 - ``wrapped``: hard-wrapped at 72 columns (white space only changes, so offsets are the same);
 - ``pdf``: a 4-page PDF typeset by fpdf2 in a proportional font, read back by rag's loader;
 - ``html``: a web page with navigation, inline links and emphasis inside paragraphs, a
-  newsletter box and a footer, its source wrapped at 100 columns as editors write it.
+  newsletter box and a footer, its source wrapped at 100 columns as editors write it;
+- ``scan``: the 4-page PDF as a scanner makes it: every page an image (rendered at 200 dpi by
+  pypdfium2), no text layer; rag reads it by OCR (Tesseract).
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "moscow-times-secret-speech.txt"
 QUESTIONS = ROOT / "eval" / "seed_questions.jsonl"
-VARIANTS = ("lines", "wrapped", "pdf", "html")
+VARIANTS = ("lines", "wrapped", "pdf", "html", "scan")
 
 
 def wrap(text: str, width: int = 72) -> str:
@@ -154,6 +156,10 @@ def build(out: Path) -> dict[str, Path]:
         elif name == "pdf":
             path = folder / "docs" / "article.pdf"
             make_pdf(text, path, title)
+        elif name == "scan":
+            path = folder / "docs" / "scan.pdf"
+            make_pdf(text, folder / "text.pdf", title)  # kept beside: its pages check citations
+            scan(folder / "text.pdf", path)
         else:
             path = folder / "docs" / "article.html"
             path.write_text(make_html(text, title), encoding="utf-8")
@@ -163,6 +169,17 @@ def build(out: Path) -> dict[str, Path]:
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
         folders[name] = folder
     return folders
+
+
+def scan(pdf: Path, out: Path, dpi: int = 200) -> None:
+    """``pdf`` as a scanner gives it: each page rendered to a grey image, saved as an
+    image-only PDF."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(pdf))
+    images = [doc[i].render(scale=dpi / 72).to_pil().convert("L") for i in range(len(doc))]
+    doc.close()
+    images[0].save(str(out), save_all=True, append_images=images[1:], resolution=dpi)
 
 
 SENTENCE_START = re.compile(r"^[\"'“‘(\[]?[A-Z0-9]")
@@ -214,7 +231,8 @@ def evaluate_variants(folders: dict[str, Path]) -> list[dict]:
                **{k: res.metrics[k] for k in ("hit@5", "mrr@10", "answer_supported",
                                                "citation_precision", "abstain_recall",
                                                "citations_verified")}}
-        pdfs = list((folder / "docs").glob("*.pdf"))
+        pdfs = [folder / "text.pdf"] if (folder / "text.pdf").exists() else \
+            list((folder / "docs").glob("*.pdf"))
         if pdfs:
             pages = page_texts(pdfs[0])
             row["pages_right"] = (sum(page_right(c.quote, c.page, pages) for c in cites)
@@ -225,7 +243,7 @@ def evaluate_variants(folders: dict[str, Path]) -> list[dict]:
 
 def table(rows: list[dict]) -> str:
     names = {"lines": "one line per paragraph", "wrapped": "wrapped at 72", "pdf": "PDF (4 pages)",
-             "html": "HTML page"}
+             "html": "HTML page", "scan": "scanned PDF (4 page images, OCR)"}
     cols = ["questions", "hit@5", "mrr@10", "answer_supported", "citation_precision",
             "fragments", "abstain_recall", "citations_verified", "pages_right"]
     lines = ["| variant | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]

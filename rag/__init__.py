@@ -16,7 +16,7 @@ from .errors import ConfigError, IndexLoadError, RagError
 from .evaluation import (check_questions, evaluate, evaluate_beir, evaluate_conversations,
                          load_beir, load_conversations, load_questions)
 from .llm import LLMClient, LLMError
-from .loading import load_file, load_folder
+from .loading import SUFFIXES, load_documents, load_file, load_folder
 from .paths import is_hidden_inside, uploads_folder
 from .retriever import UPLOADS_PREFIX, Retriever
 from .segment import split_blocks, split_sentences
@@ -31,10 +31,12 @@ __all__ = [
     "EvalResult", "ExpectedSpan", "HashEmbedder", "Hit", "IndexLoadError", "IndexStats",
     "LLMClient", "LLMError", "MODES",
     "OnnxEmbedder", "Passage", "Question", "QuestionResult", "READERS", "RagError", "Retriever",
+    "SUFFIXES",
     "SentenceTransformerEmbedder", "Settings", "Store", "UPLOADS_PREFIX", "check_questions",
     "chunk_document", "evaluate", "evaluate_beir", "evaluate_conversations", "is_hidden_inside",
-    "load_beir", "load_conversations", "load_file", "load_folder", "load_questions",
-    "make_embedder", "split_blocks", "split_sentences", "to_dict", "uploads_folder",
+    "load_beir", "load_conversations", "load_documents", "load_file", "load_folder",
+    "load_questions", "make_embedder", "split_blocks", "split_sentences", "to_dict",
+    "uploads_folder",
     "verify_citation",
 ]
 __version__ = "0.1.0"

@@ -1,4 +1,6 @@
-"""Read a folder of documents: .txt, .md, .html/.htm, .pdf and .docx, recursively."""
+"""Read a folder of documents, recursively: text, Markdown, web pages, PDF (scanned pages through
+OCR), Word, and through rag/loaders/ slides, spreadsheets, CSV, e-books, OpenDocument, RTF,
+e-mail (attachments included) and images (OCR)."""
 from __future__ import annotations
 
 import hashlib
@@ -11,7 +13,8 @@ from .types import Document
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".pptx", ".xlsx",
+            ".csv", ".epub", ".odt", ".rtf", ".eml", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 
 def doc_id_for(source: str, text: str) -> str:
@@ -132,11 +135,16 @@ def _furniture(pages: list[list[str]]) -> set[str]:
     return repeated | {"#", "- # -", "page #", "# of #", "page # of #"}
 
 
-def _pdf_page_lines(reader) -> list[list[str]]:
+def _pdf_page_lines(reader, path: Path | None = None,
+                    ocr: bool = True) -> list[list[str]]:
     pages = []
     for page in reader.pages:
         lines = [_SPACES.sub(" ", ln).strip() for ln in (page.extract_text() or "").split("\n")]
         pages.append([ln for ln in lines if ln])
+    scanned = [i for i, lines in enumerate(pages) if not lines]
+    if scanned and ocr and path is not None:
+        for i, lines in _ocr_pages(path, scanned):
+            pages[i] = lines
     furniture = _furniture(pages)
     out = []
     for lines in pages:
@@ -147,6 +155,28 @@ def _pdf_page_lines(reader) -> list[list[str]]:
             lines = lines[:-1]
         out.append(lines)
     return out
+
+
+def _ocr_pages(path: Path, pages: list[int]):
+    """(page, lines) of the PDF's pages without a text layer, read by OCR (blank lines kept:
+    they end paragraphs), with a progress bar and the throughput logged."""
+    import time
+
+    from tqdm import tqdm
+
+    from .loaders.ocr import ocr_image, pdf_page_images
+
+    t0 = time.perf_counter()
+    bar = tqdm(total=len(pages), desc=f"OCR {path.name}", unit="page", disable=None,
+               leave=False)
+    for i, image in pdf_page_images(path, pages):
+        text = ocr_image(image)
+        bar.update(1)
+        yield i, [_SPACES.sub(" ", ln).strip() for ln in text.split("\n")]
+    bar.close()
+    minutes = (time.perf_counter() - t0) / 60
+    log.info("OCR of %s: %d pages, %.1f pages a minute", path.name, len(pages),
+             len(pages) / minutes if minutes else 0.0)
 
 
 def _dehyphenate(text: str) -> str:
@@ -161,19 +191,24 @@ def _dehyphenate(text: str) -> str:
     return _HYPHEN_BREAK.sub(join, text)
 
 
-def _pdf_text(path: Path) -> tuple[str, str, tuple[int, ...]]:
+def _pdf_text(path: Path, ocr: bool = True) -> tuple[str, str, tuple[int, ...]]:
     """(text, title, page starts). Lines are kept (the segmenter joins wrapped lines into
     paragraphs); spaces of justified text are squeezed, running headers, footers and page
     numbers dropped, words hyphenated at a line end joined; pages follow each other with a line
-    break, so a sentence that runs over a page stays whole."""
+    break, so a sentence that runs over a page stays whole. A page without a text layer (a
+    scan) is read by OCR unless ``ocr`` is off."""
     from pypdf import PdfReader
 
     reader = PdfReader(str(path))
     parts: list[str] = []
     starts: list[int] = []
     pos = 0
-    for lines in _pdf_page_lines(reader):
-        page_text = _dehyphenate("\n".join(lines))
+    page_lines = _pdf_page_lines(reader, path, ocr)
+    if not ocr and reader.pages and not any(page_lines):
+        raise ValueError("no text layer and OCR is off")
+    for lines in page_lines:
+        # OCR keeps blank lines between paragraphs; runs of them are one break.
+        page_text = _dehyphenate(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n"))
         starts.append(pos)
         parts.append(page_text)
         pos += len(page_text) + 1
@@ -214,50 +249,130 @@ def _docx_text(path: Path) -> tuple[str, str]:
     return "\n\n".join(blocks), title
 
 
-def load_file(path: Path, source: str, html: str = "main") -> Document:
-    """Read one file into a Document. Raises OSError/ValueError (or the parser's error) when it
-    cannot be read. ``html``: "main" keeps a web page's main content, "all" every text."""
-    suffix = path.suffix.lower()
-    page_starts: tuple[int, ...] = ()
+def _loaded(path: Path, suffix: str, html: str, ocr: bool) -> tuple[str, str, tuple[int, ...]]:
+    """(text, title, page starts) of one file by its type."""
     if suffix == ".pdf":
-        text, title, page_starts = _pdf_text(path)
-    elif suffix == ".docx":
-        text, title = _docx_text(path)
-    else:
-        raw = path.read_bytes().decode("utf-8")  # UnicodeDecodeError is a ValueError
-        if "\x00" in raw:  # valid UTF-8 but binary: text files hold no NUL
-            raise ValueError("binary data, not text")
-        if suffix in (".html", ".htm"):
-            text, title = _html_text(raw, html)
-        else:
-            text, title = raw, ""
+        return _pdf_text(path, ocr)
+    if suffix == ".docx":
+        return (*_docx_text(path), ())
+    if suffix == ".pptx":
+        from .loaders.slides import pptx_text
+
+        return pptx_text(path)
+    if suffix == ".xlsx":
+        from .loaders.sheets import xlsx_text
+
+        return xlsx_text(path)
+    if suffix == ".csv":
+        from .loaders.sheets import csv_text
+
+        return csv_text(path)
+    if suffix == ".epub":
+        from .loaders.ebook import epub_text
+
+        return epub_text(path)
+    if suffix == ".odt":
+        from .loaders.odt import odt_text
+
+        return odt_text(path)
+    if suffix == ".rtf":
+        from .loaders.rtf import rtf_text
+
+        return rtf_text(path)
+    if suffix == ".eml":
+        from .loaders.mail import parse
+
+        text, subject, _ = parse(path)
+        return text, subject, ()
+    from .loaders.ocr import IMAGE_SUFFIXES, image_text
+
+    if suffix in IMAGE_SUFFIXES:
+        if not ocr:
+            raise ValueError("an image, and OCR is off")
+        return image_text(path)
+    raw = path.read_bytes().decode("utf-8")  # UnicodeDecodeError is a ValueError
+    if "\x00" in raw:  # valid UTF-8 but binary: text files hold no NUL
+        raise ValueError("binary data, not text")
+    if suffix in (".html", ".htm"):
+        return (*_html_text(raw, html), ())
+    return raw, "", ()
+
+
+def load_file(path: Path, source: str, html: str = "main", ocr: bool = True) -> Document:
+    """Read one file into a Document. Raises OSError/ValueError (or the parser's error) when it
+    cannot be read. ``html``: "main" keeps a web page's main content, "all" every text;
+    ``ocr``: read scanned PDF pages and images with Tesseract."""
+    text, title, page_starts = _loaded(Path(path), Path(path).suffix.lower(), html, ocr)
     if not text.strip():
         raise ValueError("no text in it")
     return Document(id=doc_id_for(source, text), text=text, title=title or _first_line_title(text),
                     source=source, page_starts=page_starts)
 
 
-def list_files(folder: str | Path) -> list[tuple[Path, str]]:
-    """(path, source) of every supported file under ``folder``, sorted by source."""
+def load_documents(path: Path, source: str, html: str = "main",
+                   ocr: bool = True) -> list[Document]:
+    """The documents of one file: itself, and for an e-mail each attachment of a type rag
+    reads, cited as ``source/attachment-name`` (an unreadable attachment is skipped with a
+    warning)."""
+    import tempfile
+
+    doc = load_file(path, source, html, ocr)
+    if Path(path).suffix.lower() != ".eml":
+        return [doc]
+    from .loaders.mail import parse
+
+    out = [doc]
+    for name, payload in parse(Path(path))[2]:
+        suffix = Path(name).suffix.lower()
+        if suffix not in SUFFIXES or suffix == ".eml":
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            file = Path(tmp) / f"attachment{suffix}"
+            file.write_bytes(payload)
+            try:
+                out.append(load_file(file, f"{source}/{name}", html, ocr))
+            except Exception as e:  # noqa: BLE001 - a bad attachment never costs the mail
+                log.warning("skipped %s/%s: %s", source, name, e)
+    return out
+
+
+def list_files(folder: str | Path,
+               unsupported: list[str] | None = None) -> list[tuple[Path, str]]:
+    """(path, source) of every supported file under ``folder``, sorted by source; the sources
+    of other (not hidden) files are appended to ``unsupported`` when given."""
     root = Path(folder)
     if not root.is_dir():
         raise ConfigError(f"folder {str(folder)!r} does not exist or is not a folder: "
                           f"give a folder of {'/'.join(SUFFIXES)} files")
-    files = [(p, p.relative_to(root).as_posix()) for p in root.rglob("*")
-             if p.is_file() and p.suffix.lower() in SUFFIXES
-             and not any(part.startswith(".") for part in p.relative_to(root).parts)]
+    files = []
+    for p in root.rglob("*"):
+        if not p.is_file() or any(part.startswith(".")
+                                  for part in p.relative_to(root).parts):
+            continue
+        if p.suffix.lower() in SUFFIXES:
+            files.append((p, p.relative_to(root).as_posix()))
+        elif unsupported is not None:
+            unsupported.append(p.relative_to(root).as_posix())
     return sorted(files, key=lambda f: f[1])
 
 
-def load_folder(folder: str | Path, html: str = "main") -> tuple[list[Document], list[str]]:
+def load_folder(folder: str | Path, html: str = "main", ocr: bool = True,
+                reasons: dict[str, str] | None = None) -> tuple[list[Document], list[str]]:
     """Load every supported file under ``folder``. Returns (documents, skipped sources); a file
-    that cannot be read or decoded is skipped with a warning naming it."""
+    that cannot be read or decoded is skipped with a warning naming it. ``reasons``, when
+    given, gets why each file gave no document ("no text layer and OCR is off",
+    "unsupported type")."""
     docs: list[Document] = []
     skipped: list[str] = []
-    for path, source in list_files(folder):
+    unsupported: list[str] = []
+    for path, source in list_files(folder, unsupported):
         try:
-            docs.append(load_file(path, source, html))
+            docs += load_documents(path, source, html, ocr)
         except Exception as e:  # noqa: BLE001 - any unreadable file is skipped, never fatal
             log.warning("skipped %s: %s", source, e)
             skipped.append(source)
+            if reasons is not None:
+                reasons[source] = str(e) or type(e).__name__
+    if reasons is not None:
+        reasons.update({s: "unsupported type" for s in unsupported})
     return docs, skipped

@@ -188,22 +188,26 @@ class Retriever:
                     store: str | None = None, uploads: str | Path | None = None,
                     embedder: Embedder | None = None, settings: Settings | None = None,
                     progress: bool = False, replace: bool = False) -> Retriever:
-        """Index every .txt/.md/.html/.pdf/.docx file under ``folder`` (and, when given, under
+        """Index every file of a type rag reads (``rag.SUFFIXES``) under ``folder`` (and, when
+        given, under
         ``uploads``, whose documents are cited as ``uploads/NAME``). With ``index`` (a folder)
         or ``store`` (a URI), an index kept there is refreshed incrementally (only added or
         changed files are embedded, removed ones dropped), recording both folders in its
         manifest. ``last_stats`` tells what changed. An index that holds another folder is
         refused (ConfigError: refreshing it would drop that folder's documents) unless
         ``replace``, which rebuilds it for this one."""
-        html = (settings or Settings()).html
-        docs, skipped = load_folder(folder, html=html)
+        html, ocr = (settings or Settings()).html, (settings or Settings()).ocr
+        reasons: dict[str, str] = {}
+        docs, skipped = load_folder(folder, html=html, ocr=ocr, reasons=reasons)
         if uploads is not None and Path(uploads).is_dir():
-            more, more_skipped = load_folder(uploads, html=html)
+            more, more_skipped = load_folder(uploads, html=html, ocr=ocr)
             docs += [_under(d, UPLOADS_PREFIX) for d in more]
             skipped += [UPLOADS_PREFIX + s for s in more_skipped]
         if not docs:
-            raise ConfigError(f"folder {str(Path(folder).resolve())!r} has no readable "
-                              f"{'/'.join(SUFFIXES)} file: add documents to it")
+            why = "; ".join(f"{s}: {r}" for s, r in sorted(reasons.items())[:10])
+            raise ConfigError(f"folder {str(Path(folder).resolve())!r} has no readable file"
+                              f"{f' ({why})' if why else ''}: add documents to it (rag reads "
+                              f"{'/'.join(SUFFIXES)})")
         folders = {"folder": str(Path(folder).resolve())}
         if uploads is not None:
             folders["uploads"] = str(Path(uploads).resolve())

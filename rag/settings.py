@@ -61,6 +61,7 @@ class Settings:
     - ``answer_passages``: the heuristic reads the sentences of this many top passages.
     - ``read_sentences``: the learned reader reads this many of the top passages' sentences,
       those the cheap scorer (cosine + lexical coverage) ranks best (0: all of them).
+    - ``ocr``: read images and PDF pages without a text layer (scans) with Tesseract.
     - ``html``: "main" indexes a web page's main content (navigation, sidebars and footers
       dropped), "all" every visible text.
     - ``llm_url``: an OpenAI-compatible chat-completions server (Ollama ``http://127.0.0.1:11434
@@ -87,6 +88,7 @@ class Settings:
     answer_sentences: int = 3
     answer_passages: int = 3
     html: str = "main"
+    ocr: bool = True
     reader: str = "heuristic"
     rerank_depth: int = 20
     rerank: bool = False

@@ -56,7 +56,8 @@ def test_the_docs_page_loads_its_assets_from_this_server_only(client):
 
 
 @pytest.mark.parametrize("name, content, status", [
-    ("photo.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)), 415),
+    ("slides.key", b"PK\x03\x04" + bytes(range(256)), 415),   # a type rag does not read
+    ("photo.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)), 422),  # read by OCR, but corrupt
     ("notes.txt", bytes(range(256)) * 4, 422),              # not UTF-8
     ("nul.txt", b"valid utf-8 \x00\x00 but binary", 422),   # UTF-8 with NULs
 ])

@@ -16,7 +16,7 @@ def test_folder_is_read_recursively_with_stable_ids_and_titles(tmp_path):
     (tmp_path / "a.txt").write_text("\n\nSubscribe now!\n  Plain title line here\nBody text.")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "b.md").write_text("# Markdown Title\n\nSome words.")
-    (tmp_path / "ignored.csv").write_text("x,y")
+    (tmp_path / "ignored.key").write_text("x,y")  # a type rag does not read
     docs, skipped = load_folder(tmp_path)
     assert [d.source for d in docs] == ["a.txt", "sub/b.md"]
     assert [d.title for d in docs] == ["Plain title line here", "Markdown Title"]

@@ -6,9 +6,9 @@ import html
 import re
 from pathlib import Path
 
-from rag import Answer, Citation, DocumentInfo, Hit, Passage
+from rag import SUFFIXES, Answer, Citation, DocumentInfo, Hit, Passage
 
-ALLOWED_UPLOADS = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
+ALLOWED_UPLOADS = SUFFIXES  # every type rag reads
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 

@@ -184,7 +184,8 @@ class ChatService:
                     continue
                 try:
                     text = load_file(Path(path), Path(name).name,
-                                     self.retriever.settings.html).text
+                                     self.retriever.settings.html,
+                                     self.retriever.settings.ocr).text
                 except Exception as e:  # noqa: BLE001 - a file we cannot read is reported
                     why = f"could not be read ({type(e).__name__}: {e})"[:200]
                     messages.append(f"{Path(name).name}: {why}, skipped")

@@ -37,11 +37,17 @@ class ReadContext:
 LEXICAL_WEIGHT = 0.3
 TYPE_BONUS = 0.08
 
+# A "when" is answered by a year or a date, or by a time of day or a day of the week ("opens at
+# nine o'clock on weekdays"). Case matters: "may" the verb is no month.
 _YEAR_OR_DATE = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(January|February|March|April|May|June|"
                            r"July|August|September|October|November|December|Jan|Feb|Mar|Apr|"
-                           r"Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b")
-_QUANTITY = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|"
-                       r"thousands?|millions?|half|every|daily|weekly|monthly|annual)\b", re.I)
+                           r"Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Monday|Tuesday|Wednesday|"
+                           r"Thursday|Friday|Saturday|Sunday|[Ww]eekdays?|[Ww]eekends?|noon|"
+                           r"midnight)\b|o['’]clock|\b\d{1,2}(:\d\d)?\s?([ap]m|[ap]\.m\.)")
+_QUANTITY = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                       r"(?:thir|four|fif|six|seven|eigh|nine)teen|(?:twen|thir|for|fif|six|"
+                       r"seven|eigh|nine)ty|dozens?|hundreds?|thousands?|millions?|billions?|"
+                       r"half|every|daily|weekly|monthly|annual)\b", re.I)
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
 # Question words carry no evidence: "what" in a sentence does not make it an answer.
 _QUESTION_WORDS = frozenset("what who whom whose when where why how which did does do is are was "
