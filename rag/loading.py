@@ -249,47 +249,31 @@ def _docx_text(path: Path) -> tuple[str, str]:
     return "\n\n".join(blocks), title
 
 
+# The formats of rag/loaders/: suffix -> (module, function), imported when a file needs it.
+_LOADERS = {".pptx": ("slides", "pptx_text"), ".xlsx": ("sheets", "xlsx_text"),
+            ".csv": ("sheets", "csv_text"), ".epub": ("ebook", "epub_text"),
+            ".odt": ("odt", "odt_text"), ".rtf": ("rtf", "rtf_text"),
+            **{s: ("ocr", "image_text") for s in (".png", ".jpg", ".jpeg", ".tif", ".tiff")}}
+
+
 def _loaded(path: Path, suffix: str, html: str, ocr: bool) -> tuple[str, str, tuple[int, ...]]:
     """(text, title, page starts) of one file by its type."""
+    import importlib
+
     if suffix == ".pdf":
         return _pdf_text(path, ocr)
     if suffix == ".docx":
         return (*_docx_text(path), ())
-    if suffix == ".pptx":
-        from .loaders.slides import pptx_text
-
-        return pptx_text(path)
-    if suffix == ".xlsx":
-        from .loaders.sheets import xlsx_text
-
-        return xlsx_text(path)
-    if suffix == ".csv":
-        from .loaders.sheets import csv_text
-
-        return csv_text(path)
-    if suffix == ".epub":
-        from .loaders.ebook import epub_text
-
-        return epub_text(path)
-    if suffix == ".odt":
-        from .loaders.odt import odt_text
-
-        return odt_text(path)
-    if suffix == ".rtf":
-        from .loaders.rtf import rtf_text
-
-        return rtf_text(path)
     if suffix == ".eml":
         from .loaders.mail import parse
 
         text, subject, _ = parse(path)
         return text, subject, ()
-    from .loaders.ocr import IMAGE_SUFFIXES, image_text
-
-    if suffix in IMAGE_SUFFIXES:
-        if not ocr:
+    if suffix in _LOADERS:
+        module, function = _LOADERS[suffix]
+        if module == "ocr" and not ocr:
             raise ValueError("an image, and OCR is off")
-        return image_text(path)
+        return getattr(importlib.import_module(f".loaders.{module}", __package__), function)(path)
     raw = path.read_bytes().decode("utf-8")  # UnicodeDecodeError is a ValueError
     if "\x00" in raw:  # valid UTF-8 but binary: text files hold no NUL
         raise ValueError("binary data, not text")
