@@ -246,6 +246,13 @@ def cmd_eval(args) -> int:
     from .report import metrics_table, write_report
     from .retriever import Retriever
 
+    if args.compare:
+        from .compare import compare, load_run, markdown
+
+        result = compare(load_run(args.compare[0]), load_run(args.compare[1]))
+        print(json.dumps(result, indent=1) if args.json else markdown(result), end="")
+        return 0
+
     modes = list(MODES) if args.mode == "all" else [args.mode]
     progress = _progress(args)
     if args.beir:
@@ -450,6 +457,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "the index's setting, Settings().reader)")
     sp.add_argument("--rerank", action="store_true", help="BEIR: rerank the fused top "
                     "passages with the learned reader")
+    sp.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"), default=None,
+                    help="compare two `rag eval --out` files: metric deltas and the questions "
+                    "that moved, as Markdown (--json for machines); runs nothing")
     common(sp, k=10)
     llm_flags(sp)
     sp.set_defaults(func=cmd_eval)
