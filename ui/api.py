@@ -18,7 +18,7 @@ from typing import Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -204,6 +204,46 @@ def create_app(service: ChatService, key: str | None = None):
                     path.write_text(d.text, encoding="utf-8")
                     files.append((d.name, str(path)))
             return _stored(files)
+
+    def _document(doc_id: str):
+        doc = service.retriever.documents.get(doc_id)
+        if doc is None:
+            raise HTTPException(404, f"document {doc_id!r} is not in the index: list them "
+                                     f"with GET {PREFIX}/documents")
+        return doc
+
+    @app.get(f"{PREFIX}/documents/{{doc_id}}", dependencies=guard)
+    def document(doc_id: str) -> dict:
+        """The whole document: its text (what citations slice), title, source and where each
+        page starts in the text."""
+        doc = _document(doc_id)
+        return {"id": doc.id, "source": doc.source, "title": doc.title, "text": doc.text,
+                "page_starts": list(doc.page_starts), "pages": len(doc.page_starts) or None}
+
+    @app.get(f"{PREFIX}/documents/{{doc_id}}/pages/{{page}}.png", dependencies=guard)
+    def page_image(doc_id: str, page: int, start: int | None = None,
+                   end: int | None = None) -> Response:
+        """A PDF page rendered here, the characters of ``text[start:end]`` marked; the boxes
+        (pixels: left, top, right, bottom) in the X-Quote-Boxes header, as JSON."""
+        import json
+
+        from rag.pages import page_range, render_page
+
+        doc = _document(doc_id)
+        path = service.document_file(doc_id)
+        if path is None or path.suffix.lower() != ".pdf":
+            raise HTTPException(404, f"document {doc_id!r} has no PDF pages to show")
+        first, last = page_range(doc, page)
+        quote = ""
+        if start is not None or end is not None:
+            if start is None or end is None or not 0 <= start < end <= len(doc.text):
+                raise HTTPException(422, f"start={start}, end={end}: give both, with 0 <= "
+                                         f"start < end <= {len(doc.text)}")
+            quote = doc.text[max(start, first):min(end, last)]
+        png, boxes = render_page(path, page, quote)
+        return Response(png, media_type="image/png",
+                        headers={"X-Quote-Boxes": json.dumps([[round(v, 1) for v in b]
+                                                              for b in boxes])})
 
     @app.delete(f"{PREFIX}/documents/{{doc_id}}", dependencies=guard)
     def remove_document(doc_id: str) -> dict:

@@ -221,6 +221,22 @@ class ChatService:
     def documents(self) -> list[DocumentInfo]:
         return self.retriever.document_infos()
 
+    def document_file(self, doc_id: str) -> Path | None:
+        """The file a document was read from (in the served folder or the uploads), or None
+        (an unknown id, a document given as text, or a mail attachment)."""
+        doc = self.retriever.documents.get(doc_id)
+        if doc is None:
+            return None
+        if doc.source.startswith(UPLOADS_PREFIX):
+            root, name = self.uploads, doc.source[len(UPLOADS_PREFIX):]
+        else:
+            root, name = self.folder, doc.source
+        path = (root / name).resolve()
+        # Only a file under its folder: a source never points outside it.
+        if not path.is_relative_to(root.resolve()) or not path.is_file():
+            return None
+        return path
+
     def removable(self) -> list[tuple[str, str]]:
         """(label, id) of the documents that can be removed: the uploaded ones."""
         return [(f"{d.title or d.source} ({d.source})", d.id) for d in self.documents()
