@@ -15,6 +15,10 @@ from .embedders.torch import SentenceTransformerEmbedder
 from .errors import ConfigError, IndexLoadError, RagError
 from .evaluation import (check_questions, evaluate, evaluate_beir, evaluate_conversations,
                          load_beir, load_conversations, load_questions)
+from .feedback import eval_set_path, graded_question
+from .feedback import load_rows as load_feedback
+from .feedback import record as record_feedback
+from .feedback import remove as remove_feedback
 from .llm import LLMClient, LLMError
 from .loading import SUFFIXES, load_documents, load_file, load_folder
 from .paths import is_hidden_inside, uploads_folder
@@ -33,7 +37,9 @@ __all__ = [
     "OnnxEmbedder", "Passage", "Question", "QuestionResult", "READERS", "RagError", "Retriever",
     "SUFFIXES",
     "SentenceTransformerEmbedder", "Settings", "Store", "UPLOADS_PREFIX", "check_questions",
-    "chunk_document", "evaluate", "evaluate_beir", "evaluate_conversations", "is_hidden_inside",
+    "chunk_document", "eval_set_path", "evaluate", "evaluate_beir", "evaluate_conversations",
+    "graded_question", "is_hidden_inside", "load_feedback", "record_feedback",
+    "remove_feedback",
     "load_beir", "load_conversations", "load_documents", "load_file", "load_folder",
     "load_questions", "make_embedder", "split_blocks", "split_sentences", "to_dict",
     "uploads_folder",

@@ -271,8 +271,13 @@ def cmd_eval(args) -> int:
         table = metrics_table(results, ("ndcg@10", "recall@100", "mrr@10", "latency_p50_ms",
                                         "latency_p95_ms"))
     else:
-        qpath = Path(args.questions) if args.questions else paths.project_file(
-            paths.DEFAULT_QUESTIONS)
+        from .feedback import eval_set_path
+
+        graded = eval_set_path(args.index) if args.index else None
+        # No set given: the answers graded in the chat of --index, else the seed set.
+        qpath = (Path(args.questions) if args.questions else graded
+                 if graded is not None and graded.exists()
+                 else paths.project_file(paths.DEFAULT_QUESTIONS))
         conversations = evaluation.is_conversation_set(qpath)
         if conversations:
             convs = evaluation.load_conversations(qpath)
@@ -285,8 +290,10 @@ def cmd_eval(args) -> int:
         folder = paths.documents_folder(args.folder, index if args.index else None)
         where = {"store": uri} if uri else {"index": index}
         # Its private index follows --folder; an index given with --index is guarded.
+        # An index given with --index keeps the chat's uploads (its graded answers cite them).
+        uploads = paths.indexed_folders(index).get("uploads") if args.index else None
         r = Retriever.from_folder(folder, settings=_eval_settings(args), progress=progress,
-                                  replace=not args.index, **where)
+                                  replace=not args.index, uploads=uploads, **where)
         problems = evaluation.check_questions(questions, list(r.documents.values()))
         if problems:
             raise ConfigError(f"{len(problems)} labels do not match the documents in "
@@ -444,7 +451,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("eval", help="evaluate on a question set or a BEIR folder")
     sp.add_argument("questions", nargs="?", default=None, help="JSONL question set "
-                    f"(default {paths.DEFAULT_QUESTIONS})")
+                    f"(default: the answers graded in the chat of --index, INDEX-eval.jsonl, "
+                    f"else {paths.DEFAULT_QUESTIONS})")
     sp.add_argument("--folder", default=None, help="documents the questions are about (default: "
                     "the folder recorded in --index, else seeds/)")
     sp.add_argument("--mode", choices=(*MODES, "all"), default="hybrid")

@@ -59,6 +59,16 @@ class AskRequest(BaseModel):
                                         "(false: quotes only)")
 
 
+class FeedbackRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=MAX_QUESTION)
+    grade: Literal["right", "wrong", "unanswerable"] = Field(
+        description="right: the cited span answers; wrong: the span given (the sentence the "
+                    "person marked) does; unanswerable: the sources do not answer it")
+    doc_id: str | None = None
+    start: int | None = Field(None, ge=0)
+    end: int | None = Field(None, ge=1)
+
+
 class TextDocument(BaseModel):
     text: str = Field(min_length=1, max_length=MAX_UPLOAD_BYTES)
     name: str = Field("document.txt", min_length=1, max_length=200,
@@ -244,6 +254,33 @@ def create_app(service: ChatService, key: str | None = None):
         return Response(png, media_type="image/png",
                         headers={"X-Quote-Boxes": json.dumps([[round(v, 1) for v in b]
                                                               for b in boxes])})
+
+    @app.post(f"{PREFIX}/feedback", dependencies=guard)
+    def feedback(body: FeedbackRequest) -> dict:
+        """A graded answer, added to the eval set kept beside the index (its quote read from
+        the document, so exact)."""
+        row, total = service.grade(body.question, body.grade, body.doc_id, body.start,
+                                   body.end)
+        return {"question": row, "total": total, "path": str(service.eval_path)}
+
+    @app.get(f"{PREFIX}/feedback", dependencies=guard)
+    def graded() -> dict:
+        from rag import load_feedback
+
+        return {"path": str(service.eval_path), "questions": load_feedback(service.eval_path)}
+
+    @app.delete(f"{PREFIX}/feedback/{{qid}}", dependencies=guard)
+    def ungrade(qid: str) -> dict:
+        from rag import remove_feedback
+
+        if not remove_feedback(service.eval_path, qid):
+            raise HTTPException(404, f"question {qid!r} is not in the graded set: list it with "
+                                     f"GET {PREFIX}/feedback")
+        return {"removed": qid}
+
+    @app.post(f"{PREFIX}/feedback/evaluate", dependencies=guard)
+    def evaluate_grades() -> dict:
+        return service.evaluate_grades()
 
     @app.delete(f"{PREFIX}/documents/{{doc_id}}", dependencies=guard)
     def remove_document(doc_id: str) -> dict:

@@ -10,7 +10,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag import (UPLOADS_PREFIX, DocumentInfo, RagError, Retriever, is_hidden_inside, load_file,
+from rag import (UPLOADS_PREFIX, DocumentInfo, RagError, Retriever, eval_set_path,
+                 graded_question, is_hidden_inside, load_feedback, load_file, record_feedback,
                  uploads_folder)
 
 from . import render
@@ -220,6 +221,34 @@ class ChatService:
 
     def documents(self) -> list[DocumentInfo]:
         return self.retriever.document_infos()
+
+    @property
+    def eval_path(self) -> Path:
+        """The graded questions of this index (rag.eval_set_path: INDEX-eval.jsonl)."""
+        return eval_set_path(self.index) if self.index else self.uploads.parent / "eval.jsonl"
+
+    def grade(self, question: str, grade: str, doc_id: str | None = None,
+              start: int | None = None, end: int | None = None) -> tuple[dict, int]:
+        """Record a graded answer in the eval set: (its row, how many the set holds)."""
+        row = graded_question(question, grade, self.retriever.documents, doc_id, start, end)
+        return row, len(record_feedback(self.eval_path, row))
+
+    def evaluate_grades(self) -> dict:
+        """The graded set run against the index: the metrics, and each question answered
+        wrong or not at all with its expected and cited sentences side by side."""
+        from rag import evaluate, load_questions
+
+        if not load_feedback(self.eval_path):
+            raise RagError("no graded answers yet: grade some answers first")
+        result = evaluate(self.retriever, load_questions(self.eval_path))
+        failures = [{"id": q.id, "question": q.question,
+                     "expected": [e.quote for e in q.expected],
+                     "cited": [c.quote for c in q.citations], "abstained": q.abstained}
+                    for q in result.questions
+                    if (q.answerable and not q.supported) or (not q.answerable
+                                                              and not q.abstained)]
+        return {"metrics": dict(result.metrics), "questions": len(result.questions),
+                "failures": failures}
 
     def document_file(self, doc_id: str) -> Path | None:
         """The file a document was read from (in the served folder or the uploads), or None
