@@ -244,7 +244,8 @@ def test_a_written_answer_links_its_markers_and_folds_what_was_removed_all_escap
                abstained=False, citations=(c,), generated=True, model="m<1>",
                dropped=(Dropped("It <img src=x onerror=alert(1)> rains [2].", "no <i>marker"),))
     out = render.answer_html(0, a)
-    assert '<a class="cite" href="#src-0-1" data-n="1">[1]</a>' in out
+    assert ('<a class="cite" href="#src-0-1" data-n="1" data-doc="d" data-start="0" '
+            f'data-end="{len(text)}">[1]</a>') in out
     assert "and [7]" in out and 'data-n="7"' not in out  # no citation 7: left as text
     assert "<script>" not in out and "&lt;script&gt;" in out
     assert "<img" not in out and "&lt;img src=x onerror=alert(1)&gt;" in out

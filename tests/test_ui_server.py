@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SEED_FILE, copy_seed
+from conftest import ROOT, SEED_FILE, copy_seed, make_pdf
 
 pytestmark = pytest.mark.model
 
@@ -21,6 +21,10 @@ Pineapple harvests need sharp knives <img src=x onerror="alert('xss-img')"> and 
 Pineapple farmers read [the guide](javascript:alert('xss-link')) and ![logo](http://example.com/logo.png) daily.
 Pineapple juice is bottled <iframe src="http://example.com/frame"></iframe> near the farms.
 """
+
+LIGHTHOUSE = [["The Pemberton keeper lit the lamp at dusk every evening."],
+              ["A winter storm shattered the Pemberton lens in 1881.",
+               "A new lens arrived from Paris the next spring."]]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -49,6 +53,7 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("serve")
     folder = copy_seed(tmp / "docs")
     (folder / "evil.md").write_text(EVIL)
+    make_pdf(folder / "light.pdf", LIGHTHOUSE)
     port = _free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
     log = open(tmp / "server.log", "w")
@@ -169,6 +174,71 @@ def test_browser_chat_answers_with_markers_and_highlight(server):
         pw.stop()
 
 
+# The viewer's quote: visible, and inside the visible part of the viewer's scrolled body.
+VIEWER_IN_VIEW = """() => {
+    const mark = document.getElementById('viewer-mark');
+    if (!mark || !mark.checkVisibility()) return false;
+    const m = mark.getBoundingClientRect();
+    const b = document.querySelector('#viewer .viewer-body').getBoundingClientRect();
+    return m.height > 0 && m.top >= b.top - 1 && m.bottom <= b.bottom + 1;
+}"""
+
+
+def _document(server, doc_id: str) -> dict:
+    import json
+
+    with urllib.request.urlopen(f"{server['url']}api/v1/documents/{doc_id}") as r:
+        return json.loads(r.read())
+
+
+@pytest.mark.browser
+def test_browser_marker_opens_the_whole_document_at_its_quote(server):
+    pw, browser = _browser()
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        off_machine = []
+        page.on("request", lambda r: None if r.url.startswith(
+            ("http://127.0.0.1", "data:", "blob:")) else off_machine.append(r.url))
+        page.goto(server["url"])
+        page.wait_for_selector("#question textarea", timeout=60_000)
+        _ask(page, "When did Khrushchev speak at the congress, and for how long?", 0)
+        link = page.locator("#chat a.cite").first
+        t0 = time.perf_counter()
+        link.click()
+        page.wait_for_function(VIEWER_IN_VIEW, timeout=5_000)
+        print(f"marker -> quote in view: {(time.perf_counter() - t0) * 1000:.0f} ms")
+        doc = _document(server, link.get_attribute("data-doc"))
+        start, end = int(link.get_attribute("data-start")), int(link.get_attribute("data-end"))
+        assert page.locator("#viewer-mark").inner_text() == doc["text"][start:end]
+        # The whole document is there, not just the passage.
+        assert page.locator("#viewer .viewer-text").inner_text().strip() == doc["text"].strip()
+        cites = page.locator("#chat .msg.bot").first.locator("a.cite").count()
+        assert f"citation 1 of {cites}" in page.locator("#viewer .viewer-title").inner_text()
+        if cites > 1:
+            page.locator("#viewer button[data-step='1']").click()
+            page.wait_for_function("document.querySelector('#viewer .viewer-title')"
+                                   ".textContent.includes('citation 2 of')", timeout=5_000)
+            assert page.evaluate(VIEWER_IN_VIEW)
+        # A PDF citation opens its page as an image, the quote boxed, the text a toggle away.
+        _ask(page, "What shattered the Pemberton lens?", 1)
+        pdf_link = page.locator("#chat .msg.bot").nth(1).locator("a.cite").first
+        assert pdf_link.get_attribute("data-page") == "2"
+        pdf_link.click()
+        page.wait_for_function("(() => { const i = document.querySelector('#viewer "
+                               "img.viewer-page'); return i && i.complete && "
+                               "i.naturalWidth > 0; })()", timeout=10_000)
+        src = page.locator("#viewer img.viewer-page").get_attribute("src")
+        assert "/pages/2.png?start=" in src
+        with urllib.request.urlopen(server["url"] + src.lstrip("/")) as r:
+            assert r.headers["X-Quote-Boxes"] not in ("", "[]")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "viewer.png"), full_page=True)
+        assert off_machine == []
+    finally:
+        browser.close()
+        pw.stop()
+
+
 @pytest.mark.browser
 def test_browser_runs_nothing_from_a_hostile_document(server):
     pw, browser = _browser()
@@ -189,6 +259,14 @@ def test_browser_runs_nothing_from_a_hostile_document(server):
         injected = page.locator("#chat script, #chat img, #chat iframe, #passages script, "
                                 "#passages img, #passages iframe, a[href^='javascript']")
         assert injected.count() == 0
+        # The hostile document opened whole in the viewer: shown as text, nothing runs.
+        page.locator("#chat a.cite").first.click()
+        page.wait_for_selector("#viewer-mark", timeout=5_000)
+        page.wait_for_timeout(500)
+        viewer = page.locator("#viewer .viewer-body")
+        assert "<script>" in viewer.inner_text()
+        assert page.locator("#viewer script, #viewer iframe, #viewer .viewer-text img, "
+                            "#viewer a[href^='javascript']").count() == 0
         assert dialogs == [] and off_machine == []
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "injection.png"), full_page=True)

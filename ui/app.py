@@ -26,19 +26,82 @@ SCROLL_JS = """() => {
 }"""
 
 
-# A marker [n] opens its answer's sources when they are folded, then shows the cited sentence.
+# A marker [n] opens its answer's sources when they are folded, then shows the cited sentence;
+# it (and a source's "open") also opens the whole document in the viewer beside the chat,
+# fetched from the REST API, the quote marked and scrolled into view (a PDF: its page as an
+# image with the quote boxed, the text a toggle away). Document text is only ever set as text
+# (textContent), never parsed as HTML.
 OPEN_CITED_JS = """() => {
+    const api = '/api/v1/documents/';
+    let cites = [], at = 0;
+    function el(tag, cls, text) {
+        const e = document.createElement(tag);
+        if (cls) e.className = cls;
+        if (text !== undefined) e.textContent = text;
+        return e;
+    }
+    async function show(i) {
+        const box = document.getElementById('viewer');
+        if (!box || !cites.length) return;
+        at = (i + cites.length) % cites.length;
+        const link = cites[at], id = link.dataset.doc;
+        const start = +link.dataset.start, end = +link.dataset.end, page = link.dataset.page;
+        const head = box.querySelector('.viewer-title'), body = box.querySelector('.viewer-body');
+        const res = await fetch(api + encodeURIComponent(id));
+        if (!res.ok) { head.textContent = 'The document could not be opened.'; return; }
+        const doc = await res.json();
+        head.textContent = (doc.title || doc.source) + ' (' + doc.source
+            + (page ? ', page ' + page : '') + ') · citation ' + (at + 1) + ' of ' + cites.length;
+        body.replaceChildren();
+        const text = el('div', 'viewer-text');
+        const mark = el('mark', '', doc.text.slice(start, end));
+        mark.id = 'viewer-mark';
+        text.append(doc.text.slice(0, start), mark, doc.text.slice(end));
+        if (page && doc.source.toLowerCase().endsWith('.pdf')) {
+            const img = el('img', 'viewer-page');
+            img.alt = 'page ' + page;
+            img.src = api + encodeURIComponent(id) + '/pages/' + page + '.png?start=' + start
+                + '&end=' + end;
+            const toggle = el('details', 'viewer-toggle');
+            toggle.append(el('summary', '', 'Show the text'), text);
+            body.append(img, toggle);
+        } else {
+            body.append(text);
+        }
+        box.classList.add('open');
+        body.scrollTop = Math.max(0, mark.offsetTop - body.clientHeight / 2);
+    }
     document.addEventListener('click', (event) => {
-        const link = event.target.closest && event.target.closest('a.cite');
+        const t = event.target;
+        if (!t.closest) return;
+        const nav = t.closest('#viewer button[data-step]');
+        if (nav) { show(at + +nav.dataset.step); return; }
+        if (t.closest('#viewer button.viewer-close')) {
+            document.getElementById('viewer').classList.remove('open'); return;
+        }
+        const opener = t.closest('a.open-doc');
+        const link = t.closest('a.cite');
+        if (!link && !opener) return;
+        event.preventDefault();
+        const msg = (link || opener).closest('.msg');
+        cites = msg ? [...msg.querySelectorAll('a.cite[data-doc]')] : [];
+        if (opener) cites = [opener];
+        if (link && link.dataset.doc) show(Math.max(0, cites.indexOf(link)));
+        else if (opener) show(0);
         if (!link) return;
         const target = document.getElementById(link.getAttribute('href').slice(1));
         if (!target) return;
         const details = target.closest('details');
         if (details) details.open = true;
-        event.preventDefault();
         target.scrollIntoView({block: 'center'});
     }, true);
 }"""
+
+VIEWER_HTML = ('<div id="viewer"><div class="viewer-head"><span class="viewer-title"></span>'
+               '<button data-step="-1" title="previous citation">‹</button>'
+               '<button data-step="1" title="next citation">›</button>'
+               '<button class="viewer-close" title="close">×</button></div>'
+               '<div class="viewer-body"></div></div>')
 
 
 def build_app(service: ChatService):
@@ -60,6 +123,7 @@ def build_app(service: ChatService):
                 examples = gr.Examples(EXAMPLES, inputs=question, label="Examples",
                                        elem_id="examples")
             with gr.Column(scale=2):
+                gr.HTML(VIEWER_HTML, elem_id="viewer-box")
                 with gr.Accordion("All retrieved passages", open=False):
                     passages = gr.HTML(render.hits_html([]), elem_id="passages")
                 with gr.Accordion("Settings", open=False):
@@ -76,7 +140,8 @@ def build_app(service: ChatService):
                                             label="Uploaded document", elem_id="doc-remove")
                     remove = gr.Button("Remove it", elem_id="remove")
                 with gr.Accordion("Add documents", open=False):
-                    files = gr.File(label=".txt .md .html .pdf .docx, up to 10 MB each",
+                    files = gr.File(label=" ".join(render.ALLOWED_UPLOADS) + ", up to 10 MB "
+                                    "each",
                                     file_count="multiple",
                                     file_types=list(render.ALLOWED_UPLOADS))
                     add = gr.Button("Index uploaded files")

@@ -39,6 +39,13 @@ def highlighted_passage(p: Passage, spans: list[tuple[int, int, str]]) -> str:
     return "".join(out)
 
 
+def cite_data(c: Citation) -> str:
+    """The attributes that let the viewer open a citation's document at its quote."""
+    page = f' data-page="{c.page}"' if c.page else ""
+    return (f'data-doc="{esc(c.passage.doc_id)}" data-start="{c.start}" data-end="{c.end}"'
+            f'{page}')
+
+
 def quote_html(c: Citation) -> str:
     """The quoted sentence, escaped, its short answer (if any) in bold."""
     if c.answer_start is None or c.answer_end is None:
@@ -57,7 +64,8 @@ def source_cards(turn: int, citations: tuple[Citation, ...]) -> str:
         p = cites[0].passage
         marks = [(c.start, c.end, f"src-{turn}-{c.n}") for c in cites]
         numbers = " ".join(f"[{c.n}]" for c in cites)
-        cards.append(card("src", f"<b>{numbers}</b> {esc(p.title or p.source)}", p,
+        opener = f' <a class="open-doc" href="#" {cite_data(cites[0])}>open</a>'
+        cards.append(card("src", f"<b>{numbers}</b> {esc(p.title or p.source)}{opener}", p,
                           highlighted_passage(p, marks), [c.page for c in cites if c.page]))
     return "".join(cards)
 
@@ -81,14 +89,15 @@ _MARKER = re.compile(r"\[(\d+)\]")
 
 def written_html(turn: int, a: Answer) -> str:
     """A written answer's text, escaped, each marker [n] a link to its cited sentence."""
-    known = {c.n for c in a.citations}
+    known = {c.n: c for c in a.citations}
     out, pos = [], 0
     for m in _MARKER.finditer(a.text):
         n = int(m.group(1))
         if n not in known:
             continue
         out.append(esc(a.text[pos:m.start()]))
-        out.append(f'<a class="cite" href="#src-{turn}-{n}" data-n="{n}">[{n}]</a>')
+        out.append(f'<a class="cite" href="#src-{turn}-{n}" data-n="{n}" '
+                   f'{cite_data(known[n])}>[{n}]</a>')
         pos = m.end()
     out.append(esc(a.text[pos:]))
     return "".join(out)
@@ -123,7 +132,7 @@ def answer_html(turn: int, a: Answer) -> str:
               f'quote</div>')
     else:
         body = " ".join(f'{quote_html(c)} <a class="cite" href="#src-{turn}-{c.n}" '
-                        f'data-n="{c.n}">[{c.n}]</a>' for c in a.citations)
+                        f'data-n="{c.n}" {cite_data(c)}>[{c.n}]</a>' for c in a.citations)
         by = ""
     short = f'<p class="short"><b>{esc(a.short)}</b></p>' if a.short else ""
     cards = source_cards(turn, a.citations)
@@ -215,6 +224,14 @@ def check_upload(name: str, size: int) -> str | None:
 
 
 CSS = """
+#viewer {display:none; border:1px solid #ccc; border-radius:6px; padding:6px; margin-bottom:8px}
+#viewer.open {display:block}
+#viewer .viewer-head {font-size:0.85em; display:flex; gap:6px; align-items:center}
+#viewer .viewer-head .viewer-title {flex:1}
+#viewer .viewer-body {max-height:55vh; overflow:auto; white-space:pre-wrap; font-size:0.9em;
+  position:relative}
+#viewer .viewer-body mark {background:#ffe066}
+#viewer img.viewer-page {max-width:100%; display:block}
 .chat {display:flex; flex-direction:column; gap:10px; max-height:65vh; overflow-y:auto; padding:4px}
 .chat.empty {color:#666}
 .msg {border-radius:10px; padding:8px 12px; max-width:95%}
