@@ -239,6 +239,92 @@ def test_browser_marker_opens_the_whole_document_at_its_quote(server):
         pw.stop()
 
 
+# The screen point at the middle of ``phrase`` inside the viewer's text.
+PHRASE_POINT = """(phrase) => {
+    const root = document.querySelector('#viewer .viewer-text');
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    let node;
+    while ((node = walker.nextNode())) {
+        const at = node.textContent.indexOf(phrase);
+        if (at < 0) continue;
+        const range = document.createRange();
+        range.setStart(node, at);
+        range.setEnd(node, at + phrase.length);
+        const body = document.querySelector('#viewer .viewer-body');
+        body.scrollIntoView({block: 'center'});
+        const b = body.getBoundingClientRect();
+        body.scrollTop += range.getClientRects()[0].top - b.top - b.height / 2;
+        const r = range.getClientRects()[0];
+        return [r.left + Math.min(20, r.width / 2), r.top + r.height / 2];
+    }
+    return null;
+}"""
+
+
+@pytest.mark.browser
+def test_browser_grading_three_answers_writes_an_exact_set_that_runs(server):
+    import json
+
+    pw, browser = _browser()
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(server["url"])
+        page.wait_for_selector("#question textarea", timeout=60_000)
+
+        def status(turn: int) -> str:
+            bar = page.locator("#chat .msg.bot").nth(turn).locator(".grade-status")
+            page.wait_for_function("(el) => el.textContent.includes('eval set')",
+                                   arg=bar.element_handle(), timeout=10_000)
+            return bar.inner_text()
+
+        _ask(page, "When did Khrushchev give the Secret Speech?", 0)
+        page.locator("#chat .msg.bot").nth(0).locator("button[data-grade='right']").click()
+        first = status(0)
+        _ask(page, "How long did the address last?", 1)
+        page.locator("#chat .msg.bot").nth(1).locator("button[data-grade='wrong']").click()
+        page.wait_for_selector("#viewer.marking .viewer-text", timeout=10_000)
+        x, y = page.evaluate(PHRASE_POINT, "spoke for over four hours")
+        page.mouse.click(x, y)
+        second = status(1)
+        _ask(page, "What is the capital of Australia?", 2)
+        bot = page.locator("#chat .msg.bot").nth(2)
+        assert bot.get_attribute("class").endswith("abstain")
+        bot.locator("button[data-grade='unanswerable']").first.click()
+        third = status(2)
+        assert "eval set" in first and "eval set" in second and "eval set" in third
+        path = server["folder"] / ".rag-index-eval.jsonl"
+        rows = [json.loads(x) for x in path.read_text().splitlines()]
+        graded = {r["question"]: r for r in rows}
+        assert {"When did Khrushchev give the Secret Speech?", "How long did the address last?",
+                "What is the capital of Australia?"} <= set(graded)
+        assert graded["What is the capital of Australia?"]["answerable"] is False
+        marked = graded["How long did the address last?"]["expected"][0]
+        assert "spoke for over four hours" in marked["quote"]
+        # Every quote is exactly the document's text at its offsets.
+        docs = {d["source"]: d for d in _json(server, "api/v1/documents?limit=500")["documents"]}
+        for row in rows:
+            for e in row["expected"]:
+                text = _document(server, docs[e["source"]]["id"])["text"]
+                assert text[e["start"]:e["end"]] == e["quote"]
+        # The set runs from the chat.
+        page.get_by_text("Evaluation: your graded answers").click()
+        page.locator("#eval-refresh").click()
+        page.wait_for_selector("#eval-panel .eval-list table tr:nth-child(2)", timeout=10_000)
+        page.locator("#eval-run").click()
+        page.wait_for_selector("#eval-panel .eval-metrics", timeout=60_000)
+        assert "hit@5" in page.locator("#eval-panel .eval-metrics").inner_text()
+    finally:
+        browser.close()
+        pw.stop()
+
+
+def _json(server, path: str) -> dict:
+    import json
+
+    with urllib.request.urlopen(server["url"] + path) as r:
+        return json.loads(r.read())
+
+
 @pytest.mark.browser
 def test_browser_runs_nothing_from_a_hostile_document(server):
     pw, browser = _browser()

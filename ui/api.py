@@ -224,11 +224,14 @@ def create_app(service: ChatService, key: str | None = None):
 
     @app.get(f"{PREFIX}/documents/{{doc_id}}", dependencies=guard)
     def document(doc_id: str) -> dict:
-        """The whole document: its text (what citations slice), title, source and where each
-        page starts in the text."""
+        """The whole document: its text (what citations slice), title, source, where each
+        page starts in the text, and its sentences' spans (what a grade can mark)."""
+        from rag import split_sentences
+
         doc = _document(doc_id)
         return {"id": doc.id, "source": doc.source, "title": doc.title, "text": doc.text,
-                "page_starts": list(doc.page_starts), "pages": len(doc.page_starts) or None}
+                "page_starts": list(doc.page_starts), "pages": len(doc.page_starts) or None,
+                "sentences": [list(s) for s in split_sentences(doc.text)]}
 
     @app.get(f"{PREFIX}/documents/{{doc_id}}/pages/{{page}}.png", dependencies=guard)
     def page_image(doc_id: str, page: int, start: int | None = None,

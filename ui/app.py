@@ -40,6 +40,7 @@ OPEN_CITED_JS = """() => {
         if (text !== undefined) e.textContent = text;
         return e;
     }
+    let shown = null;  // the document in the viewer: {id, doc}
     async function show(i) {
         const box = document.getElementById('viewer');
         if (!box || !cites.length) return;
@@ -50,6 +51,7 @@ OPEN_CITED_JS = """() => {
         const res = await fetch(api + encodeURIComponent(id));
         if (!res.ok) { head.textContent = 'The document could not be opened.'; return; }
         const doc = await res.json();
+        shown = {id: id, doc: doc};
         head.textContent = (doc.title || doc.source) + ' (' + doc.source
             + (page ? ', page ' + page : '') + ') · citation ' + (at + 1) + ' of ' + cites.length;
         body.replaceChildren();
@@ -71,9 +73,143 @@ OPEN_CITED_JS = """() => {
         box.classList.add('open');
         body.scrollTop = Math.max(0, mark.offsetTop - body.clientHeight / 2);
     }
-    document.addEventListener('click', (event) => {
+    const post = (url, body) => fetch(url, {method: body === undefined ? 'GET' : 'POST',
+        headers: {'content-type': 'application/json'},
+        body: body === undefined ? undefined : JSON.stringify(body)});
+    let marking = null;  // the grade bar waiting for the sentence that answers
+    async function grade(bar, kind, span) {
+        const status = bar.querySelector('.grade-status');
+        const body = {question: bar.dataset.question, grade: kind};
+        if (span) Object.assign(body, span);
+        const res = await post('/api/v1/feedback', body);
+        const out = await res.json();
+        status.textContent = res.ok ? 'added to the eval set (' + out.total + ' questions)'
+            : (out.error || 'not added');
+        bar.dataset.graded = res.ok ? kind : '';
+    }
+    function caretOffset(container, x, y) {
+        const r = document.caretRangeFromPoint ? document.caretRangeFromPoint(x, y) : null;
+        if (!r || !container.contains(r.startContainer)) return -1;
+        const walker = document.createTreeWalker(container, NodeFilter.SHOW_TEXT);
+        let offset = 0, node;
+        while ((node = walker.nextNode())) {
+            if (node === r.startContainer) return offset + r.startOffset;
+            offset += node.textContent.length;
+        }
+        return -1;
+    }
+    async function renderSet() {
+        const panel = document.getElementById('eval-panel');
+        const list = panel.querySelector('.eval-list');
+        const res = await post('/api/v1/feedback');
+        const data = await res.json();
+        const table = el('table');
+        const head = el('tr');
+        ['id', 'question', 'expected', ''].forEach((h) => head.append(el('th', '', h)));
+        table.append(head);
+        for (const q of data.questions || []) {
+            const row = el('tr');
+            const quote = q.answerable ? q.expected.map((e) => e.quote).join(' / ')
+                : '(not in the sources)';
+            row.append(el('td', '', q.id), el('td', '', q.question), el('td', '', quote));
+            const cell = el('td');
+            const remove = el('button', 'eval-remove', 'remove');
+            remove.dataset.qid = q.id;
+            cell.append(remove);
+            row.append(cell);
+            table.append(row);
+        }
+        list.replaceChildren(el('div', '', (data.questions || []).length
+            + ' graded questions in ' + data.path), table);
+    }
+    async function runSet() {
+        const panel = document.getElementById('eval-panel');
+        const out = panel.querySelector('.eval-result');
+        out.replaceChildren(el('div', '', 'Running…'));
+        const res = await post('/api/v1/feedback/evaluate', {});
+        const data = await res.json();
+        if (!res.ok) { out.replaceChildren(el('div', '', data.error || 'failed')); return; }
+        const last = JSON.parse(localStorage.getItem('rag-last-eval') || 'null');
+        const table = el('table', 'eval-metrics');
+        const head = el('tr');
+        ['metric', 'this run', 'last run', 'change'].forEach((h) => head.append(el('th', '', h)));
+        table.append(head);
+        for (const m of ['hit@5', 'mrr@10', 'answer_supported', 'citation_precision',
+                         'abstain_recall']) {
+            if (!(m in data.metrics)) continue;
+            const v = data.metrics[m], before = last && last[m];
+            const row = el('tr');
+            row.append(el('td', '', m), el('td', '', v.toFixed(3)),
+                       el('td', '', before === undefined || before === null ? '–'
+                           : before.toFixed(3)),
+                       el('td', '', before === undefined || before === null ? '–'
+                           : (v - before >= 0 ? '+' : '') + (v - before).toFixed(3)));
+            table.append(row);
+        }
+        localStorage.setItem('rag-last-eval', JSON.stringify(data.metrics));
+        const fails = el('table', 'eval-failures');
+        const fh = el('tr');
+        ['question', 'expected', 'cited'].forEach((h) => fh.append(el('th', '', h)));
+        fails.append(fh);
+        for (const f of data.failures) {
+            const row = el('tr');
+            row.append(el('td', '', f.question), el('td', '', f.expected.join(' / ') || '(none)'),
+                       el('td', '', f.abstained ? '(abstained)' : f.cited.join(' / ')));
+            fails.append(row);
+        }
+        out.replaceChildren(el('div', '', data.questions + ' questions, '
+            + data.failures.length + ' failed'), table, fails);
+    }
+    document.addEventListener('click', async (event) => {
         const t = event.target;
         if (!t.closest) return;
+        if (t.closest('#eval-refresh')) { renderSet(); return; }
+        if (t.closest('#eval-run')) { runSet(); return; }
+        const rm = t.closest('button.eval-remove');
+        if (rm) {
+            await fetch('/api/v1/feedback/' + encodeURIComponent(rm.dataset.qid),
+                        {method: 'DELETE'});
+            renderSet();
+            return;
+        }
+        const gbtn = t.closest('.grade button.grade-btn');
+        if (gbtn) {
+            const bar = gbtn.closest('.grade'), kind = gbtn.dataset.grade;
+            if (kind !== 'wrong') {
+                const span = kind === 'right' ? {doc_id: bar.dataset.doc,
+                    start: +bar.dataset.start, end: +bar.dataset.end} : null;
+                grade(bar, kind, span);
+                return;
+            }
+            // Wrong: open the cited (or closest) document and wait for a sentence.
+            const link = el('a');
+            link.dataset.doc = bar.dataset.doc || bar.dataset.nearDoc;
+            link.dataset.start = bar.dataset.start || bar.dataset.nearStart;
+            link.dataset.end = bar.dataset.end || bar.dataset.nearEnd;
+            if (bar.dataset.page) link.dataset.page = bar.dataset.page;
+            cites = [link];
+            await show(0);
+            const box = document.getElementById('viewer');
+            const toggle = box.querySelector('details.viewer-toggle');
+            if (toggle) toggle.open = true;
+            box.classList.add('marking');
+            marking = bar;
+            box.querySelector('.viewer-title').textContent =
+                'Click the sentence that answers: ' + bar.dataset.question;
+            bar.querySelector('.grade-status').textContent = 'click the sentence in the viewer';
+            return;
+        }
+        const text = t.closest('#viewer.marking .viewer-text');
+        if (text && marking && shown) {
+            const at = caretOffset(text, event.clientX, event.clientY);
+            const sentence = shown.doc.sentences.find(([s, e]) => s <= at && at < e);
+            if (!sentence) return;
+            const bar = marking;
+            marking = null;
+            document.getElementById('viewer').classList.remove('marking');
+            grade(bar, 'wrong', {doc_id: shown.id, start: sentence[0], end: sentence[1]});
+            return;
+        }
         const nav = t.closest('#viewer button[data-step]');
         if (nav) { show(at + +nav.dataset.step); return; }
         if (t.closest('#viewer button.viewer-close')) {
@@ -96,6 +232,13 @@ OPEN_CITED_JS = """() => {
         target.scrollIntoView({block: 'center'});
     }, true);
 }"""
+
+EVAL_HTML = ('<div id="eval-panel"><p>Each answer graded right or wrong (with the sentence '
+             'that answers) or "not in the sources" is a question of this set, kept beside '
+             'the index; `rag eval --index DIR` runs it too.</p>'
+             '<button id="eval-refresh">Show the set</button> '
+             '<button id="eval-run">Run evaluation</button>'
+             '<div class="eval-list"></div><div class="eval-result"></div></div>')
 
 VIEWER_HTML = ('<div id="viewer"><div class="viewer-head"><span class="viewer-title"></span>'
                '<button data-step="-1" title="previous citation">‹</button>'
@@ -139,6 +282,9 @@ def build_app(service: ChatService):
                     to_remove = gr.Dropdown(choices=service.removable(), value=None,
                                             label="Uploaded document", elem_id="doc-remove")
                     remove = gr.Button("Remove it", elem_id="remove")
+                with gr.Accordion("Evaluation: your graded answers", open=False,
+                                  elem_id="evaluation"):
+                    gr.HTML(EVAL_HTML, elem_id="eval-box")
                 with gr.Accordion("Add documents", open=False):
                     files = gr.File(label=" ".join(render.ALLOWED_UPLOADS) + ", up to 10 MB "
                                     "each",

@@ -118,6 +118,24 @@ def writing_html(text: str) -> str:
             f'the sources when done)</div><p>{esc(text)}</p></div>')
 
 
+def grade_html(a: Answer) -> str:
+    """Grade the answer: right (its first citation answers, or, for an abstention, the sources
+    do not), wrong (then mark the sentence that answers in the viewer), or not in the sources.
+    The chat adds each grade to the eval set kept beside the index (POST /api/v1/feedback)."""
+    first = a.citations[0] if a.citations else None
+    where = f" {cite_data(first)}" if first is not None else ""
+    right = "right" if first is not None else "unanswerable"
+    # An abstention marked wrong needs the sentence: the closest passage opens in the viewer.
+    hit = a.hits[0].passage if a.hits else None
+    near = (f' data-near-doc="{esc(hit.doc_id)}" data-near-start="{hit.start}" '
+            f'data-near-end="{hit.end}"') if hit is not None else ""
+    return (f'<div class="grade" data-question="{esc(a.question)}"{where}{near}>'
+            f'<button class="grade-btn" data-grade="{right}">right</button>'
+            f'<button class="grade-btn" data-grade="wrong">wrong: mark the answer</button>'
+            f'<button class="grade-btn" data-grade="unanswerable">not in the sources</button>'
+            f'<span class="grade-status"></span></div>')
+
+
 def answer_html(turn: int, a: Answer) -> str:
     """One assistant turn: the answer with [n] links to its sources, and the sources below it."""
     dropped = dropped_html(a)
@@ -125,7 +143,8 @@ def answer_html(turn: int, a: Answer) -> str:
         closest = "".join(closest_card(h) for h in a.hits[:3])
         return (f'<div class="msg bot abstain"><div class="abstain-label">Not in the sources'
                 f'</div><p>{esc(a.text)}</p>{dropped}<details class="sources" open><summary>'
-                f'Closest passages, for you to judge</summary>{closest}</details></div>')
+                f'Closest passages, for you to judge</summary>{closest}</details>'
+                f'{grade_html(a)}</div>')
     if a.generated:
         body = written_html(turn, a)
         by = (f'<div class="by">Written by {esc(a.model)}; every sentence checked against its '
@@ -137,7 +156,8 @@ def answer_html(turn: int, a: Answer) -> str:
     short = f'<p class="short"><b>{esc(a.short)}</b></p>' if a.short else ""
     cards = source_cards(turn, a.citations)
     return (f'<div class="msg bot">{short}<p>{body}</p>{by}{dropped}<details class="sources" '
-            f'open><summary>Sources ({len(a.citations)})</summary>{cards}</details></div>')
+            f'open><summary>Sources ({len(a.citations)})</summary>{cards}</details>'
+            f'{grade_html(a)}</div>')
 
 
 _OPEN = '<details class="sources" open>'
@@ -232,6 +252,12 @@ CSS = """
   position:relative}
 #viewer .viewer-body mark {background:#ffe066}
 #viewer img.viewer-page {max-width:100%; display:block}
+#viewer.marking .viewer-text {cursor:crosshair}
+#viewer .viewer-hint {font-size:0.85em; color:#8a6d00}
+.grade {font-size:0.8em; margin-top:4px; display:flex; gap:4px; align-items:center}
+.grade .grade-status {color:#555}
+#eval-panel table {font-size:0.8em; border-collapse:collapse}
+#eval-panel td, #eval-panel th {border:1px solid #ddd; padding:2px 4px; vertical-align:top}
 .chat {display:flex; flex-direction:column; gap:10px; max-height:65vh; overflow-y:auto; padding:4px}
 .chat.empty {color:#666}
 .msg {border-radius:10px; padding:8px 12px; max-width:95%}
