@@ -132,6 +132,18 @@ def _browser():
     return pw, browser
 
 
+def _chat_page(browser, server):
+    """A page on the chat, ready for a question, and the list of requests it makes off
+    127.0.0.1 (which must stay empty)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    off_machine: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(
+        ("http://127.0.0.1", "data:", "blob:")) else off_machine.append(r.url))
+    page.goto(server["url"])
+    page.wait_for_selector("#question textarea", timeout=60_000)
+    return page, off_machine
+
+
 def _ask(page, question: str, turns_before: int) -> None:
     box = page.locator("#question textarea")
     box.fill(question)
@@ -144,12 +156,7 @@ def _ask(page, question: str, turns_before: int) -> None:
 def test_browser_chat_answers_with_markers_and_highlight(server):
     pw, browser = _browser()
     try:
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        off_machine = []
-        page.on("request", lambda r: None if r.url.startswith(
-            ("http://127.0.0.1", "data:", "blob:")) else off_machine.append(r.url))
-        page.goto(server["url"])
-        page.wait_for_selector("#question textarea", timeout=60_000)
+        page, off_machine = _chat_page(browser, server)
         _ask(page, "Who delivered the Secret Speech?", 0)
         marker = page.locator("#chat a.cite").first
         assert marker.inner_text() == "[1]"
@@ -185,22 +192,14 @@ VIEWER_IN_VIEW = """() => {
 
 
 def _document(server, doc_id: str) -> dict:
-    import json
-
-    with urllib.request.urlopen(f"{server['url']}api/v1/documents/{doc_id}") as r:
-        return json.loads(r.read())
+    return _json(server, f"api/v1/documents/{doc_id}")
 
 
 @pytest.mark.browser
 def test_browser_marker_opens_the_whole_document_at_its_quote(server):
     pw, browser = _browser()
     try:
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        off_machine = []
-        page.on("request", lambda r: None if r.url.startswith(
-            ("http://127.0.0.1", "data:", "blob:")) else off_machine.append(r.url))
-        page.goto(server["url"])
-        page.wait_for_selector("#question textarea", timeout=60_000)
+        page, off_machine = _chat_page(browser, server)
         _ask(page, "When did Khrushchev speak at the congress, and for how long?", 0)
         link = page.locator("#chat a.cite").first
         t0 = time.perf_counter()
@@ -267,9 +266,7 @@ def test_browser_grading_three_answers_writes_an_exact_set_that_runs(server):
 
     pw, browser = _browser()
     try:
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(server["url"])
-        page.wait_for_selector("#question textarea", timeout=60_000)
+        page, off_machine = _chat_page(browser, server)
 
         def status(turn: int) -> str:
             bar = page.locator("#chat .msg.bot").nth(turn).locator(".grade-status")
@@ -313,6 +310,7 @@ def test_browser_grading_three_answers_writes_an_exact_set_that_runs(server):
         page.locator("#eval-run").click()
         page.wait_for_selector("#eval-panel .eval-metrics", timeout=60_000)
         assert "hit@5" in page.locator("#eval-panel .eval-metrics").inner_text()
+        assert off_machine == []
     finally:
         browser.close()
         pw.stop()
