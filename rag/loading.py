@@ -164,13 +164,12 @@ def _ocr_pages(path: Path, pages: list[int]):
 
     from tqdm import tqdm
 
-    from .loaders.ocr import ocr_image, pdf_page_images
+    from .loaders.ocr import pdf_pages_text
 
     t0 = time.perf_counter()
     bar = tqdm(total=len(pages), desc=f"OCR {path.name}", unit="page", disable=None,
                leave=False)
-    for i, image in pdf_page_images(path, pages):
-        text = ocr_image(image)
+    for i, text in pdf_pages_text(path, pages):
         bar.update(1)
         yield i, [_SPACES.sub(" ", ln).strip() for ln in text.split("\n")]
     bar.close()

@@ -1,17 +1,21 @@
 """Text from images (.png, .jpg, .tiff) and from PDF pages without a text layer: Tesseract
 (Debian's tesseract-ocr, through pytesseract), chosen over RapidOCR on this project's 2-core
-machine: the seed article rendered at 200 dpi reads with 0.02% character error against 8%, at
-the same ~4.4 pages a minute (eval/README.md). The OCR'd text is the document's text, so
+machine: the seed article rendered at 200 dpi reads with 0.02% character error against 8%
+(eval/README.md). Each Tesseract runs on one thread, one page a core at once: its OpenMP threads
+made a page take 14 s on 2 cores, one thread 2.4 s. The OCR'd text is the document's text, so
 citations stay exact slices of it."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 log = logging.getLogger(__name__)
 
 DPI = 200  # PDF pages are rendered at this resolution for OCR
+WORKERS = max(1, os.cpu_count() or 1)  # pages read at once, a Tesseract process each
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 
@@ -29,7 +33,11 @@ def ocr_image(image) -> str:
         raise OcrUnavailable("it needs OCR and Tesseract is not installed (apt install "
                              "tesseract-ocr)")
     import pytesseract
+    import pytesseract.pytesseract as runner
 
+    # The environment pytesseract starts Tesseract with (only its): one OpenMP thread.
+    if runner.environ.get("OMP_THREAD_LIMIT") != "1":
+        runner.environ = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     text = pytesseract.image_to_string(image.convert("L"), lang="eng")
     text = re.sub(r"[ \t]+\n", "\n", text.replace("\x0c", ""))
     return re.sub(r"\n{3,}", "\n\n", text).strip()
@@ -47,13 +55,17 @@ def image_text(path) -> tuple[str, str, tuple[int, ...]]:
     return text, "", starts if len(pages) > 1 else ()
 
 
-def pdf_page_images(path, pages: list[int]):
-    """The given 0-based pages of a PDF rendered (pypdfium2) as PIL images, one at a time."""
+def pdf_pages_text(path, pages: list[int]):
+    """(page, text) of the given 0-based pages of a PDF, in order: rendered by pypdfium2,
+    ``WORKERS`` at a time, each read by its own Tesseract."""
     import pypdfium2 as pdfium
 
     doc = pdfium.PdfDocument(str(path))
     try:
-        for i in pages:
-            yield i, doc[i].render(scale=DPI / 72).to_pil()
+        with ThreadPoolExecutor(WORKERS, thread_name_prefix="rag-ocr") as pool:
+            for at in range(0, len(pages), WORKERS):
+                batch = pages[at:at + WORKERS]
+                images = [doc[i].render(scale=DPI / 72).to_pil() for i in batch]
+                yield from zip(batch, pool.map(ocr_image, images))
     finally:
         doc.close()
