@@ -285,7 +285,10 @@ def load_file(path: Path, source: str, html: str = "main", ocr: bool = True) -> 
     """Read one file into a Document. Raises OSError/ValueError (or the parser's error) when it
     cannot be read. ``html``: "main" keeps a web page's main content, "all" every text;
     ``ocr``: read scanned PDF pages and images with Tesseract."""
-    text, title, page_starts = _loaded(Path(path), Path(path).suffix.lower(), html, ocr)
+    return _document(source, *_loaded(Path(path), Path(path).suffix.lower(), html, ocr))
+
+
+def _document(source: str, text: str, title: str, page_starts: tuple[int, ...]) -> Document:
     if not text.strip():
         raise ValueError("no text in it")
     return Document(id=doc_id_for(source, text), text=text, title=title or _first_line_title(text),
@@ -299,13 +302,13 @@ def load_documents(path: Path, source: str, html: str = "main",
     warning)."""
     import tempfile
 
-    doc = load_file(path, source, html, ocr)
     if Path(path).suffix.lower() != ".eml":
-        return [doc]
+        return [load_file(path, source, html, ocr)]
     from .loaders.mail import parse
 
-    out = [doc]
-    for name, payload in parse(Path(path))[2]:
+    text, subject, attachments = parse(Path(path))  # the mail read once, attachments too
+    out = [_document(source, text, subject, ())]
+    for name, payload in attachments:
         suffix = Path(name).suffix.lower()
         if suffix not in SUFFIXES or suffix == ".eml":
             continue

@@ -90,6 +90,7 @@ class LearnedReader:
             raise ConfigError(f"reader.json context={self.context!r}: this rag reads 'sentence' "
                               "or 'title'; reinstall rag or run `make train-reader`")
         self._model: OnnxCrossEncoder | None = None
+        self._spans: dict[tuple[str, str, str], tuple[int, int, float] | None] = {}
 
     @property
     def model(self) -> OnnxCrossEncoder:
@@ -139,13 +140,21 @@ class LearnedReader:
 
     def scored_span(self, question: str, sentence: str,
                     title: str = "") -> tuple[int, int, float] | None:
-        """:meth:`span` with the span head's probability of it (start's times end's)."""
+        """:meth:`span` with the span head's probability of it (start's times end's). Kept
+        for the last questions: the reader marks the span, then the answer gate weighs it."""
         if not self.has_span:
             return None
+        key = (question, sentence, title)
+        if key in self._spans:
+            return self._spans.get(key)
         text = self.pairs(question, [sentence], [title])[0][1]
         offset = len(text) - len(sentence)
         found = self.model.span(question, text, offset)
-        return None if found is None else (found[0] - offset, found[1] - offset, found[2])
+        value = None if found is None else (found[0] - offset, found[1] - offset, found[2])
+        if len(self._spans) >= 256:  # shared by the chat's threads: a race only recomputes
+            self._spans.clear()
+        self._spans[key] = value
+        return value
 
     def probabilities(self, question: str, texts: list[str],
                       signals: dict[str, np.ndarray] | None = None,
