@@ -9,12 +9,13 @@ import re
 from pathlib import Path
 
 from .errors import ConfigError
+from .loaders.ocr import IMAGE_SUFFIXES
 from .types import Document
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".pptx", ".xlsx",
-            ".csv", ".epub", ".odt", ".rtf", ".eml", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
+            ".csv", ".epub", ".odt", ".rtf", ".eml", *IMAGE_SUFFIXES)
 
 
 def doc_id_for(source: str, text: str) -> str:
@@ -252,7 +253,7 @@ def _docx_text(path: Path) -> tuple[str, str]:
 _LOADERS = {".pptx": ("slides", "pptx_text"), ".xlsx": ("sheets", "xlsx_text"),
             ".csv": ("sheets", "csv_text"), ".epub": ("ebook", "epub_text"),
             ".odt": ("odt", "odt_text"), ".rtf": ("rtf", "rtf_text"),
-            **{s: ("ocr", "image_text") for s in (".png", ".jpg", ".jpeg", ".tif", ".tiff")}}
+            **{s: ("ocr", "image_text") for s in IMAGE_SUFFIXES}}
 
 
 def _loaded(path: Path, suffix: str, html: str, ocr: bool) -> tuple[str, str, tuple[int, ...]]:

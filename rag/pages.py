@@ -48,7 +48,7 @@ def render_page(pdf: str | Path, page: int, quote: str = "",
     """(PNG of ``page`` of ``pdf``, the boxes drawn over ``quote``'s characters in pixels:
     (left, top, right, bottom)). No quote, or one not found on the page: no boxes."""
     import pypdfium2 as pdfium
-    from PIL import ImageDraw
+    from PIL import Image, ImageDraw
 
     doc = pdfium.PdfDocument(str(pdf))
     try:
@@ -72,8 +72,6 @@ def render_page(pdf: str | Path, page: int, quote: str = "",
     draw = ImageDraw.Draw(overlay)
     for box in boxes:
         draw.rectangle(box, fill=(255, 214, 0))
-    from PIL import Image
-
     marked = Image.blend(image, overlay, 0.45) if boxes else image
     out = io.BytesIO()
     marked.save(out, format="PNG")
