@@ -393,22 +393,11 @@ class Retriever:
                   results: list[list[Hit]]) -> list[list[Hit]]:
         """Each query's hits with the fused top ``settings.rerank_depth`` reordered by the
         learned reader (their best sentence's probability), the rest after them."""
-        from .readers.learned import packaged_reader, score_sentences
-        from .readers.learned import rerank as reorder
-        from .readers.signals import shortlist_for
+        from .readers.learned import rerank_hits
 
-        depth = self.settings.rerank_depth
         ctx = self.read_context()
-        out = []
-        for query, qvec, hits in zip(queries, qvecs, results):
-            best_of = score_sentences(query, hits[:depth], self.documents, packaged_reader(),
-                                      shortlist_for(query, qvec, ctx),
-                                      self.settings.read_sentences)[3]
-            head = reorder(hits[:depth], best_of)
-            tail = [dataclasses.replace(h, rank=len(head) + i)
-                    for i, h in enumerate(hits[depth:], start=1)]
-            out.append(head + tail)
-        return out
+        return [rerank_hits(query, qvec, hits, ctx, self.settings.rerank_depth)
+                for query, qvec, hits in zip(queries, qvecs, results)]
 
     def _search(self, queries: Sequence[str], k: int, mode: str,
                 need_vectors: bool = False) -> tuple[list[list[Hit]], np.ndarray | None]:

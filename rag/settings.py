@@ -72,6 +72,9 @@ class Settings:
       for the whole reply (one retry on a refused connection); ``llm_max_tokens``: the reply's
       length limit; ``llm_api_key``: sent as a bearer token, never shown (also
       $RAG_LLM_API_KEY). When the server fails the answer is extractive, with a note.
+      ``llm_rerank``: the LLM reads the fused top ``rerank_depth`` passages reordered by the
+      learned reader (its top ``llm_passages``), so the evidence comes first in its context;
+      the extractive answer (its fallback) still reads the fused order.
     """
 
     model: str = DEFAULT_MODEL
@@ -100,6 +103,7 @@ class Settings:
     llm_timeout: float = 30.0
     llm_max_tokens: int = 400
     llm_passages: int = 5
+    llm_rerank: bool = True
     llm_api_key: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:

@@ -102,6 +102,28 @@ def test_the_prompt_numbers_the_passages_keeps_them_as_data_and_carries_the_hist
     assert body["stream"] is True and body["model"] == "standin-1" and body["max_tokens"] == 400
 
 
+@pytest.mark.parametrize("question, words", [
+    ("Was there ever an audio recording of the speech?", "no audio recording"),
+    ("How did the text reach foreign newspapers?", "leaked abroad")])
+def test_the_llm_reads_the_reranked_passages_first(ask, seed_retriever, question, words):
+    # Fused, the passage that answers is not first (5th and 2nd); the learned reader puts it
+    # first in the LLM's context. The extractive answer (the fallback) reads the fused order.
+    fused = seed_retriever.search(question, k=5)
+    assert words not in fused[0].passage.text and any(words in h.passage.text for h in fused)
+    for rerank in (True, False):
+        with StandIn(lambda m: f"The passages say it [{passage_with(m, words)}].") as server:
+            a = ask(server, question=question, llm_rerank=rerank)
+            prompt = server.requests[-1]["body"]["messages"][-1]["content"]
+        first = prompt.split('<passage id="2"')[0]
+        assert (words in first) is rerank
+        assert len(a.hits) == 5 and (words in a.hits[0].passage.text) is rerank
+    with StandIn(fault="500") as server:  # the server fails: the fused extractive answer
+        down = ask(server, question=question)
+    assert not down.generated and "showing quotes" in down.note
+    quotes = seed_retriever.ask(question, llm=False)
+    assert [c.quote for c in down.citations] == [c.quote for c in quotes.citations]
+
+
 def test_passage_text_cannot_close_its_delimiter():
     from rag import Hit, Passage
     from rag.readers.llm import passages_block

@@ -270,6 +270,21 @@ def rerank(hits, best_of: dict[str, float]) -> list:
             for i, h in enumerate(order, start=1)]
 
 
+def rerank_hits(query: str, qvec: np.ndarray, hits, ctx, depth: int) -> list:
+    """``hits`` with their top ``depth`` reordered by the packaged reader (each passage by its
+    best sentence's probability for ``query``, searched as ``qvec``), the rest after them,
+    renumbered."""
+    import dataclasses
+
+    from .signals import shortlist_for
+
+    best_of = score_sentences(query, hits[:depth], ctx.documents, packaged_reader(),
+                              shortlist_for(query, qvec, ctx), ctx.settings.read_sentences)[3]
+    head = rerank(hits[:depth], best_of)
+    return head + [dataclasses.replace(h, rank=len(head) + i)
+                   for i, h in enumerate(hits[depth:], start=1)]
+
+
 def compose(question: str, query: str, hits, documents, settings, reader: LearnedReader,
             k: int, note: str = "", shortlist=None):
     """Score every sentence of ``hits`` (the fused top passages) with the reader, rerank the

@@ -149,8 +149,9 @@ def _fallen_back(fallback: Answer, note: str) -> Answer:
 
 class LLMReader:
     """The LLM reader behind the Reader protocol (rag/readers/__init__.py): ``inner`` (an
-    extractive reader) answers first, as the fallback; the LLM then writes from its top
-    ``settings.llm_passages`` hits."""
+    extractive reader) answers first from the fused top ``k``, as the fallback; the LLM then
+    writes from the top ``settings.llm_passages`` passages, reordered by the learned reader
+    (``settings.llm_rerank``) so that the passage holding the answer comes first."""
 
     name = "llm"
 
@@ -158,10 +159,26 @@ class LLMReader:
         self.inner, self.client = inner, client
 
     def depth(self, settings, k: int) -> int:
-        return self.inner.depth(settings, k)
+        depth = self.inner.depth(settings, k)
+        return max(depth, settings.rerank_depth) if _reranks(settings) else depth
 
     def read(self, question: str, query: str, qvec: np.ndarray, hits: Sequence[Hit], ctx,
              k: int, note: str = "", history=None, on_text=None) -> Answer:
-        fallback = self.inner.read(question, query, qvec, hits, ctx, k, note=note)
-        return write_answer(question, history, fallback.hits[:ctx.settings.llm_passages],
+        settings = ctx.settings
+        fallback = self.inner.read(question, query, qvec, hits[:self.inner.depth(settings, k)],
+                                   ctx, k, note=note)
+        if _reranks(settings):
+            from .learned import rerank_hits
+
+            # The reranker costs ~0.1-0.3 s, small beside the LLM's first token; the passages
+            # it puts first hold the answer more often (eval/README.md, evidence@N).
+            context = rerank_hits(query, qvec, hits, ctx, settings.rerank_depth)
+            fallback = replace(fallback, hits=tuple(context[:k]))
+        return write_answer(question, history, fallback.hits[:settings.llm_passages],
                             ctx.documents, ctx.encode, self.client, fallback, on_text)
+
+
+def _reranks(settings) -> bool:
+    """Whether the LLM reader reranks its passages itself: not when the hits come reranked
+    already (``Settings(rerank=True)``, or the learned reader, which reranks as it reads)."""
+    return settings.llm_rerank and not settings.rerank and settings.reader != "learned"
