@@ -1,7 +1,7 @@
 """Evidence@N on long documents: does a gold answer occur within the first N characters of the
 ranked passages? (What a reader's eye or an LLM's context budget gets; fair across chunk sizes.)
 
-    .venv/bin/python eval/evidence.py [--every 10] [--variants]
+    .venv/bin/python eval/evidence.py [--every 10] [--variants] [--answers]
 
 Each of the six held-out SQuAD articles (part A, ../shared/data/squad; eval/train_reader.py never
 trains on them) is one document, its paragraphs separated by blank lines, as users' files are;
@@ -9,6 +9,9 @@ every ``--every``-th question is asked. Prints evidence@500/1000/3000 for defaul
 with reranking, hit@1/5 (a passage holds the answering span), where passages start (at a
 paragraph, or straddling a break) and how deep the answer sits in the first passage holding it.
 ``--variants`` adds the chunking before paragraph alignment and alignment without overlap.
+``--answers`` asks each question instead (default chunking): how often the answer's first
+citation, or any, holds a gold answer, per reader setting (the heuristic led by the learned
+reader, the default; the heuristic alone; the learned reader; each also on reranked passages).
 """
 from __future__ import annotations
 
@@ -101,21 +104,72 @@ def run(r: Retriever, questions: list[dict], rerank: bool) -> dict:
     return out
 
 
+def answers(r: Retriever, questions: list[dict]) -> dict:
+    """Answer-level figures of ``r.ask`` on ``questions`` (all answerable)."""
+    first, some, abstained, cites, lat = [], [], [], [], []
+    for q in questions:
+        t = time.perf_counter()
+        a = r.ask(q["question"])
+        lat.append((time.perf_counter() - t) * 1000)
+        abstained.append(a.abstained)
+        holds = [any(g in c.quote for g in q["golds"]) for c in a.citations]
+        first.append(bool(holds) and holds[0])
+        some.append(any(holds))
+        if not a.abstained:
+            cites.append(len(a.citations))
+    return {"first citation holds the answer": float(np.mean(first)),
+            "some citation holds it": float(np.mean(some)),
+            "abstained": float(np.mean(abstained)),
+            "citations an answer": float(np.mean(cites)) if cites else 0.0,
+            "ask p50 ms": float(np.percentile(lat, 50))}
+
+
+def table(rows: dict[str, dict]) -> None:
+    names = list(next(iter(rows.values())))
+    print("| long documents | " + " | ".join(rows) + " |")
+    print("|---|" + "---:|" * len(rows))
+    for n in names:
+        cells = [f"{v[n]:.0f}" if n in ("passages",) or "ms" in n or "character" in n
+                 else f"{v[n]:.3f}" for v in rows.values()]
+        print(f"| {n} | " + " | ".join(cells) + " |")
+
+
+def main_answers(docs: list[Document], questions: list[dict]) -> None:
+    r = Retriever.from_documents(docs, embedder=make_embedder())
+    variants = {"heuristic led by the learned reader (default)": Settings(),
+                "heuristic alone (lead_weight=0)": Settings(lead_weight=0),
+                "learned reader": Settings(reader="learned"),
+                "default + rerank": Settings(rerank=True),
+                "lead_weight=0 + rerank": Settings(lead_weight=0, rerank=True)}
+    rows = {}
+    for name, settings in variants.items():
+        r.settings = settings
+        rows[name] = answers(r, questions)
+        print(f"{name}: done", file=sys.stderr)
+    print(f"{len(docs)} articles, {len(questions)} questions\n")
+    table(rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--every", type=int, default=10, help="ask every N-th question")
     ap.add_argument("--variants", action="store_true",
                     help="also the chunking before paragraph alignment, and without overlap")
+    ap.add_argument("--answers", action="store_true",
+                    help="answer-level figures of each reader setting instead")
     args = ap.parse_args()
     docs, questions = articles()
     questions = questions[::args.every]
+    if args.answers:
+        main_answers(docs, questions)
+        return
     embedder = make_embedder()
     variants = {"paragraphs": Settings(chunk_align="paragraphs")}
     if args.variants:
         variants["sentences, overlap 1 (before)"] = Settings(chunk_align="sentences")
         variants["paragraphs, overlap 0"] = Settings(chunk_align="paragraphs",
                                                      overlap_sentences=0)
-    table: dict[str, dict] = {}
+    rows: dict[str, dict] = {}
     for name, settings in variants.items():
         t0 = time.time()
         r = Retriever.from_documents(docs, embedder=embedder, settings=settings)
@@ -123,16 +177,10 @@ def main() -> None:
         stats = passage_starts(r)
         for rerank in (False, True):
             label = f"{name}{' + rerank' if rerank else ''}"
-            table[label] = {**run(r, questions, rerank), **stats, "index s": built}
+            rows[label] = {**run(r, questions, rerank), **stats, "index s": built}
             print(f"{label}: done", file=sys.stderr)
     print(f"{len(docs)} articles, {len(questions)} questions (every {args.every}th)\n")
-    names = list(next(iter(table.values())))
-    print("| long documents | " + " | ".join(table) + " |")
-    print("|---|" + "---:|" * len(table))
-    for n in names:
-        cells = [f"{v[n]:.0f}" if n in ("passages",) or "ms" in n or "character" in n
-                 else f"{v[n]:.3f}" for v in table.values()]
-        print(f"| {n} | " + " | ".join(cells) + " |")
+    table(rows)
 
 
 if __name__ == "__main__":

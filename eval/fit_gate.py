@@ -133,10 +133,10 @@ def collect(limit: int, near_limit: int, rate: float) -> list[dict]:
     return records
 
 
-def _fit(x: np.ndarray, y: np.ndarray) -> tuple[list[float], float]:
+def _fit(x: np.ndarray, y: np.ndarray, c: float = 1.0) -> tuple[list[float], float]:
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=1.0, max_iter=2000).fit(x, y)
+    model = LogisticRegression(C=c, max_iter=2000).fit(x, y)
     return [float(c) for c in model.coef_[0]], float(model.intercept_[0])
 
 
@@ -177,6 +177,23 @@ def fit_reader(records: list[dict], reader: str) -> tuple[dict, dict]:
     short["threshold"] = float(p_short[order[ok[-1]]]) if ok else 1.0
     gate["short"] = short
     return gate, figures(held, gate)
+
+
+def recalibrated(gate: dict, records: list[dict], reader: str) -> dict:
+    """``gate`` (one reader's) with its answer model's probability recalibrated on the fit
+    articles' ``records`` (Platt scaling of its logit), its threshold moved with it: the same
+    answers and abstentions, a better calibrated ``Answer.confidence``. For when the reader's
+    answers changed but the gate's decisions are kept."""
+    fit = [r for r in records if r["reader"] == reader and r["split"] == "fit"]
+    p = np.clip(_p(fit, gate["answer"]), 1e-6, 1 - 1e-6)
+    a, b = _fit(np.log(p / (1 - p))[:, None], np.array([r["holds"] for r in fit]), c=1e6)
+    a = a[0]
+    old = gate["answer"]
+    t = min(1 - 1e-6, max(1e-6, old["threshold"]))
+    answer = {**old, "coef": [a * c for c in old["coef"]],
+              "intercept": a * old["intercept"] + b,
+              "threshold": float(1.0 / (1.0 + np.exp(-(a * np.log(t / (1 - t)) + b))))}
+    return {**gate, "answer": answer}
 
 
 def figures(rows: list[dict], gate: dict) -> dict:
@@ -255,6 +272,9 @@ def main() -> None:
                     help="fit on records written before instead of asking again")
     ap.add_argument("--report", default=str(REPORT), metavar="DIR",
                     help="where the plots go (default eval/report)")
+    ap.add_argument("--recalibrate", default=None, choices=READERS, metavar="READER",
+                    help="keep the packaged gate and its decisions; only recalibrate READER's "
+                         "answer probability on the records (after that reader changed)")
     ap.add_argument("--write", action="store_true", help=f"write {GATE.relative_to(ROOT)}")
     args = ap.parse_args()
     if args.from_records:
@@ -268,8 +288,16 @@ def main() -> None:
     gate = {"format": "rag-gate", "format_version": 1, "model_id": DEFAULT_MODEL,
             "max_false_abstain": MAX_FALSE_ABSTAIN, "short_precision": SHORT_PRECISION,
             "paraphrase_rate": args.paraphrase, "readers": {}, "figures": {}}
+    if args.recalibrate:
+        gate = json.loads(GATE.read_text(encoding="utf-8"))
     for reader in READERS:
-        gate["readers"][reader], gate["figures"][reader] = fit_reader(records, reader)
+        if args.recalibrate is None:
+            gate["readers"][reader], gate["figures"][reader] = fit_reader(records, reader)
+        else:
+            if reader == args.recalibrate:
+                gate["readers"][reader] = recalibrated(gate["readers"][reader], records, reader)
+            held = [r for r in records if r["reader"] == reader and r["split"] == "eval"]
+            gate["figures"][reader] = figures(held, gate["readers"][reader])
         print(f"{reader} (held-out articles):", json.dumps(gate["figures"][reader], indent=1))
     report = Path(args.report)
     report.mkdir(parents=True, exist_ok=True)

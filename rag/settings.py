@@ -59,6 +59,11 @@ class Settings:
     - ``answer_sentences``: at most this many sentences in an answer; ``answer_margin``: with the
       learned reader, sentences within this probability of the best join it.
     - ``answer_passages``: the heuristic reads the sentences of this many top passages.
+    - ``lead_weight``: the heuristic reader's answer is led ([1], where the short answer is
+      looked for) by the sentence with the best heuristic score plus this weight times the
+      learned reader's probability that it answers (chosen on held-out SQuAD: eval/README.md);
+      its other sentences follow in source order. 0: the heuristic score alone, every
+      sentence in source order (no cross-encoder is run: ~80 ms less a question).
     - ``read_sentences``: the learned reader reads this many of the top passages' sentences,
       those the cheap scorer (cosine + lexical coverage) ranks best (0: all of them).
     - ``ocr``: read images and PDF pages without a text layer (scans) with Tesseract.
@@ -97,6 +102,7 @@ class Settings:
     rerank: bool = False
     read_sentences: int = 32
     answer_margin: float = 0.1
+    lead_weight: float = 1.0
     gate: bool = True
     llm_url: str | None = None
     llm_model: str | None = None
@@ -140,6 +146,9 @@ class Settings:
                               "every sentence)")
         if not 0.0 <= self.answer_margin <= 1.0:
             raise ConfigError(f"answer_margin={self.answer_margin}: must be in [0, 1]")
+        if not 0.0 <= self.lead_weight <= 10.0:
+            raise ConfigError(f"lead_weight={self.lead_weight}: must be in [0, 10] (0: the "
+                              "heuristic score alone chooses the lead sentence)")
         if self.answer_sentences < 1:
             raise ConfigError(f"answer_sentences={self.answer_sentences}: must be >= 1")
         if self.html not in ("main", "all"):

@@ -126,3 +126,15 @@ def test_fit_gate_smoke(tmp_path):
     assert {r["reader"] for r in rows} == {"heuristic", "learned"}
     assert "short answers:" in out.stdout and "abstained near-topic" in out.stdout
     assert (tmp_path / "gate_short_answers.png").stat().st_size > 0
+    # Recalibrating a reader's answer probability keeps every decision of the gate.
+    sys.path.insert(0, str(ROOT / "eval"))
+    from fit_gate import _p, recalibrated
+
+    for r in rows:
+        r["split"] = "fit"
+    shipped = packaged_gate()["readers"]["heuristic"]
+    moved = recalibrated(shipped, rows, "heuristic")
+    mine = [r for r in rows if r["reader"] == "heuristic"]
+    before = _p(mine, shipped["answer"]) >= shipped["answer"]["threshold"]
+    after = _p(mine, moved["answer"]) >= moved["answer"]["threshold"]
+    assert (before == after).all() and moved["short"] == shipped["short"]

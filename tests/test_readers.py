@@ -117,6 +117,36 @@ def test_the_heuristic_reader_can_read_the_reranked_passages(learned_seed):
         learned_seed.settings = settings
 
 
+def test_the_heuristic_answer_is_led_by_the_sentence_the_learned_reader_trusts(seed_retriever):
+    # The heuristic cites three sentences; in source order the first is not the answer. The
+    # learned reader's probability picks the lead ([1], where the short answer is looked for);
+    # the rest follow in source order, every quote exact.
+    question = "What did the 2024 update to the commemoration concept change?"
+    saved = seed_retriever.settings
+    try:
+        answers = {}
+        for weight in (0.0, 1.0):
+            seed_retriever.settings = Settings(lead_weight=weight)
+            answers[weight] = seed_retriever.ask(question)
+    finally:
+        seed_retriever.settings = saved
+    plain, led = answers[0.0].citations, answers[1.0].citations
+    assert "2024 update softened" not in plain[0].quote
+    assert "2024 update softened" in led[0].quote
+    assert [c.n for c in led] == list(range(1, len(led) + 1))
+    assert answers[1.0].text.startswith(led[0].quote + " [1]")
+    for cites in (plain, led[1:]):
+        assert [c.start for c in cites] == sorted(c.start for c in cites)
+    assert {c.quote for c in led} <= {c.quote for c in plain} | {led[0].quote}
+    for c in led:
+        assert verify_citation(c, seed_retriever.documents[c.passage.doc_id])
+
+
+def test_lead_weight_is_validated():
+    with pytest.raises(ConfigError, match="lead_weight=-1"):
+        Settings(lead_weight=-1)
+
+
 def test_missing_or_altered_weights_are_refused_with_the_fix(tmp_path):
     with pytest.raises(ConfigError, match="make train-reader"):
         LearnedReader(tmp_path)

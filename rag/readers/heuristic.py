@@ -88,8 +88,13 @@ def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
                       confidence=calibrated(best), note=note)
     order = [i for i in np.argsort(-sims, kind="stable")
              if sims[i] >= max(threshold, best - _MARGIN)]
-    chosen = sorted(order[: settings.answer_sentences],
+    lead = _lead(question, cands, texts, signals, sims, threshold, settings)
+    if lead is not None:  # in the answer whether or not the margin had it: [1], then the rest
+        order = [i for i in order if i != lead]
+    chosen = sorted(order[: settings.answer_sentences - (lead is not None)],
                     key=lambda i: (cands[i][0].rank, cands[i][1]))
+    if lead is not None:
+        chosen.insert(0, lead)
     citations = []
     parts = []
     for n, i in enumerate(chosen, start=1):
@@ -101,6 +106,21 @@ def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
     return Answer(question=question, text=" ".join(parts), abstained=False,
                   citations=tuple(citations), hits=tuple(hits), confidence=calibrated(best),
                   note=note)
+
+
+def _lead(question: str, cands, texts: list[str], signals: dict[str, np.ndarray],
+          sims: np.ndarray, threshold: float, settings: Settings) -> int | None:
+    """The sentence that leads the answer (its first citation, where the short answer is
+    looked for): the best by the heuristic score plus ``settings.lead_weight`` times the
+    learned reader's probability, among those the heuristic would cite at all; None when
+    ``lead_weight`` is 0 (the answer is then in source order)."""
+    if settings.lead_weight <= 0:
+        return None
+    from .learned import lead_probabilities
+
+    probs = lead_probabilities(question, cands, texts, signals, settings.read_sentences)
+    return int(np.argmax(np.where(sims >= threshold, sims + settings.lead_weight * probs,
+                                  -np.inf)))
 
 
 class HeuristicReader:

@@ -213,21 +213,45 @@ def shortlisted(hits, documents, shortlist, limit: int, question: str | None = N
     head, ``HEAD_FEATURES`` but the logit). ``shortlist``: texts -> the cheap signals of
     rag/readers/signals.py. ``question``: leave out headings and banners unless it asks for
     a title (answers; reranking and fitting the head read every sentence)."""
-    from .signals import candidate_sentences, combine
+    from .signals import candidate_sentences
 
     cands, of_passage = candidate_sentences(hits, documents, question)
     texts = [documents[h.passage.doc_id].text[s:e] for h, s, e in cands]
     if not texts:
         return cands, texts, of_passage, np.zeros(0, dtype=np.int64), {}
-    signals = shortlist(texts)
+    keep, signals = head_signals(shortlist(texts), cands, limit)
+    return cands, texts, of_passage, keep, signals
+
+
+def head_signals(signals: dict[str, np.ndarray], cands,
+                 limit: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(the indices of the ``limit`` candidates the cheap score ranks best, best first, all
+    when 0; their cheap ``signals`` with the ranks the answer head also reads). ``cands``:
+    (hit, start, end) of each sentence."""
+    from .signals import combine
+
     order = np.argsort(-combine(signals), kind="stable")
-    cheap_rank = np.empty(len(texts), dtype=np.float32)
-    cheap_rank[order] = np.arange(len(texts), dtype=np.float32)
+    cheap_rank = np.empty(len(order), dtype=np.float32)
+    cheap_rank[order] = np.arange(len(order), dtype=np.float32)
     signals = {**signals, "log_cheap_rank": np.log1p(cheap_rank),
                "log_passage_rank": np.log(np.array([float(h.rank) for h, _, _ in cands],
                                                    dtype=np.float32))}
-    keep = order[:limit] if 0 < limit < len(texts) else order
-    return cands, texts, of_passage, keep, {k: v[keep] for k, v in signals.items()}
+    keep = order[:limit] if 0 < limit < len(order) else order
+    return keep, {k: v[keep] for k, v in signals.items()}
+
+
+def lead_probabilities(question: str, cands, texts: list[str], signals: dict[str, np.ndarray],
+                       limit: int) -> np.ndarray:
+    """The packaged reader's probability that each candidate sentence answers ``question``,
+    given its cheap ``signals`` (rag/readers/signals.py): the ``limit`` best by the cheap score
+    are read (all when 0), the others get 0. For the heuristic reader's lead sentence."""
+    probs = np.zeros(len(texts), dtype=np.float32)
+    if not texts:
+        return probs
+    keep, read = head_signals(signals, cands, limit)
+    probs[keep] = packaged_reader().probabilities(question, [texts[i] for i in keep], read,
+                                                  [cands[i][0].passage.title for i in keep])
+    return probs
 
 
 def score_sentences(query: str, hits, documents, reader: LearnedReader, shortlist=None,
