@@ -91,6 +91,7 @@ class LearnedReader:
                               "or 'title'; reinstall rag or run `make train-reader`")
         self._model: OnnxCrossEncoder | None = None
         self._spans: dict[tuple[str, str, str], tuple[int, int, float] | None] = {}
+        self._logits: dict[tuple[str, str], float] = {}
 
     @property
     def model(self) -> OnnxCrossEncoder:
@@ -124,8 +125,19 @@ class LearnedReader:
 
     def logits(self, question: str, texts: list[str],
                titles: list[str] | None = None) -> np.ndarray:
-        """The cross-encoder's logit of each text."""
-        return self.model.logits(self.pairs(question, texts, titles))
+        """The cross-encoder's logit of each text. Each pair runs alone, so its logit is kept
+        for the last questions: a sentence the reranker read is not read again for the
+        answer's lead (or the LLM's context) of the same question."""
+        pairs = self.pairs(question, texts, titles)
+        found = ((p, self._logits.get(p)) for p in pairs)
+        known = {p: v for p, v in found if v is not None}
+        missing = [p for p in dict.fromkeys(pairs) if p not in known]
+        if missing:
+            known.update(zip(missing, (float(x) for x in self.model.logits(missing))))
+            if len(self._logits) >= 4096:  # shared by the chat's threads: a race only recomputes
+                self._logits.clear()
+            self._logits.update({p: known[p] for p in missing})
+        return np.array([known[p] for p in pairs], dtype=np.float32)
 
     @property
     def has_span(self) -> bool:
