@@ -15,7 +15,7 @@ import numpy as np
 
 from .embedders import VECTOR_SPACE, Embedder, backend_of, default_embedder
 from .errors import ConfigError, IndexLoadError
-from .fusion import rrf
+from .fusion import minmax, rrf
 from .index import _text_hash
 from .persist import read_manifest, recover
 from .indexing import chunking, sync
@@ -412,7 +412,8 @@ class Retriever:
         if mode == "dense":
             dense_all = store.dense(qvecs, k)
         elif mode == "hybrid":
-            fused = store.hybrid(qvecs, queries, k, s.rrf_k, n)
+            # An engine that fuses does it by reciprocal rank; score fusion happens here.
+            fused = store.hybrid(qvecs, queries, k, s.rrf_k, n) if s.fusion == "rrf" else None
             dense_all = store.dense(qvecs, n) if fused is None else None
         results = []
         for qi, query in enumerate(queries):
@@ -422,10 +423,15 @@ class Retriever:
                 ranked = store.bm25([query], k)[0]
             elif fused is not None:  # the engine fused
                 ranked = fused[qi]
-            else:
+            elif s.fusion == "rrf":
                 ranked = rrf([key for key, _ in dense_all[qi]],
                              [key for key, _ in store.bm25([query], n)[0]], s.rrf_k,
                              s.dense_weight)
+            else:
+                ranked = minmax(dense_all[qi], store.bm25([query], n)[0],
+                                lambda keys, v=qvecs[qi]: store.dense_scores(keys, v),
+                                lambda keys, q=query: store.bm25_scores(keys, q),
+                                s.dense_weight)
             ranked = ranked[:k]
             keys = [key for key, _ in ranked]
             passages = store.passages(keys)

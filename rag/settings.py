@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import ConfigError
+from .fusion import FUSIONS
 
 MODES = ("hybrid", "dense", "bm25")
 READERS = ("learned", "heuristic")
@@ -30,8 +31,11 @@ class Settings:
       paragraph breaks (indexes built before paragraph alignment).
     - ``overlap_sentences``: sentences repeated from the end of a passage at the start of the
       next: with paragraph alignment only between the pieces of a paragraph split for length.
-    - ``rrf_k``: the constant of reciprocal rank fusion; ``dense_weight`` weighs the dense ranking
-      against BM25 (1.0 = equal weights).
+    - ``fusion``: how hybrid search fuses the dense and BM25 rankings: "minmax" (default: each
+      retriever's scores min-max normalised over the candidates, then added; rag/fusion.py) or
+      "rrf" (reciprocal rank fusion with the constant ``rrf_k``; an engine that fuses, such as
+      Milvus, does it itself). ``dense_weight`` weighs the dense side against BM25 (1.0 = equal
+      weights).
     - ``candidates``: how many passages each retriever proposes to the fusion.
     - ``backend``: what embeds texts: "onnx" (ONNX Runtime, fp32), "onnx-int8" (int8 weights,
       faster, vectors slightly different) or "torch" (sentence-transformers). None: the default
@@ -88,7 +92,8 @@ class Settings:
     ann: str = "auto"
     max_tokens: int = 200
     overlap_sentences: int = 1
-    chunk_align: str = "sentences"
+    chunk_align: str = "paragraphs"
+    fusion: str = "minmax"
     rrf_k: int = 60
     dense_weight: float = 1.0
     candidates: int = 100
@@ -127,6 +132,8 @@ class Settings:
         if self.chunk_align not in ("paragraphs", "sentences"):
             raise ConfigError(f"chunk_align={self.chunk_align!r}: must be 'paragraphs' or "
                               "'sentences'")
+        if self.fusion not in FUSIONS:
+            raise ConfigError(f"fusion={self.fusion!r}: must be 'minmax' or 'rrf'")
         if self.rrf_k < 1:
             raise ConfigError(f"rrf_k={self.rrf_k}: must be >= 1")
         if self.dense_weight < 0:

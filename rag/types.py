@@ -49,10 +49,11 @@ class Passage:
 
 @dataclass(frozen=True)
 class Hit:
-    """One retrieved passage. ``score`` is the score of the mode used (RRF score for hybrid),
-    or, when the reader reranked the passages, the reader's probability that the passage holds
-    the answer (``reader_score``); ``dense_score`` (cosine) and ``bm25_score`` are the component
-    scores."""
+    """One retrieved passage. ``score`` is the score of the mode used (for hybrid the fused
+    score: in [0, 1 + dense_weight] with the default min-max fusion, an RRF score with
+    ``fusion="rrf"``), or, when the reader reranked the passages, the reader's probability
+    that the passage holds the answer (``reader_score``); ``dense_score`` (cosine) and
+    ``bm25_score`` are the component scores."""
 
     rank: int
     score: float

@@ -103,10 +103,10 @@ def test_the_prompt_numbers_the_passages_keeps_them_as_data_and_carries_the_hist
 
 
 @pytest.mark.parametrize("question, words", [
-    ("Was there ever an audio recording of the speech?", "no audio recording"),
+    ("How long did the address last?", "spoke for over four hours"),
     ("How did the text reach foreign newspapers?", "leaked abroad")])
 def test_the_llm_reads_the_reranked_passages_first(ask, seed_retriever, question, words):
-    # Fused, the passage that answers is not first (5th and 2nd); the learned reader puts it
+    # Fused, the passage that answers is not first (5th and 4th); the learned reader puts it
     # first in the LLM's context. The extractive answer (the fallback) reads the fused order.
     fused = seed_retriever.search(question, k=5)
     assert words not in fused[0].passage.text and any(words in h.passage.text for h in fused)

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -62,7 +64,53 @@ def test_dense_scores_match_a_numpy_oracle(retriever):
                        atol=1e-5)
 
 
-def test_hybrid_is_reciprocal_rank_fusion(retriever):
+def test_hybrid_is_minmax_score_fusion(retriever):
+    # Brute-force oracle: every passage is a dense candidate here (the corpus is smaller than
+    # ``candidates``), so each retriever's scores are min-max normalised over all of them (no
+    # BM25 match: 0) and added.
+    q = "the red planet Mars"
+    n = retriever.passage_count()
+    dense = {h.passage.id: h.score for h in retriever.search(q, k=n, mode="dense")}
+    bm25 = {h.passage.id: h.score for h in retriever.search(q, k=n, mode="bm25")}
+
+    def normalised(scores):
+        lo, hi = min(scores.values()), max(scores.values())
+        return {pid: (s - lo) / (hi - lo) for pid, s in scores.items()}
+
+    d, b = normalised(dense), normalised({pid: bm25.get(pid, 0.0) for pid in dense})
+    hits = retriever.search(q, k=n, mode="hybrid")
+    assert {h.passage.id: h.score for h in hits} == pytest.approx(
+        {pid: d[pid] + b[pid] for pid in dense})
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    # The components are the retrievers' own scores.
+    assert {h.passage.id: h.dense_score for h in hits} == pytest.approx(dense)
+
+
+def test_minmax_weighs_the_dense_side():
+    from rag.fusion import minmax
+
+    dense, bm25 = [("a", 0.9), ("b", 0.5), ("c", 0.1)], [("c", 8.0), ("d", 2.0)]
+    asked = []
+
+    def dense_of(keys):
+        asked.append(("dense", keys))
+        return [0.3]
+
+    def bm25_of(keys):
+        asked.append(("bm25", keys))
+        return [None, 4.0]  # a: no match
+
+    fused = dict(minmax(dense, bm25, dense_of, bm25_of, dense_weight=2.0))
+    # Scored by the retriever that did not propose them, the rest from the rankings.
+    assert asked == [("dense", ["d"]), ("bm25", ["a", "b"])]
+    assert fused == pytest.approx({"a": 2.0, "b": 2 * 0.5 + 0.5, "c": 1.0, "d": 2 * 0.25 + 0.25})
+    assert minmax([], [], dense_of, bm25_of) == []
+
+
+def test_hybrid_is_reciprocal_rank_fusion(store_kind, tmp_path):
+    where = {} if store_kind == "local" else kept_at(store_kind, tmp_path)
+    retriever = Retriever.from_documents(DOCS, embedder=HashEmbedder(), **where,
+                                         settings=replace(SMALL, fusion="rrf"))
     q = "the red planet Mars"
     n = retriever.passage_count()
     dense = [h.passage.id for h in retriever.search(q, k=n, mode="dense")]
@@ -73,6 +121,7 @@ def test_hybrid_is_reciprocal_rank_fusion(retriever):
             expected[pid] = expected.get(pid, 0) + 1 / (60 + rank)
     hits = retriever.search(q, k=n, mode="hybrid")
     assert {h.passage.id: h.score for h in hits} == pytest.approx(expected)
+    retriever.close()
 
 
 def test_search_batch_equals_single_searches(retriever):

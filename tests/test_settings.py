@@ -9,6 +9,7 @@ from rag.settings import check_k, check_mode
     ({"max_tokens": 8}, "max_tokens=8"),
     ({"overlap_sentences": -1}, "overlap_sentences=-1"),
     ({"rrf_k": 0}, "rrf_k=0"),
+    ({"fusion": "sum"}, "fusion='sum': must be 'minmax' or 'rrf'"),
     ({"abstain_threshold": 2.0}, "abstain_threshold=2.0"),
     ({"candidates": 0}, "candidates=0"),
 ])

@@ -53,7 +53,8 @@ class Store(Protocol):
     def hybrid(self, qvecs: np.ndarray, queries: Sequence[str], n: int, rrf_k: int,
                candidates: int) -> list[Ranked] | None:
         """Top ``n`` by reciprocal rank fusion of dense and BM25 ``candidates``, where the
-        engine fuses natively; None where it does not (the retriever fuses)."""
+        engine fuses natively; None where it does not (the retriever fuses). Asked only with
+        ``Settings(fusion="rrf")``: score fusion happens in the retriever."""
 
     def passages(self, keys: Sequence[object]) -> list[Passage]:
         """The passages for ``keys`` (from the rankings above), in order."""
