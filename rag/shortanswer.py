@@ -119,6 +119,32 @@ _UNITS = {"long": rf"(?:{_TIME_UNIT}|{_LENGTH_UNIT})", "old": r"years?(?:[\s-]ol
 _QUOTED = re.compile(r"[“\"‘]([^”\"’]{2,120})[”\"’]")
 
 
+# A year standing alone ("in 1956,", "the end of 1955.") counts nothing; a number of that size
+# followed by what it counts ("1500 troops") does. Ordinals ("20th") are no counts either.
+_YEAR_LIKE = re.compile(r"(?:1\d{3}|20\d\d)")
+_NOT_COUNTED = frozenset("the a an and or but nor it its he she they we was were is are be been "
+                         "to in on at by of for from with as when while after before until "
+                         "which that this these those there then".split())
+
+
+def is_count(sentence: str, start: int, end: int) -> bool:
+    """Whether the number ``sentence[start:end]`` can count something: not a year standing
+    alone (a year-sized number counts when a word it counts follows) and not an ordinal."""
+    if re.match(r"(?:st|nd|rd|th)\b", sentence[end:end + 3]):
+        return False
+    if not _YEAR_LIKE.fullmatch(sentence[start:end]):
+        return True
+    after = re.match(r"\s+(?:of\s+)?([a-z][a-z-]*)", sentence[end:])
+    return (bool(after) and after.group(1) not in _NOT_COUNTED
+            and not after.group(1).endswith("ly"))  # "in 1956 nearly 200...": an adverb
+
+
+def _counts(sentence: str, start: int, end: int) -> bool:
+    """A quantity span whose number (its first) can count (:func:`is_count`)."""
+    m = re.search(r"\d[\d,.]*\d|\d", sentence[start:end])
+    return m is None or is_count(sentence, start + m.start(), start + m.end())
+
+
 def _quantity_unit(question: str) -> str | None:
     """The unit pattern a "how long/old/tall..." question needs (None: any quantity)."""
     m = re.search(r"\bhow (long|old|tall|high|far|deep|wide)\b", question.lower())
@@ -150,6 +176,8 @@ def short_span(question: str, sentence: str) -> tuple[int, int] | None:
         if not text or not _new(text, asked):
             continue
         start = m.start() + (len(m.group()) - len(m.group().lstrip()))
+        if kind == "quantity" and not _counts(sentence, start, start + len(text)):
+            continue  # "How many people were executed?" is not answered by "1955"
         if unit is None:
             return start, start + len(text)
         after = re.match(rf"[\s-]*(?:of\s+)?{unit}\b", sentence[m.end():], re.I)

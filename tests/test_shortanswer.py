@@ -29,6 +29,30 @@ def test_short_answer_is_the_part_that_answers(question, sentence, expected):
     assert span is not None and sentence[span[0]:span[1]] == expected
 
 
+@pytest.mark.parametrize("sentence, expected", [
+    ("Some 1500 troops went in 1956.", "Some 1500 troops"),  # year-sized, but it counts troops
+    ("The 20th Congress had 1,400 delegates in 1956.", "1,400 delegates"),
+    ("In 1956 nearly 200 people were arrested.", "200 people"),
+])
+def test_a_count_is_not_a_year_or_an_ordinal(sentence, expected):
+    span = short_span("How many were there?", sentence)
+    assert span is not None and sentence[span[0]:span[1]] == expected
+
+
+def test_the_heuristic_reads_counts_for_how_many_questions():
+    from rag.readers.signals import answer_type
+
+    wanted = answer_type("How many people were executed?")
+    holds = {s: bool(wanted.search(s)) for s in (
+        "It was commissioned at the end of 1955.", "He spoke at the 20th Congress.",
+        "In 2015 and 2016.", "Some 1500 troops went.", "He spoke for over four hours.",
+        "It costs 12 dollars.", "It is sent every Friday.")}
+    assert [s for s, h in holds.items() if h] == [
+        "Some 1500 troops went.", "He spoke for over four hours.", "It costs 12 dollars.",
+        "It is sent every Friday."]
+    assert answer_type("When was it?").search("It was in 1956.")  # years still answer "when"
+
+
 def test_question_kinds():
     assert [question_kind(q) for q in ("In what year did it end?", "How much did it cost?",
                                        "Whose idea was it?", "Which building was it?")] == \
@@ -48,6 +72,10 @@ def test_nothing_new_means_no_short_answer():
      "Stalin busts have been unveiled, and appeals to change the name of Volgograd grow."),
     ("How tall is the lighthouse?", "It was built in 1874 by 12 masons."),
     ("Where did he speak?", "Khrushchev attacked Stalin and mocked Georgia's leadership."),
+    # A year standing alone or an ordinal counts nothing.
+    ("How many people were executed during the Great Terror?", "An investigation into the "
+     "Great Terror was commissioned by the Central Committee at the end of 1955."),
+    ("How many delegates attended?", "Khrushchev spoke at the 20th Congress in 1956, then left."),
 ])
 def test_no_short_answer_when_none_is_of_the_kind_asked(question, sentence):
     assert short_span(question, sentence) is None

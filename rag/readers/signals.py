@@ -44,10 +44,11 @@ _YEAR_OR_DATE = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(January|February|March
                            r"Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Monday|Tuesday|Wednesday|"
                            r"Thursday|Friday|Saturday|Sunday|[Ww]eekdays?|[Ww]eekends?|noon|"
                            r"midnight)\b|o['’]clock|\b\d{1,2}(:\d\d)?\s?([ap]m|[ap]\.m\.)")
-_QUANTITY = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                       r"(?:thir|four|fif|six|seven|eigh|nine)teen|(?:twen|thir|for|fif|six|"
-                       r"seven|eigh|nine)ty|dozens?|hundreds?|thousands?|millions?|billions?|"
-                       r"half|every|daily|weekly|monthly|annual)\b", re.I)
+_QUANTITY_WORDS = (r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                   r"(?:thir|four|fif|six|seven|eigh|nine)teen|(?:twen|thir|for|fif|six|"
+                   r"seven|eigh|nine)ty|dozens?|hundreds?|thousands?|millions?|billions?|"
+                   r"half|every|daily|weekly|monthly|annual)\b")
+_QUANTITY = re.compile(r"\d|" + _QUANTITY_WORDS, re.I)
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
 # Question words carry no evidence: "what" in a sentence does not make it an answer.
 _QUESTION_WORDS = frozenset("what who whom whose when where why how which did does do is are was "
@@ -115,14 +116,30 @@ def candidate_sentences(hits: Sequence[Hit], documents: dict[str, Document],
     return cands, of_passage
 
 
-def answer_type(question: str) -> re.Pattern | None:
+class _Quantity:
+    """Whether a sentence holds a quantity: a number word, or a number that can count (not a
+    year standing alone nor an ordinal: rag.shortanswer.is_count)."""
+
+    words = re.compile(_QUANTITY_WORDS, re.I)
+    number = re.compile(r"\d[\d,.]*\d|\d")
+
+    @classmethod
+    def search(cls, sentence: str) -> bool:
+        from ..shortanswer import is_count
+
+        return (any(is_count(sentence, *m.span()) for m in cls.number.finditer(sentence))
+                or bool(cls.words.search(sentence)))
+
+
+def answer_type(question: str):
     """What a sentence must hold to answer a "when" (a year or month) or a "how many/much/long/
-    often/old" question (a number or quantity word); None for other questions."""
+    often/old" question (a number that can count, or a quantity word): an object whose
+    ``search(sentence)`` is true when it does; None for other questions."""
     q = question.lower()
     if re.match(r"\s*(when|(in|on|at) what (year|date|day)|what (year|date))\b", q):
         return _YEAR_OR_DATE
     if re.match(r"\s*how (many|much|long|often|old)\b", q):
-        return _QUANTITY
+        return _Quantity
     return None
 
 
