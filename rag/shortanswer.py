@@ -122,6 +122,7 @@ _QUOTED = re.compile(r"[“\"‘]([^”\"’]{2,120})[”\"’]")
 # A year standing alone ("in 1956,", "the end of 1955.") counts nothing; a number of that size
 # followed by what it counts ("1500 troops") does. Ordinals ("20th") are no counts either.
 _YEAR_LIKE = re.compile(r"(?:1\d{3}|20\d\d)")
+NUMBER = re.compile(r"\d[\d,.]*\d|\d")  # a number written in digits ("1,400", "3.5", "7")
 _NOT_COUNTED = frozenset("the a an and or but nor it its he she they we was were is are be been "
                          "to in on at by of for from with as when while after before until "
                          "which that this these those there then".split())
@@ -141,8 +142,8 @@ def is_count(sentence: str, start: int, end: int) -> bool:
 
 def _counts(sentence: str, start: int, end: int) -> bool:
     """A quantity span whose number (its first) can count (:func:`is_count`)."""
-    m = re.search(r"\d[\d,.]*\d|\d", sentence[start:end])
-    return m is None or is_count(sentence, start + m.start(), start + m.end())
+    m = NUMBER.search(sentence, start, end)
+    return m is None or is_count(sentence, m.start(), m.end())
 
 
 def _quantity_unit(question: str) -> str | None:

@@ -121,13 +121,12 @@ class _Quantity:
     year standing alone nor an ordinal: rag.shortanswer.is_count)."""
 
     words = re.compile(_QUANTITY_WORDS, re.I)
-    number = re.compile(r"\d[\d,.]*\d|\d")
 
     @classmethod
     def search(cls, sentence: str) -> bool:
-        from ..shortanswer import is_count
+        from ..shortanswer import NUMBER, is_count
 
-        return (any(is_count(sentence, *m.span()) for m in cls.number.finditer(sentence))
+        return (any(is_count(sentence, *m.span()) for m in NUMBER.finditer(sentence))
                 or bool(cls.words.search(sentence)))
 
 
