@@ -33,30 +33,37 @@ def _normalised(scores: list[float]) -> list[float]:
 ScoreOf = Callable[[list], Sequence[float | None]]
 
 
-def _both(dense: Ranked, bm25: Ranked, dense_of: ScoreOf, bm25_of: ScoreOf
-          ) -> tuple[list, list[float], list[float]]:
-    """The candidates (keys of either ranking) with their dense and BM25 scores; one a retriever
-    did not propose is scored by it through ``dense_of(keys)`` / ``bm25_of(keys)`` (None: no
-    match, 0)."""
+def candidate_scores(dense: Ranked, bm25: Ranked, dense_of: ScoreOf, bm25_of: ScoreOf
+                     ) -> dict[object, tuple[float | None, float | None]]:
+    """The candidates (keys of either ranking, in that order) with their (dense, BM25) scores;
+    one a retriever did not propose is scored by it through ``dense_of(keys)`` /
+    ``bm25_of(keys)`` (None: no match, or unknown and lower than all it proposed)."""
     d, b = dict(dense), dict(bm25)
     keys = list(dict.fromkeys([k for k, _ in dense] + [k for k, _ in bm25]))
     for known, score_of in ((d, dense_of), (b, bm25_of)):
         missing = [k for k in keys if k not in known]
         if missing:
             known.update(zip(missing, score_of(missing)))
-    return keys, [float(d[k] or 0.0) for k in keys], [float(b[k] or 0.0) for k in keys]
+    return {k: (d[k], b[k]) for k in keys}
 
 
-def _sorted(keys: list, fused) -> list[tuple[object, float]]:
-    return sorted(zip(keys, fused), key=lambda kv: (-kv[1], kv[0]))
+def minmax_scores(scored: dict[object, tuple[float | None, float | None]],
+                  dense_weight: float = 1.0) -> list[tuple[object, float]]:
+    """``scored`` (:func:`candidate_scores`) ranked by ``w * d + b``, where d and b are the
+    dense and BM25 scores (None: 0) min-max normalised over all the candidates. Best first;
+    ties by key. The fused score lies in [0, 1 + w]."""
+    if not scored:
+        return []
+    keys = list(scored)
+    d = _normalised([float(x or 0.0) for x, _ in scored.values()])
+    b = _normalised([float(y or 0.0) for _, y in scored.values()])
+    return sorted(zip(keys, (dense_weight * x + y for x, y in zip(d, b))),
+                  key=lambda kv: (-kv[1], kv[0]))
 
 
 def minmax(dense: Ranked, bm25: Ranked, dense_of: ScoreOf, bm25_of: ScoreOf,
            dense_weight: float = 1.0) -> list[tuple[object, float]]:
     """Keys of both rankings scored ``w * d + b``, where d and b are the dense and BM25 scores
-    min-max normalised over all the candidates (see :func:`_both`). Best first; ties by key.
-    The fused score lies in [0, 1 + w]."""
-    keys, d, b = _both(dense, bm25, dense_of, bm25_of)
-    if not keys:
-        return []
-    return _sorted(keys, [dense_weight * x + y for x, y in zip(_normalised(d), _normalised(b))])
+    min-max normalised over all the candidates (:func:`candidate_scores`,
+    :func:`minmax_scores`). Best first; ties by key. The fused score lies in [0, 1 + w]."""
+    return minmax_scores(candidate_scores(dense, bm25, dense_of, bm25_of), dense_weight)

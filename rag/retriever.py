@@ -15,7 +15,7 @@ import numpy as np
 
 from .embedders import VECTOR_SPACE, Embedder, backend_of, default_embedder
 from .errors import ConfigError, IndexLoadError
-from .fusion import minmax, rrf
+from .fusion import candidate_scores, minmax_scores, rrf
 from .index import _text_hash
 from .persist import read_manifest, recover
 from .indexing import chunking, sync
@@ -417,6 +417,7 @@ class Retriever:
             dense_all = store.dense(qvecs, n) if fused is None else None
         results = []
         for qi, query in enumerate(queries):
+            scored = None  # score fusion's (dense, BM25) scores of its candidates
             if mode == "dense":
                 ranked = dense_all[qi]
             elif mode == "bm25":
@@ -428,19 +429,23 @@ class Retriever:
                              [key for key, _ in store.bm25([query], n)[0]], s.rrf_k,
                              s.dense_weight)
             else:
-                ranked = minmax(dense_all[qi], store.bm25([query], n)[0],
-                                lambda keys, v=qvecs[qi]: store.dense_scores(keys, v),
-                                lambda keys, q=query: store.bm25_scores(keys, q),
-                                s.dense_weight)
+                scored = candidate_scores(dense_all[qi], store.bm25([query], n)[0],
+                                          lambda keys, v=qvecs[qi]: store.dense_scores(keys, v),
+                                          lambda keys, q=query: store.bm25_scores(keys, q))
+                ranked = minmax_scores(scored, s.dense_weight)
             ranked = ranked[:k]
             keys = [key for key, _ in ranked]
             passages = store.passages(keys)
             scores = [score for _, score in ranked]
-            # A single mode's ranking scores are its component scores; fused hits ask the store.
-            dense = (scores if mode == "dense" else store.dense_scores(keys, qvecs[qi])
-                     if qvecs is not None else [None] * len(keys))
-            bm25 = (scores if mode == "bm25" else store.bm25_scores(keys, query)
-                    if mode != "dense" else [None] * len(keys))
+            # A single mode's ranking scores are its component scores; score fusion has both;
+            # rank-fused hits ask the store.
+            if scored is not None:
+                dense, bm25 = [scored[key][0] for key in keys], [scored[key][1] for key in keys]
+            else:
+                dense = (scores if mode == "dense" else store.dense_scores(keys, qvecs[qi])
+                         if qvecs is not None else [None] * len(keys))
+                bm25 = (scores if mode == "bm25" else store.bm25_scores(keys, query)
+                        if mode != "dense" else [None] * len(keys))
             results.append([Hit(rank=rank, score=score, passage=p, dense_score=d, bm25_score=b)
                             for rank, ((_, score), p, d, b)
                             in enumerate(zip(ranked, passages, dense, bm25), start=1)])

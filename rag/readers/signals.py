@@ -116,29 +116,27 @@ def candidate_sentences(hits: Sequence[Hit], documents: dict[str, Document],
     return cands, of_passage
 
 
-class _Quantity:
-    """Whether a sentence holds a quantity: a number word, or a number that can count (not a
-    year standing alone nor an ordinal: rag.shortanswer.is_count)."""
-
-    words = re.compile(_QUANTITY_WORDS, re.I)
-
-    @classmethod
-    def search(cls, sentence: str) -> bool:
-        from ..shortanswer import NUMBER, is_count
-
-        return (any(is_count(sentence, *m.span()) for m in NUMBER.finditer(sentence))
-                or bool(cls.words.search(sentence)))
+_QUANTITY_WORD = re.compile(_QUANTITY_WORDS, re.I)
 
 
-def answer_type(question: str):
-    """What a sentence must hold to answer a "when" (a year or month) or a "how many/much/long/
-    often/old" question (a number that can count, or a quantity word): an object whose
-    ``search(sentence)`` is true when it does; None for other questions."""
+def _holds_quantity(sentence: str) -> bool:
+    """A number word, or a number that can count (not a year standing alone nor an ordinal:
+    rag.shortanswer.is_count)."""
+    from ..shortanswer import NUMBER, is_count
+
+    return (any(is_count(sentence, *m.span()) for m in NUMBER.finditer(sentence))
+            or bool(_QUANTITY_WORD.search(sentence)))
+
+
+def answer_type(question: str) -> Callable[[str], bool] | None:
+    """Whether a sentence holds what a "when" (a year or month) or a "how many/much/long/often/
+    old" question (a number that can count, or a quantity word) asks for; None for other
+    questions."""
     q = question.lower()
     if re.match(r"\s*(when|(in|on|at) what (year|date|day)|what (year|date))\b", q):
-        return _YEAR_OR_DATE
+        return lambda sentence: _YEAR_OR_DATE.search(sentence) is not None
     if re.match(r"\s*how (many|much|long|often|old)\b", q):
-        return _Quantity
+        return _holds_quantity
     return None
 
 
