@@ -34,21 +34,48 @@ _STOP = frozenset("a an the of in on at to for by with from and or but is are wa
                   "into onto over under also our my your we i he she they you".split())
 
 
-def question_kind(question: str) -> str:
-    """date, quantity, name, title or phrase."""
+# What each kind of question asks with. A question asking for a title or a name says so
+# anywhere; otherwise it is of the kind its first question words give ("How old was she when
+# she married?" asks for a quantity, "Who ruled when...?" for a name, "How did he react
+# when...?" for neither).
+_TITLE_WORDS = re.compile(r"\b(title|titled|called|named|what (is|was) the name|what (is|was) "
+                          r"its name)\b")
+_KIND_WORDS = (
+    ("date", re.compile(r"\b(when|what (year|date|day|month|century)|(in|on|at|by) (what|which) "
+                        r"(year|date|day|month|century)|which (year|date|day|month|century))\b")),
+    ("quantity", re.compile(r"\bhow (many|much|long|old|often|far|big|large|tall|high|deep|wide)"
+                            r"\b|\bwhat (percentage|number|amount)\b")),
+    ("name", re.compile(r"\b(who|whom|whose|where)\b")),
+    ("phrase", re.compile(r"\b(how|what|which|why)\b")),
+)
+
+
+def _asking(question: str) -> tuple[str, str]:
+    """(kind, the words that ask it): see :func:`question_kind`."""
     q = question.lower()
-    if re.search(r"\b(title|titled|called|named|what (is|was) the name|what (is|was) its name)"
-                 r"\b", q):
-        return "title"
-    if re.search(r"\b(when|what (year|date|day|month|century)|(in|on|at|by) what (year|date|day|"
-                 r"month)|which (year|date|day|month|century))\b", q):
-        return "date"
-    if re.search(r"\bhow (many|much|long|old|often|far|big|large|tall|high)\b|\bwhat "
-                 r"(percentage|number|amount)\b", q):
-        return "quantity"
-    if re.search(r"\b(who|whom|whose|where)\b", q):
-        return "name"
-    return "phrase"
+    if (m := _TITLE_WORDS.search(q)) is not None:
+        return "title", m.group()
+    found = [(m.start(), i, kind, m.group()) for i, (kind, pattern) in enumerate(_KIND_WORDS)
+             if (m := pattern.search(q)) is not None]
+    return min(found)[2:] if found else ("phrase", "")
+
+
+def question_kind(question: str) -> str:
+    """date, quantity, name, title or phrase (see ``_KIND_WORDS``)."""
+    return _asking(question)[0]
+
+
+def asked_for(question: str) -> str:
+    """What the question asks, as the end of "the sources do not say ...": "when", "how many",
+    "how tall", "who", "where", "what it is called"; "" for other questions."""
+    kind, words = _asking(question)
+    if kind == "date":
+        return "when"
+    if kind == "title":
+        return "what it is called"
+    if kind == "name":
+        return "where" if words == "where" else "who"
+    return words if kind == "quantity" else ""
 
 
 def _stem(word: str) -> str:

@@ -87,7 +87,7 @@ def test_an_abstention_says_what_the_sources_mention(retriever, monkeypatch):
     monkeypatch.setattr(gate_module, "packaged_gate", lambda: strict)
     a = gated(raw, "heuristic", None)
     assert a.abstained and a.citations == () and a.hits == raw.hits
-    assert a.text == f"{ABSTAIN_TEXT} They mention Pemberton, but not this."
+    assert a.text == f"{ABSTAIN_TEXT} They mention Pemberton, but do not say how tall."
     assert 0.0 <= a.confidence <= 1.0
     # The user's own threshold wins over the gate's.
     assert not gated(raw, "heuristic", 0.0).abstained

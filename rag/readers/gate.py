@@ -126,12 +126,17 @@ def _subject(question: str, answer: Answer) -> str:
 
 
 def covered_text(question: str, answer: Answer) -> str:
-    """The abstention's text: that the sources do not answer, and what of the subject they do
-    mention ("The sources mention the Twentieth Party Congress, but not this.")."""
+    """The abstention's text: that the sources do not answer, what of the subject they do
+    mention, and what they do not say ("... They mention the Twentieth Party Congress, but do
+    not say how many.")."""
+    from ..shortanswer import asked_for
+
     subject = _subject(question, answer)
     if not subject:
         return ABSTAIN_TEXT
-    return f"{ABSTAIN_TEXT} They mention {subject}, but not this."
+    asked = asked_for(question)
+    return (f"{ABSTAIN_TEXT} They mention {subject}, but do not say {asked}." if asked
+            else f"{ABSTAIN_TEXT} They mention {subject}, but not this.")
 
 
 def gate_of(reader: str) -> dict | None:

@@ -44,11 +44,14 @@ _YEAR_OR_DATE = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(January|February|March
                            r"Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Monday|Tuesday|Wednesday|"
                            r"Thursday|Friday|Saturday|Sunday|[Ww]eekdays?|[Ww]eekends?|noon|"
                            r"midnight)\b|o['’]clock|\b\d{1,2}(:\d\d)?\s?([ap]m|[ap]\.m\.)")
-_QUANTITY_WORDS = (r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                   r"(?:thir|four|fif|six|seven|eigh|nine)teen|(?:twen|thir|for|fif|six|"
-                   r"seven|eigh|nine)ty|dozens?|hundreds?|thousands?|millions?|billions?|"
-                   r"half|every|daily|weekly|monthly|annual)\b")
-_QUANTITY = re.compile(r"\d|" + _QUANTITY_WORDS, re.I)
+_COUNT_WORDS = (r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                r"(?:thir|four|fif|six|seven|eigh|nine)teen|(?:twen|thir|for|fif|six|"
+                r"seven|eigh|nine)ty|dozens?|hundreds?|thousands?|millions?|billions?|half)\b")
+_COUNT_WORD = re.compile(_COUNT_WORDS, re.I)
+# Numbers, number words and frequency words: what the type bonus counts as a quantity.
+_QUANTITY = re.compile(r"\d|" + _COUNT_WORDS + r"|\b(every|daily|weekly|monthly|annual)\b",
+                       re.I)
+_CENTURY = re.compile(r"\b(\d{1,2}|[a-z]+)(st|nd|rd|th)[\s-]+century\b", re.I)  # "16th century"
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
 # Question words carry no evidence: "what" in a sentence does not make it an answer.
 _QUESTION_WORDS = frozenset("what who whom whose when where why how which did does do is are was "
@@ -116,28 +119,35 @@ def candidate_sentences(hits: Sequence[Hit], documents: dict[str, Document],
     return cands, of_passage
 
 
-_QUANTITY_WORD = re.compile(_QUANTITY_WORDS, re.I)
-
-
-def _holds_quantity(sentence: str) -> bool:
+def _holds_count(sentence: str) -> bool:
     """A number word, or a number that can count (not a year standing alone nor an ordinal:
-    rag.shortanswer.is_count)."""
+    rag.shortanswer.is_count). Frequency words ("weekly") are no amounts."""
     from ..shortanswer import NUMBER, is_count
 
     return (any(is_count(sentence, *m.span()) for m in NUMBER.finditer(sentence))
-            or bool(_QUANTITY_WORD.search(sentence)))
+            or bool(_COUNT_WORD.search(sentence)))
 
 
 def answer_type(question: str) -> Callable[[str], bool] | None:
-    """Whether a sentence holds what a "when" (a year or month) or a "how many/much/long/often/
-    old" question (a number that can count, or a quantity word) asks for; None for other
-    questions."""
-    q = question.lower()
-    if re.match(r"\s*(when|(in|on|at) what (year|date|day)|what (year|date))\b", q):
-        return lambda sentence: _YEAR_OR_DATE.search(sentence) is not None
-    if re.match(r"\s*how (many|much|long|often|old)\b", q):
-        return _holds_quantity
-    return None
+    """Whether a sentence holds what the question asks for (rag.shortanswer.question_kind):
+    for a date a year, date, century or time; for "how long/tall/far/old..." a number with a
+    unit of that kind (hours for how long, metres for how tall: rag.shortanswer's rule); for
+    "how often" a number or a frequency word; for "how many/much", "what percentage/number" a
+    number that can count or a number word. None for other questions."""
+    from ..shortanswer import question_kind, short_span
+
+    kind = question_kind(question)
+    if kind == "date":
+        return lambda sentence: (_YEAR_OR_DATE.search(sentence) is not None
+                                 or _CENTURY.search(sentence) is not None)
+    if kind != "quantity":
+        return None
+    m = re.search(r"\bhow (long|old|far|tall|high|deep|wide|often)\b", question.lower())
+    if m is None:
+        return _holds_count
+    if m.group(1) == "often":
+        return lambda sentence: _QUANTITY.search(sentence) is not None
+    return lambda sentence: short_span(question, sentence) is not None
 
 
 def _asked_types(question: str) -> list[str]:
