@@ -173,7 +173,7 @@ def _counts(sentence: str, start: int, end: int) -> bool:
     return m is None or is_count(sentence, m.start(), m.end())
 
 
-def _quantity_unit(question: str) -> str | None:
+def quantity_unit(question: str) -> str | None:
     """The unit pattern a "how long/old/tall..." question needs (None: any quantity)."""
     m = re.search(r"\bhow (long|old|tall|high|far|deep|wide)\b", question.lower())
     return _UNITS[m.group(1)] if m else None
@@ -198,7 +198,7 @@ def short_span(question: str, sentence: str) -> tuple[int, int] | None:
     pattern = {"date": _DATE, "quantity": _QUANTITY}.get(kind)
     if pattern is None:
         return None  # a "what/why/how" phrase: no short answer is precise enough
-    unit = _quantity_unit(question) if kind == "quantity" else None
+    unit = quantity_unit(question) if kind == "quantity" else None
     for m in pattern.finditer(sentence):
         text = m.group().strip()
         if not text or not _new(text, asked):

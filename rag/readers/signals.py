@@ -134,7 +134,7 @@ def answer_type(question: str) -> Callable[[str], bool] | None:
     unit of that kind (hours for how long, metres for how tall: rag.shortanswer's rule); for
     "how often" a number or a frequency word; for "how many/much", "what percentage/number" a
     number that can count or a number word. None for other questions."""
-    from ..shortanswer import question_kind, short_span
+    from ..shortanswer import quantity_unit, question_kind, short_span
 
     kind = question_kind(question)
     if kind == "date":
@@ -142,12 +142,11 @@ def answer_type(question: str) -> Callable[[str], bool] | None:
                                  or _CENTURY.search(sentence) is not None)
     if kind != "quantity":
         return None
-    m = re.search(r"\bhow (long|old|far|tall|high|deep|wide|often)\b", question.lower())
-    if m is None:
-        return _holds_count
-    if m.group(1) == "often":
+    if quantity_unit(question) is not None:
+        return lambda sentence: short_span(question, sentence) is not None
+    if re.search(r"\bhow often\b", question, re.I):
         return lambda sentence: _QUANTITY.search(sentence) is not None
-    return lambda sentence: short_span(question, sentence) is not None
+    return _holds_count
 
 
 def _asked_types(question: str) -> list[str]:
