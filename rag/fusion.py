@@ -1,6 +1,7 @@
 """Fusing a dense and a BM25 ranking into one (for stores that do not fuse).
 
-``minmax`` (the default, ``Settings(fusion="minmax")``): a convex combination of the two
+``minmax`` (the default, ``Settings(fusion="minmax")``; :func:`candidate_scores` then
+:func:`minmax_scores`): a convex combination of the two
 retrievers' scores, each min-max normalised over the candidates, every candidate scored by both
 (Bruch et al., "An Analysis of Fusion Functions for Hybrid Retrieval", 2023: it beats reciprocal
 rank fusion, which throws away how far apart the scores are). ``rrf``: reciprocal rank fusion."""
@@ -59,11 +60,3 @@ def minmax_scores(scored: dict[object, tuple[float | None, float | None]],
     b = _normalised([float(y or 0.0) for _, y in scored.values()])
     return sorted(zip(keys, (dense_weight * x + y for x, y in zip(d, b))),
                   key=lambda kv: (-kv[1], kv[0]))
-
-
-def minmax(dense: Ranked, bm25: Ranked, dense_of: ScoreOf, bm25_of: ScoreOf,
-           dense_weight: float = 1.0) -> list[tuple[object, float]]:
-    """Keys of both rankings scored ``w * d + b``, where d and b are the dense and BM25 scores
-    min-max normalised over all the candidates (:func:`candidate_scores`,
-    :func:`minmax_scores`). Best first; ties by key. The fused score lies in [0, 1 + w]."""
-    return minmax_scores(candidate_scores(dense, bm25, dense_of, bm25_of), dense_weight)

@@ -133,7 +133,8 @@ class Settings:
             raise ConfigError(f"chunk_align={self.chunk_align!r}: must be 'paragraphs' or "
                               "'sentences'")
         if self.fusion not in FUSIONS:
-            raise ConfigError(f"fusion={self.fusion!r}: must be 'minmax' or 'rrf'")
+            raise ConfigError(f"fusion={self.fusion!r}: must be "
+                              + " or ".join(repr(f) for f in FUSIONS))
         if self.rrf_k < 1:
             raise ConfigError(f"rrf_k={self.rrf_k}: must be >= 1")
         if self.dense_weight < 0:

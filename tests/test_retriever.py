@@ -87,7 +87,10 @@ def test_hybrid_is_minmax_score_fusion(retriever):
 
 
 def test_minmax_weighs_the_dense_side():
-    from rag.fusion import minmax
+    from rag.fusion import candidate_scores, minmax_scores
+
+    def minmax(dense, bm25, dense_of, bm25_of, dense_weight=1.0):
+        return minmax_scores(candidate_scores(dense, bm25, dense_of, bm25_of), dense_weight)
 
     dense, bm25 = [("a", 0.9), ("b", 0.5), ("c", 0.1)], [("c", 8.0), ("d", 2.0)]
     asked = []

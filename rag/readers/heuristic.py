@@ -76,10 +76,11 @@ def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
     signals = sentence_signals(question, qvec, texts, index, encode)
     sims = combine(signals) - UNKNOWN_NAME_PENALTY * signals["unknown_names"]
     wanted = answer_type(question)
-    if wanted is not None and any(wanted(t) for t in texts):
+    typed = [wanted(t) for t in texts] if wanted is not None else []
+    if any(typed):
         # Embeddings match topics, not answer types: "When was the speech given?" is closest to
         # sentences about the speech. Only sentences with a date (or number) can answer it.
-        sims = np.where([wanted(t) for t in texts], sims, -np.inf)
+        sims = np.where(typed, sims, -np.inf)
     best = float(sims.max())
     threshold = (HEURISTIC_THRESHOLD if settings.abstain_threshold is None
                  else settings.abstain_threshold)
