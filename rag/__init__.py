@@ -21,9 +21,11 @@ from .feedback import record as record_feedback
 from .feedback import remove as remove_feedback
 from .llm import LLMClient, LLMError
 from .loading import SUFFIXES, load_documents, load_file, load_folder
-from .paths import is_hidden_inside, uploads_folder
+from .extracted import ExtractionCache
+from .paths import extracted_folder, is_hidden_inside, store_base, uploads_folder
 from .retriever import UPLOADS_PREFIX, Retriever
 from .segment import split_blocks, split_sentences
+from .suggest import suggested_questions
 from .settings import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, MODES, READERS, Settings
 from .stores import Store
 from .types import (Answer, Citation, Conversation, Document, DocumentInfo, Dropped, EvalResult,
@@ -42,7 +44,7 @@ __all__ = [
     "remove_feedback",
     "load_beir", "load_conversations", "load_documents", "load_file", "load_folder",
     "load_questions", "make_embedder", "split_blocks", "split_sentences", "to_dict",
-    "uploads_folder",
+    "uploads_folder", "suggested_questions", "ExtractionCache", "extracted_folder", "store_base",
     "verify_citation",
 ]
 __version__ = "0.1.0"

@@ -226,6 +226,9 @@ def cmd_documents(args) -> int:
         _print_json(infos)
         return 0
     for d in infos:
+        if d.error:
+            print(f"{d.id}  {d.source}  (could not be read: {d.error})")
+            continue
         pages = f"{d.pages} pages, " if d.pages else ""
         print(f"{d.id}  {d.source}  ({pages}{d.passages} passages, added {d.added})  {d.title}")
     return 0

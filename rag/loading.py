@@ -191,6 +191,17 @@ def _dehyphenate(text: str) -> str:
     return _HYPHEN_BREAK.sub(join, text)
 
 
+# Titles that tools write when the author gave none: they say nothing of the document.
+_PLACEHOLDER_TITLE = re.compile(
+    r"^\s*(?:enscript output|untitled\b.*|microsoft (?:word|powerpoint|excel) - .*"
+    r"|(?:document|presentation|book|slide|print)\s*\d*|.*\.(?:pdf|docx?|txt|rtf|odt|pptx?"
+    r"|xlsx?|html?|ps)|[\W\d_]*)\s*$", re.IGNORECASE)
+# Read by OCR, or possibly (a PDF's scanned pages): kept whatever the read took.
+_ALWAYS_KEPT = (".pdf", *IMAGE_SUFFIXES)
+# Tables: a title from the data's first row would pin every row to its first product.
+_TITLED_BY_NAME = (".csv", ".xlsx")
+
+
 def _pdf_text(path: Path, ocr: bool = True) -> tuple[str, str, tuple[int, ...]]:
     """(text, title, page starts). Lines are kept (the segmenter joins wrapped lines into
     paragraphs); spaces of justified text are squeezed, running headers, footers and page
@@ -215,6 +226,8 @@ def _pdf_text(path: Path, ocr: bool = True) -> tuple[str, str, tuple[int, ...]]:
     title = ""
     if reader.metadata is not None and reader.metadata.title:
         title = str(reader.metadata.title).strip()
+    if _PLACEHOLDER_TITLE.match(title):  # a producer's default: the first heading or line
+        title = ""
     return "\n".join(parts), title, tuple(starts)
 
 
@@ -282,45 +295,99 @@ def _loaded(path: Path, suffix: str, html: str, ocr: bool) -> tuple[str, str, tu
     return raw, "", ()
 
 
-def load_file(path: Path, source: str, html: str = "main", ocr: bool = True) -> Document:
+def load_file(path: Path, source: str, html: str = "main", ocr: bool = True,
+              suffix: str | None = None) -> Document:
     """Read one file into a Document. Raises OSError/ValueError (or the parser's error) when it
     cannot be read. ``html``: "main" keeps a web page's main content, "all" every text;
-    ``ocr``: read scanned PDF pages and images with Tesseract."""
-    return _document(source, *_loaded(Path(path), Path(path).suffix.lower(), html, ocr))
+    ``ocr``: read scanned PDF pages and images with Tesseract; ``suffix``: the type to read it
+    as (default: the path's own, e.g. an upload kept under a temporary name)."""
+    suffix = (suffix or Path(path).suffix).lower()
+    return _document(source, *_loaded(Path(path), suffix, html, ocr), suffix)
 
 
-def _document(source: str, text: str, title: str, page_starts: tuple[int, ...]) -> Document:
+def _document(source: str, text: str, title: str, page_starts: tuple[int, ...],
+              suffix: str = "") -> Document:
+    """A Document; without a title of its own, a table is titled by its file name, anything
+    else by its first heading or line, else its file name."""
     if not text.strip():
         raise ValueError("no text in it")
-    return Document(id=doc_id_for(source, text), text=text, title=title or _first_line_title(text),
-                    source=source, page_starts=page_starts)
+    name = Path(source).name
+    if not title:
+        title = (Path(name).stem if suffix in _TITLED_BY_NAME else
+                 _first_line_title(text) or name)
+    return Document(id=doc_id_for(source, text), text=text, title=title, source=source,
+                    page_starts=page_starts)
 
 
-def load_documents(path: Path, source: str, html: str = "main",
-                   ocr: bool = True) -> list[Document]:
-    """The documents of one file: itself, and for an e-mail each attachment of a type rag
-    reads, cited as ``source/attachment-name`` (an unreadable attachment is skipped with a
+class CachedFailure(ValueError):
+    """A file that could not be read before, and has not changed since (already reported)."""
+
+
+def _parts(path: Path, suffix: str, html: str, ocr: bool) -> list[tuple[str, str, str, tuple]]:
+    """(name, text, title, page starts) of each document of one file: itself ("") and, for an
+    e-mail, each attachment of a type rag reads (an unreadable one is skipped with a
     warning)."""
     import tempfile
 
-    if Path(path).suffix.lower() != ".eml":
-        return [load_file(path, source, html, ocr)]
+    if suffix != ".eml":
+        return [("", *_loaded(path, suffix, html, ocr))]
     from .loaders.mail import parse
 
-    text, subject, attachments = parse(Path(path))  # the mail read once, attachments too
-    out = [_document(source, text, subject, ())]
+    text, subject, attachments = parse(path)  # the mail read once, attachments too
+    out = [("", text, subject, ())]
     for name, payload in attachments:
-        suffix = Path(name).suffix.lower()
-        if suffix not in SUFFIXES or suffix == ".eml":
+        kind = Path(name).suffix.lower()
+        if kind not in SUFFIXES or kind == ".eml":
             continue
         with tempfile.TemporaryDirectory() as tmp:
-            file = Path(tmp) / f"attachment{suffix}"
+            file = Path(tmp) / f"attachment{kind}"
             file.write_bytes(payload)
             try:
-                out.append(load_file(file, f"{source}/{name}", html, ocr))
+                text, title, starts = _loaded(file, kind, html, ocr)
+                _document(name, text, title, starts)  # refuses an empty one
+                out.append((name, text, title, starts))
             except Exception as e:  # noqa: BLE001 - a bad attachment never costs the mail
-                log.warning("skipped %s/%s: %s", source, name, e)
+                log.warning("skipped %s attachment %s: %s", path.name, name, e)
     return out
+
+
+def load_documents(path: Path, source: str, html: str = "main", ocr: bool = True,
+                   cache=None, suffix: str | None = None) -> list[Document]:
+    """The documents of one file: itself, and for an e-mail each attachment of a type rag
+    reads, cited as ``source/attachment-name``. ``cache`` (a :class:`rag.extracted.
+    ExtractionCache`) keeps what a costly read gave, and a failure, by the file's content: a
+    failure read from it raises :class:`CachedFailure`. ``suffix``: the type to read it as."""
+    import time
+
+    from .extracted import COSTLY_SECONDS, Extracted, file_digest
+    from .loaders.ocr import OcrUnavailable
+
+    path = Path(path)
+    suffix = (suffix or path.suffix).lower()
+    key = None
+    if cache is not None:
+        key = cache.key(file_digest(path), suffix, html, ocr)
+        hit = cache.get(key)
+        if hit is not None and hit.error:
+            raise CachedFailure(hit.error)
+        if hit is not None:
+            return [_document(f"{source}/{n}" if n else source, t, ti, s,
+                              Path(n).suffix.lower() if n else suffix)
+                    for n, t, ti, s in hit.parts]
+    t0 = time.perf_counter()
+    try:
+        parts = _parts(path, suffix, html, ocr)
+        docs = [_document(f"{source}/{n}" if n else source, t, ti, s,
+                          Path(n).suffix.lower() if n else suffix) for n, t, ti, s in parts]
+    except OcrUnavailable:  # may be installed later: not kept
+        raise
+    except Exception as e:
+        if key is not None:
+            cache.put(key, Extracted(error=(str(e) or type(e).__name__)[:300]))
+        raise
+    if key is not None and (suffix in _ALWAYS_KEPT or time.perf_counter() - t0 > COSTLY_SECONDS):
+        cache.put(key, Extracted(tuple(parts)))
+    return docs
 
 
 def list_files(folder: str | Path,
@@ -344,19 +411,22 @@ def list_files(folder: str | Path,
 
 
 def load_folder(folder: str | Path, html: str = "main", ocr: bool = True,
-                reasons: dict[str, str] | None = None) -> tuple[list[Document], list[str]]:
+                reasons: dict[str, str] | None = None,
+                cache=None) -> tuple[list[Document], list[str]]:
     """Load every supported file under ``folder``. Returns (documents, skipped sources); a file
     that cannot be read or decoded is skipped with a warning naming it. ``reasons``, when
     given, gets why each file gave no document ("no text layer and OCR is off",
-    "unsupported type")."""
+    "unsupported type"). ``cache``: see :func:`load_documents` (a file that failed before and
+    has not changed is not warned about again)."""
     docs: list[Document] = []
     skipped: list[str] = []
     unsupported: list[str] = []
     for path, source in list_files(folder, unsupported):
         try:
-            docs += load_documents(path, source, html, ocr)
+            docs += load_documents(path, source, html, ocr, cache)
         except Exception as e:  # noqa: BLE001 - any unreadable file is skipped, never fatal
-            log.warning("skipped %s: %s", source, e)
+            (log.debug if isinstance(e, CachedFailure) else log.warning)(
+                "skipped %s: %s", source, e)
             skipped.append(source)
             if reasons is not None:
                 reasons[source] = str(e) or type(e).__name__

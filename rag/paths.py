@@ -112,6 +112,12 @@ def uploads_folder(arg: str | Path | None, index: str | Path) -> Path:
     return index.with_name(f"{index.name}-uploads")
 
 
+def extracted_folder(index: str | Path) -> Path:
+    """Where costly extractions (OCR) are kept for an index: beside it, INDEX-extracted/."""
+    index = Path(index)
+    return index.with_name(f"{index.name}-extracted")
+
+
 def store_base(uri: str) -> Path:
     """What uploads sit beside for a store URI: its .db file, else ./.rag-milvus (a server)."""
     if uri.startswith("milvus:") and not uri.startswith("milvus://"):

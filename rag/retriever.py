@@ -96,6 +96,25 @@ def _meta(embedder: Embedder, settings: Settings, folders: dict | None = None) -
             "dimension": embedder.dim, "chunking": chunking(settings), "folders": folders or {}}
 
 
+def _extraction_cache(index, store, folder):
+    """The extraction cache of an index: ``folder`` when given, else beside a local index
+    (INDEX-extracted) or a Milvus Lite file; None for an index kept nowhere."""
+    from .extracted import ExtractionCache
+    from .paths import extracted_folder, store_base
+
+    if folder is not None:
+        return ExtractionCache(folder)
+    if index is not None:
+        return ExtractionCache(extracted_folder(index))
+    if isinstance(store, str):
+        return ExtractionCache(extracted_folder(store_base(store)))
+    if store is not None and getattr(store, "location", None):
+        where = str(store.location)
+        return ExtractionCache(extracted_folder(Path(".rag-milvus") if "://" in where
+                                                else Path(where)))
+    return None
+
+
 def _milvus(location: str):
     from .stores.milvus import MilvusStore
 
@@ -187,7 +206,8 @@ class Retriever:
     def from_folder(cls, folder: str | Path = "seeds", index: str | Path | None = None, *,
                     store: str | None = None, uploads: str | Path | None = None,
                     embedder: Embedder | None = None, settings: Settings | None = None,
-                    progress: bool = False, replace: bool = False) -> Retriever:
+                    progress: bool = False, replace: bool = False,
+                    extracted: str | Path | None = None) -> Retriever:
         """Index every file of a type rag reads (``rag.SUFFIXES``) under ``folder`` (and, when
         given, under
         ``uploads``, whose documents are cited as ``uploads/NAME``). With ``index`` (a folder)
@@ -195,14 +215,24 @@ class Retriever:
         changed files are embedded, removed ones dropped), recording both folders in its
         manifest. ``last_stats`` tells what changed. An index that holds another folder is
         refused (ConfigError: refreshing it would drop that folder's documents) unless
-        ``replace``, which rebuilds it for this one."""
+        ``replace``, which rebuilds it for this one. What a costly read of a file gave (OCR)
+        is kept by content in ``extracted`` (default: beside the index, INDEX-extracted/), so
+        an unchanged file is never read that way twice; files that cannot be read are listed
+        by :meth:`document_infos` with their error."""
         html, ocr = (settings or Settings()).html, (settings or Settings()).ocr
+        cache = _extraction_cache(index, store, extracted)
         reasons: dict[str, str] = {}
-        docs, skipped = load_folder(folder, html=html, ocr=ocr, reasons=reasons)
+        docs, skipped = load_folder(folder, html=html, ocr=ocr, reasons=reasons, cache=cache)
+        unreadable = {s: reasons[s] for s in skipped}
         if uploads is not None and Path(uploads).is_dir():
-            more, more_skipped = load_folder(uploads, html=html, ocr=ocr)
+            why: dict[str, str] = {}
+            more, more_skipped = load_folder(uploads, html=html, ocr=ocr, reasons=why,
+                                             cache=cache)
             docs += [_under(d, UPLOADS_PREFIX) for d in more]
             skipped += [UPLOADS_PREFIX + s for s in more_skipped]
+            unreadable.update({UPLOADS_PREFIX + s: why[s] for s in more_skipped})
+        if cache is not None:
+            cache.prune(cache.used)
         if not docs:
             why = "; ".join(f"{s}: {r}" for s, r in sorted(reasons.items())[:10])
             raise ConfigError(f"folder {str(Path(folder).resolve())!r} has no readable file"
@@ -212,7 +242,7 @@ class Retriever:
         if uploads is not None:
             folders["uploads"] = str(Path(uploads).resolve())
         r = cls._refreshed(docs, _target(index, store), embedder, settings, progress, folders,
-                           replace)
+                           replace, unreadable)
         r.last_stats = dataclasses.replace(r.last_stats, skipped=tuple(skipped))
         return r
 
@@ -220,7 +250,7 @@ class Retriever:
     def _refreshed(cls, docs: list[Document], target: tuple[str, str] | None,
                    embedder: Embedder | None, settings: Settings | None,
                    progress: bool, folders: dict[str, str] | None = None,
-                   replace: bool = False) -> Retriever:
+                   replace: bool = False, unreadable: dict[str, str] | None = None) -> Retriever:
         if target is not None and not isinstance(target, tuple):  # an open Milvus store
             kind, location, milvus = "milvus", target.location, target
         else:
@@ -272,11 +302,17 @@ class Retriever:
         stats = sync(store, embedder, settings, docs, progress=progress)
         r.last_stats = stats
         moved = folders is not None and folders != r.folders
+        changed = {}
         if moved:
+            changed["folders"] = folders
+        if unreadable is not None and unreadable != store.meta.get("unreadable", {}):
+            changed["unreadable"] = unreadable
+        if changed:
             if milvus is not None:
-                milvus.set_meta(folders=folders)
+                milvus.set_meta(**changed)
             else:
-                store.meta = {**store.meta, "folders": folders}
+                store.meta = {**store.meta, **changed}
+            moved = True
         if (location is not None and kind == "local"
                 and (stats.added or stats.updated or stats.removed or new or moved)):
             store.save(location)
@@ -313,8 +349,16 @@ class Retriever:
         return None
 
     def document_infos(self) -> list[DocumentInfo]:
-        """One entry per indexed document, sorted by source."""
-        return [e for _, e in sorted(self.store.entries().items())]
+        """One entry per indexed document, and one per file of the folders that could not be
+        read (``error`` says why; nothing of it is indexed), sorted by source."""
+        from .loading import doc_id_for
+
+        infos = dict(self.store.entries())
+        for source, why in (self.store.meta.get("unreadable") or {}).items():
+            infos.setdefault(source, DocumentInfo(id=doc_id_for(source, ""), source=source,
+                                                  title="", pages=None, passages=0, chars=0,
+                                                  added="", error=why))
+        return [e for _, e in sorted(infos.items())]
 
     # ---- persistence ----------------------------------------------------------------------
 

@@ -134,6 +134,7 @@ class DocumentInfo:
     chars: int
     added: str  # when this version of the document was indexed (UTC, ISO 8601)
     sha256: str = ""  # of its text: what incremental indexing compares
+    error: str = ""  # a file of the folders that could not be read: why (nothing indexed)
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,126 @@ def test_a_duplicate_upload_is_not_an_error_and_adds_nothing(client):
     assert "already indexed" in again.json()["status"]
 
 
+def _pdf(path, lines, title=""):
+    from conftest import make_pdf
+
+    make_pdf(path, [lines], title=title)
+    return path.read_bytes()
+
+
+def _pptx(lines):
+    import io
+
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = "Quarterly review"
+    box = slide.shapes.add_textbox(Inches(1), Inches(2), Inches(8), Inches(3)).text_frame
+    box.text = lines
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()
+
+
+def _png(lines):
+    import io
+
+    from test_loaders import text_image
+
+    out = io.BytesIO()
+    text_image(lines).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.mark.model
+def test_binary_uploads_through_rest_are_read_by_their_type(real_embedder, tmp_path):
+    """curl -F files=@policy.pdf ...: each file is read as its type (once saved to a temporary
+    file without its suffix, every one was read as text and refused as not UTF-8), and /ask
+    answers from it with the real model."""
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from ui.api import create_app
+    from ui.service import ChatService
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text(TEXT)
+    r = Retriever.from_folder(folder, tmp_path / "idx", embedder=real_embedder)
+    client = TestClient(create_app(ChatService(folder, tmp_path / "idx", retriever=r)),
+                        raise_server_exceptions=False)
+
+    if shutil.which("tesseract") is None:
+        pytest.skip("tesseract-ocr is not installed (.ci/run installs it)")
+    files = [("files", ("policy.pdf", _pdf(tmp_path / "p.pdf", [
+                 "The refund policy was approved by the board in May 2021."]), "application/pdf")),
+             ("files", ("review.pptx", _pptx("The warehouse moved to Leeds in March."),
+                        "application/octet-stream")),
+             ("files", ("memo.png", _png(["The boiler is serviced every October."]),
+                        "image/png"))]
+    out = client.post("/api/v1/documents", files=files)
+    assert out.status_code == 200, out.text
+    body = out.json()
+    assert body["added"] == 3 and body["rejected"] == [], body
+    assert sorted(body["stored"]) == ["memo.png", "policy.pdf", "review.pptx"]
+    for question, source, fact in [
+            ("When was the refund policy approved?", "uploads/policy.pdf", "2021"),
+            ("Where did the warehouse move?", "uploads/review.pptx", "Leeds"),
+            ("When is the boiler serviced?", "uploads/memo.png", "October")]:
+        answer = client.post("/api/v1/ask", json={"question": question, "k": 3}).json()
+        cited = [c for c in answer["citations"] if c["passage"]["source"] == source]
+        assert cited and fact in " ".join(c["quote"] for c in cited), (question, answer)
+
+
+@pytest.mark.parametrize("name", ["fake.pdf", "fake.docx", "fake.png", "fake.pptx"])
+def test_a_text_file_under_a_binary_name_is_refused_and_not_stored(make_client, tmp_path, name):
+    client, service = make_client()
+    out = client.post("/api/v1/documents", files={"files": (name, b"just some plain text")})
+    assert out.status_code in (415, 422), out.text
+    body = out.json()
+    assert body["added"] == 0 and body["stored"] == []
+    assert [(r["name"], r["kind"]) for r in body["rejected"]] == [(name, "content")]
+    assert not service.uploads.exists() or list(service.uploads.iterdir()) == []
+    # Nothing half-stored: a later upload reports nothing about it.
+    later = client.post("/api/v1/documents", json={"documents": [
+        {"text": "Green tea comes from China and Japan.", "name": "tea.md"}]}).json()
+    assert later["added"] == 1 and name not in later["status"]
+
+
+def test_the_same_html_uploaded_twice_is_stored_once(make_client):
+    client, service = make_client()
+    page = (b"<html><head><title>Opening hours</title></head><body><nav>Home | Shop</nav>"
+            b"<main><p>The shop opens at nine on weekdays and at ten on Saturdays.</p></main>"
+            b"</body></html>")
+    first = client.post("/api/v1/documents", files={"files": ("hours.html", page)}).json()
+    assert first["added"] == 1 and first["stored"] == ["hours.html"]
+    for _ in range(2):
+        again = client.post("/api/v1/documents", files={"files": ("hours.html", page)})
+        assert again.status_code == 200
+        assert again.json()["duplicates"] == [{"name": "hours.html",
+                                               "indexed_as": "uploads/hours.html"}]
+    assert sorted(p.name for p in service.uploads.iterdir()) == ["hours.html"]
+
+
+def test_an_unreadable_file_stored_earlier_is_listed_with_its_error_and_removable(
+        make_client, tmp_path):
+    client, service = make_client()
+    service.uploads.mkdir(parents=True, exist_ok=True)
+    (service.uploads / "old.pdf").write_text("a text file an earlier version stored")
+    service.retriever = service._refresh()
+    listed = {d["source"]: d for d in client.get("/api/v1/documents").json()["documents"]}
+    assert listed["uploads/old.pdf"]["error"] and listed["uploads/old.pdf"]["passages"] == 0
+    assert listed["a.txt"]["error"] == ""
+    out = client.delete(f"/api/v1/documents/{listed['uploads/old.pdf']['id']}")
+    assert out.status_code == 200, out.text
+    assert not (service.uploads / "old.pdf").exists()
+    assert "uploads/old.pdf" not in {d["source"] for d in
+                                     client.get("/api/v1/documents").json()["documents"]}
+
+
 def test_search_and_ask_return_the_library_types(client, tmp_path):
     hits = client.post("/api/v1/search", json={"query": "lamp electrified", "k": 2}).json()
     assert len(hits) >= 1 and hits[0]["rank"] == 1 and hits[0]["passage"]["source"] == "a.txt"
@@ -108,9 +228,24 @@ def test_bad_fields_are_422_with_the_field_named(client, path, body, field):
     assert data["error"] == "invalid request" and field in data["detail"][0]["field"]
 
 
-def test_a_blank_question_is_refused_by_the_library_as_400(client):
-    out = client.post("/api/v1/ask", json={"question": "   "})
-    assert out.status_code == 400 and "question is empty" in out.json()["error"]
+@pytest.mark.parametrize("path, field", [("/api/v1/ask", "question"),
+                                         ("/api/v1/search", "query")])
+def test_an_empty_or_blank_question_is_one_mistake_one_answer(client, path, field):
+    answers = [client.post(path, json={field: q}) for q in ("", "   ", "\n\t")]
+    assert {a.status_code for a in answers} == {422}
+    assert len({str(a.json()) for a in answers}) == 1
+    assert answers[0].json()["detail"] == [{"field": field, "problem": "the question is empty: "
+                                            "ask a question with at least one word"}]
+
+
+def test_malformed_json_says_what_is_wrong_not_an_offset(client):
+    out = client.post("/api/v1/ask", content=b'{"question": "x",,}',
+                      headers={"content-type": "application/json"})
+    assert out.status_code == 422
+    (problem,) = out.json()["detail"]
+    assert problem["field"] == "body"
+    assert problem["problem"].startswith("the body is not valid JSON: ")
+    assert "line 1, column 18" in problem["problem"]
 
 
 def test_a_huge_body_is_413(client):

@@ -159,3 +159,18 @@ def test_counting_words_in_a_thread_while_the_model_encodes_is_safe(real_torch_e
     assert real_torch_embedder.tokenizer is not model_tokenizer.backend_tokenizer
     assert real_torch_embedder.count_tokens("Khrushchev spoke.") == \
         len(model_tokenizer("Khrushchev spoke.", add_special_tokens=False)["input_ids"])
+
+
+def test_the_onnx_export_is_keyed_by_the_weights_content(tmp_path, monkeypatch):
+    """A second clone (another venv, the same packaged weights) reuses the export."""
+    from rag.embedders.onnx import export_folder
+
+    monkeypatch.setenv("RAG_CACHE", str(tmp_path / "cache"))
+    clones = []
+    for name, weights in (("one", b"w" * 1000), ("two", b"w" * 1000), ("three", b"x" * 1000)):
+        model = tmp_path / name / "all-MiniLM-L6-v2"
+        model.mkdir(parents=True)
+        (model / "model.safetensors").write_bytes(weights)
+        clones.append(export_folder(str(model)))
+    assert clones[0] == clones[1] != clones[2]
+    assert clones[0].parent == tmp_path / "cache" / "onnx"

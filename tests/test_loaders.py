@@ -134,12 +134,12 @@ def make_scan(path: Path, pages: list[list[str]]) -> None:
 
 
 def test_every_type_is_listed_and_uploadable():
-    from ui import render
+    from ui import uploads
 
     for suffix in (".pptx", ".xlsx", ".csv", ".epub", ".odt", ".rtf", ".eml", ".png", ".jpg",
                    ".tiff"):
-        assert suffix in SUFFIXES and suffix in render.ALLOWED_UPLOADS
-        assert render.check_upload(f"a{suffix}", 10) is None
+        assert suffix in SUFFIXES and suffix in uploads.ALLOWED_UPLOADS
+        assert uploads.check(f"a{suffix}", 10) is None
 
 
 def test_slides_in_reading_order_with_notes_each_slide_a_page(tmp_path):

@@ -1,5 +1,7 @@
 import logging
 
+import pytest
+
 from conftest import SEED_FILE, make_pdf
 from rag import load_folder
 from rag.loading import load_file
@@ -133,3 +135,29 @@ def test_docx_paragraphs_tables_and_heading_title(tmp_path):
     assert doc.text.split("\n\n") == ["Quarterly report",
                                       "Our CEO is Jane Doe. The launch is on 3 May.",
                                       "| Region | Sales |", "| North | 120 |"]
+
+
+@pytest.mark.parametrize("meta_title", ["Enscript Output", "Microsoft Word - policy.docx",
+                                        "untitled", "Document1", "policy-2024.pdf"])
+def test_a_producer_default_pdf_title_gives_way_to_the_first_heading(tmp_path, meta_title):
+    from conftest import make_pdf
+
+    make_pdf(tmp_path / "policy.pdf", [["Return policy 2024", "Items may be returned within "
+                                        "30 days."]], title=meta_title)
+    assert load_file(tmp_path / "policy.pdf", "policy.pdf").title == "Return policy 2024"
+
+
+def test_a_real_pdf_title_is_kept(tmp_path):
+    from conftest import make_pdf
+
+    make_pdf(tmp_path / "p.pdf", [["Some heading", "Body text here."]], title="Staff handbook")
+    assert load_file(tmp_path / "p.pdf", "p.pdf").title == "Staff handbook"
+
+
+def test_a_table_is_titled_by_its_file_and_each_row_names_its_columns(tmp_path):
+    (tmp_path / "price-list.csv").write_text("sku,product,price_gbp\nNW-1001,BrewMaster CM400,"
+                                             "89.99\nNW-1002,KettlePro 2,34.50\n")
+    doc = load_file(tmp_path / "price-list.csv", "price-list.csv")
+    assert doc.title == "price-list"
+    assert "Row 3: sku: NW-1002; product: KettlePro 2; price_gbp: 34.50." in doc.text
+    assert "NW-1001" not in doc.title

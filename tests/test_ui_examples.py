@@ -1,49 +1,72 @@
-"""The chat's example questions, asked as a person clicking them would: each answer cites the
-sentence that holds its answer (the off-topic one abstains)."""
+"""The chat's example questions come from the index served (its graded eval set, else its own
+documents' titles and headings), never from a list in the code; asked as a person clicking them
+would, each is answered from the sources with exact citations."""
 import pytest
 
-from conftest import SEED_FILE
+from conftest import SEED_FILE, SEEDS
 
-from rag import metrics
-from ui.service import EXAMPLES
+from rag import HashEmbedder, Retriever, record_feedback
 
-pytestmark = pytest.mark.model
+HANDBOOK = """Staff handbook
 
-# Expected evidence of each example: a quote of the seed article.
-EVIDENCE = {
-    "When did Khrushchev deliver the Secret Speech?": "Seventy years ago today, on Feb. 25 1956",
-    "What did Khrushchev attack Stalin for?":
-        "attacked his predecessor Josef Stalin for orchestrating state terror",
-    "What happened to Stalin's body after the 22nd Party Congress?":
-        "remove Stalin’s body from the Red Square mausoleum",
-    "How many Stalin busts and statues have been unveiled since the 2010s?":
-        "dozens of Stalin busts and statues have been unveiled around Russia",
-    "What is the capital of Australia?": None,
-}
+Fire wardens
+
+Each floor has two fire wardens, named on the notice board beside the lifts. They sweep their
+floor when the alarm sounds and report to the assembly point in the car park.
+
+Parking
+
+A staff parking permit costs 40 pounds a year and is due by 31 January. Permits are issued by
+the facilities desk on the ground floor.
+"""
 
 
-def test_every_example_is_labelled():
-    assert list(EVIDENCE) == EXAMPLES
+def service_for(folder, tmp_path, embedder=None):
+    from ui.service import ChatService
+
+    r = Retriever.from_folder(folder, tmp_path / "idx", embedder=embedder or HashEmbedder())
+    return ChatService(folder, tmp_path / "idx", retriever=r, warm=False)
 
 
-@pytest.mark.parametrize("question", EXAMPLES)
-def test_example_cites_its_evidence(seed_retriever, question):
-    answer = seed_retriever.ask(question)
-    quote = EVIDENCE[question]
-    if quote is None:
-        assert answer.abstained
-        return
+def test_a_folder_is_offered_questions_about_its_own_documents(tmp_path):
+    folder = tmp_path / "hr"
+    folder.mkdir()
+    (folder / "handbook.md").write_text(HANDBOOK)
+    (folder / "prices.csv").write_text("product,price\nKettle,30\nToaster,25\n")
+    examples = service_for(folder, tmp_path).examples()
+    assert examples == ["What do the sources say about “Staff handbook”?",
+                        "What do the sources say about “prices”?",
+                        "What do the sources say about “Fire wardens”?",
+                        "What do the sources say about “Parking”?"]
+    seed_words = {"khrushchev", "stalin", "secret", "speech"}
+    assert not any(w in q.lower() for q in examples for w in seed_words)
+
+
+def test_a_graded_eval_set_beside_the_index_gives_the_examples(tmp_path):
+    folder = tmp_path / "hr"
+    folder.mkdir()
+    (folder / "handbook.md").write_text(HANDBOOK)
+    service = service_for(folder, tmp_path)
+    record_feedback(service.eval_path, {"id": "g1", "question": "How much is a parking permit?",
+                                        "answerable": False, "expected": []})
+    assert service.examples() == ["How much is a parking permit?"]
+
+
+@pytest.mark.model
+def test_the_seed_examples_are_answered_with_exact_citations(real_embedder, tmp_path):
+    service = service_for(SEEDS, tmp_path, real_embedder)
+    examples = service.examples()
+    assert examples and all("Reckoning With Stalin" in q for q in examples)
     text = SEED_FILE.read_text(encoding="utf-8")
-    start = text.index(quote)
-    assert not answer.abstained
-    assert any(metrics.covers(c.start, c.end, start, start + len(quote))
-               for c in answer.citations), answer.text
-    for c in answer.citations:
-        assert text[c.start:c.end] == c.quote
+    for question in examples:
+        answer = service.retriever.ask(question)
+        assert not answer.abstained and answer.citations, question
+        for c in answer.citations:
+            assert text[c.start:c.end] == c.quote
 
 
+@pytest.mark.model
 def test_chat_follow_up_uses_the_conversation(seed_retriever, tmp_path, monkeypatch):
-    from conftest import SEEDS
     from ui.service import ChatService
 
     service = ChatService(SEEDS, tmp_path / "idx", retriever=seed_retriever)

@@ -57,24 +57,6 @@ def test_abstention_looks_different_and_offers_closest_passages():
     assert "Closest passages" in out and "Nearby text." in out and "cite" not in out
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("../../etc/passwd.txt", "passwd.txt"),
-    ("C:\\Users\\me\\notes.md", "notes.md"),
-    (".hidden.txt", "hidden.txt"),
-    ("we ird<>name.PDF", "we_ird_name.pdf"),
-    ("....txt", "upload.txt"),
-])
-def test_upload_names_trust_no_path(name, expected):
-    assert render.safe_upload_name(name, set()) == expected
-
-
-def test_upload_names_are_unique_and_checked():
-    assert render.safe_upload_name("a.txt", {"a.txt", "a-2.txt"}) == "a-3.txt"
-    assert "not accepted" in render.check_upload("x.exe", 10)
-    assert "limit" in render.check_upload("x.txt", render.MAX_UPLOAD_BYTES + 1)
-    assert render.check_upload("x.pdf", 100) is None
-
-
 @pytest.fixture
 def service(tmp_path, store_kind):
     """The chat's service on each store (the Milvus one refreshed in place after uploads)."""

@@ -14,19 +14,19 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag import MODES, RagError, to_dict
 
-from .render import MAX_UPLOAD_BYTES
 from .service import ChatService
+from .uploads import MAX_UPLOAD_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +43,27 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 Mode = Literal[MODES]  # type: ignore[valid-type]
 
 
+EMPTY_QUESTION = "the question is empty: ask a question with at least one word"
+
+
+def _words(value: str) -> str:
+    """An empty or blank question is one mistake, with one status (422) and one message."""
+    if not value.strip():
+        raise ValueError(EMPTY_QUESTION)
+    return value
+
+
+Question = Annotated[str, Field(max_length=MAX_QUESTION), AfterValidator(_words)]
+
+
 class SearchRequest(BaseModel):
-    query: str = Field(min_length=1, max_length=MAX_QUESTION)
+    query: Question
     k: int = Field(5, ge=1, le=MAX_K)
     mode: Mode = "hybrid"
 
 
 class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=MAX_QUESTION)
+    question: Question
     k: int = Field(5, ge=1, le=MAX_K)
     mode: Mode = "hybrid"
     history: list[str] = Field(default_factory=list, max_length=MAX_HISTORY,
@@ -60,7 +73,7 @@ class AskRequest(BaseModel):
 
 
 class FeedbackRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=MAX_QUESTION)
+    question: Question
     grade: Literal["right", "wrong", "unanswerable"] = Field(
         description="right: the cited span answers; wrong: the span given (the sentence the "
                     "person marked) does; unanswerable: the sources do not answer it")
@@ -77,6 +90,26 @@ class TextDocument(BaseModel):
 
 class DocumentsRequest(BaseModel):
     documents: list[TextDocument] = Field(min_length=1, max_length=100)
+
+
+def _problem(e: dict, body) -> dict:
+    """One validation error as {"field", "problem"}: the field's dotted path, and what is
+    wrong in words (malformed JSON: the parser's reason and where, never a bare offset)."""
+    if e.get("type") == "json_invalid":
+        loc = [p for p in e.get("loc", ()) if p != "body"]
+        where = ""
+        if loc and isinstance(loc[0], int) and isinstance(body, (str, bytes)):
+            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+            before = text[:loc[0]]
+            where = f" at line {before.count(chr(10)) + 1}, column " \
+                    f"{loc[0] - (before.rfind(chr(10)) + 1) + 1}"
+        reason = (e.get("ctx") or {}).get("error") or e.get("msg", "")
+        return {"field": "body", "problem": f"the body is not valid JSON: {reason}{where}"}
+    field = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
+    message = e.get("msg", "")
+    if message.startswith("Value error, "):  # our own validators' messages, as written
+        message = message[len("Value error, "):]
+    return {"field": field, "problem": message}
 
 
 def check_key(host: str) -> str | None:
@@ -114,9 +147,7 @@ def create_app(service: ChatService, key: str | None = None):
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request, exc):
-        detail = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
-                   "problem": e.get("msg", "")} for e in exc.errors()]
-        return error(422, "invalid request", detail)
+        return error(422, "invalid request", [_problem(e, exc.body) for e in exc.errors()])
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request, exc):
@@ -175,15 +206,17 @@ def create_app(service: ChatService, key: str | None = None):
     def _stored(files: list[tuple[str, str]]) -> JSONResponse:
         done = service.upload_files(files)
         body = {"status": done.status, "added": done.added, "updated": done.updated,
-                "passages": done.passages,
-                "rejected": [{"name": n, "problem": why} for n, why in done.rejected]}
+                "passages": done.passages, "stored": list(done.stored),
+                "rejected": [{"name": r.name, "kind": r.kind, "problem": r.reason}
+                             for r in done.rejected],
+                "duplicates": [{"name": n, "indexed_as": where}
+                               for n, where in done.duplicates]}
         if done.stored or not done.rejected:  # something indexed, or only known duplicates
             return JSONResponse(body)
         # Nothing taken: 413 when every file was too large, 415 when every type was refused,
-        # else 422 (files that could not be read as text).
-        problems = [why for _, why in done.rejected]
-        status = (413 if all("limit" in w for w in problems) else
-                  415 if all("not accepted" in w for w in problems) else 422)
+        # else 422 (content that does not read as its type, or indexing failed).
+        kinds = {r.kind for r in done.rejected}
+        status = 413 if kinds == {"size"} else 415 if kinds == {"type"} else 422
         return JSONResponse({"error": "no file was indexed", "detail": done.status, **body},
                             status_code=status)
 
@@ -290,9 +323,7 @@ def create_app(service: ChatService, key: str | None = None):
         if doc_id not in {d.id for d in service.documents()}:
             raise HTTPException(404, f"document {doc_id!r} is not in the index: list them "
                                      f"with GET {PREFIX}/documents")
-        status = service.remove(doc_id)
-        if not status.startswith("Removed"):
-            raise HTTPException(400, status)
+        status = service.remove_document(doc_id)  # RagError: 400 with its reason
         return {"status": status, "passages": service.retriever.passage_count()}
 
     return app

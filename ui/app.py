@@ -6,8 +6,8 @@ from pathlib import Path
 
 from rag import MODES, RagError
 
-from . import render
-from .service import EXAMPLES, ChatService
+from . import render, uploads
+from .service import ChatService
 
 CHAT_CONCURRENCY = 8  # questions answered at once (eval/README.md, "The retriever as a service")
 
@@ -263,8 +263,9 @@ def build_app(service: ChatService):
                     ask = gr.Button("Ask", variant="primary", elem_id="ask")
                     clear = gr.Button("Clear", elem_id="clear")
                 timings = gr.Markdown("", elem_id="timings")
-                examples = gr.Examples(EXAMPLES, inputs=question, label="Examples",
-                                       elem_id="examples")
+                offered = service.examples()  # from the index served, never a fixed list
+                examples = (gr.Examples(offered, inputs=question, label="Examples",
+                                        elem_id="examples") if offered else None)
             with gr.Column(scale=2):
                 gr.HTML(VIEWER_HTML, elem_id="viewer-box")
                 with gr.Accordion("All retrieved passages", open=False):
@@ -286,10 +287,10 @@ def build_app(service: ChatService):
                                   elem_id="evaluation"):
                     gr.HTML(EVAL_HTML, elem_id="eval-box")
                 with gr.Accordion("Add documents", open=False):
-                    files = gr.File(label=" ".join(render.ALLOWED_UPLOADS) + ", up to 10 MB "
+                    files = gr.File(label=" ".join(uploads.ALLOWED_UPLOADS) + ", up to 10 MB "
                                     "each",
                                     file_count="multiple",
-                                    file_types=list(render.ALLOWED_UPLOADS))
+                                    file_types=list(uploads.ALLOWED_UPLOADS))
                     add = gr.Button("Index uploaded files")
                 status = gr.Markdown("", elem_id="status")
 
@@ -306,8 +307,9 @@ def build_app(service: ChatService):
             None, js=SCROLL_JS)
         ask.click(on_ask, inputs, outputs, api_name=False).then(None, js=SCROLL_JS)
         # Clicking an example asks it at once.
-        examples.load_input_event.then(on_ask, inputs, outputs, api_name=False).then(
-            None, js=SCROLL_JS)
+        if examples is not None:
+            examples.load_input_event.then(on_ask, inputs, outputs, api_name=False).then(
+                None, js=SCROLL_JS)
         clear.click(lambda: ([], render.conversation_html([]), render.hits_html([]), "", ""),
                     None, outputs, api_name=False)
 
@@ -357,7 +359,7 @@ def launch_kwargs(host: str, port: int) -> dict:
     theme = gr.themes.Soft(font=font, font_mono=["ui-monospace", "monospace"])
     kwargs = dict(server_name=host, server_port=port, theme=theme, css=render.CSS, js=OPEN_CITED_JS,
                   ssr_mode=False, show_error=False, footer_links=[], quiet=True,
-                  max_file_size=render.MAX_UPLOAD_BYTES)
+                  max_file_size=uploads.MAX_UPLOAD_BYTES)
     auth = os.environ.get("RAG_AUTH")  # "user:password", for a server exposed beyond localhost
     if auth and ":" in auth:
         user, password = auth.split(":", 1)

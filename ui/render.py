@@ -8,8 +8,6 @@ from pathlib import Path
 
 from rag import SUFFIXES, Answer, Citation, DocumentInfo, Hit, Passage
 
-ALLOWED_UPLOADS = SUFFIXES  # every type rag reads
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 def esc(text: str) -> str:
@@ -182,7 +180,9 @@ def documents_html(infos: list[DocumentInfo]) -> str:
     rows = "".join(
         f"<tr><td>{esc(d.title or '–')}</td><td>{esc(d.source)}</td>"
         f"<td>{d.pages or '–'}</td><td>{d.passages}</td><td>{esc(d.added[:16].replace('T', ' '))}"
-        f"</td></tr>" for d in infos)
+        f"</td></tr>" if not d.error else
+        f'<tr class="unreadable"><td>(could not be read)</td><td>{esc(d.source)}</td>'
+        f'<td colspan="3">{esc(d.error)}</td></tr>' for d in infos)
     return ('<table class="docs"><thead><tr><th>Title</th><th>Source</th><th>Pages</th>'
             f'<th>Passages</th><th>Added (UTC)</th></tr></thead><tbody>{rows}</tbody></table>')
 
@@ -216,31 +216,6 @@ def hits_html(hits: tuple[Hit, ...] | list[Hit]) -> str:
 
 def timings_text(a: Answer) -> str:
     return f"retrieve {a.retrieve_ms:.0f} ms · answer {a.answer_ms:.0f} ms"
-
-
-def safe_upload_name(name: str, existing: set[str]) -> str:
-    """A file name from an upload, trusting no path in it: the base name reduced to
-    [A-Za-z0-9._-], never hidden, made unique against ``existing``."""
-    base = Path(name.replace("\\", "/")).name
-    stem, suffix = Path(base).stem, Path(base).suffix.lower()
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._-")[:80] or "upload"
-    candidate, i = f"{stem}{suffix}", 1
-    while candidate in existing:
-        i += 1
-        candidate = f"{stem}-{i}{suffix}"
-    return candidate
-
-
-def check_upload(name: str, size: int) -> str | None:
-    """Why an upload is refused, or None when it is acceptable."""
-    suffix = Path(name).suffix.lower()
-    if suffix not in ALLOWED_UPLOADS:
-        return f"{Path(name).name}: type {suffix or '(none)'} is not accepted; use " + \
-            ", ".join(ALLOWED_UPLOADS)
-    if size > MAX_UPLOAD_BYTES:
-        return (f"{Path(name).name}: {size / 1e6:.1f} MB is over the "
-                f"{MAX_UPLOAD_BYTES / 1e6:.0f} MB limit")
-    return None
 
 
 CSS = """

@@ -10,22 +10,19 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag import (UPLOADS_PREFIX, DocumentInfo, RagError, Retriever, eval_set_path,
-                 graded_question, is_hidden_inside, load_feedback, load_file, record_feedback,
-                 uploads_folder)
+from rag import (UPLOADS_PREFIX, DocumentInfo, ExtractionCache, RagError, Retriever,
+                 eval_set_path, extracted_folder, graded_question, is_hidden_inside,
+                 load_documents, load_feedback, record_feedback, store_base,
+                 suggested_questions, uploads_folder)
 
-from . import render
+from . import render, uploads
+from .uploads import Rejected
 
 log = logging.getLogger(__name__)
 
-# Each is answered with its expected evidence: tests/test_ui_examples.py asks them all.
-EXAMPLES = [
-    "When did Khrushchev deliver the Secret Speech?",
-    "What did Khrushchev attack Stalin for?",
-    "What happened to Stalin's body after the 22nd Party Congress?",
-    "How many Stalin busts and statues have been unveiled since the 2010s?",
-    "What is the capital of Australia?",
-]
+EXAMPLE_DOCUMENTS = 50  # the documents examples are made from (a large index: the first ones)
+WARM_UP_QUESTION = "What do the sources say?"  # loads the models; its answer is not shown
+EXAMPLES_SHOWN = 4
 
 
 @dataclass
@@ -44,12 +41,14 @@ def _reply(turns: list[tuple[str, str]], hits=(), timings: str = "") -> Reply:
 
 @dataclass(frozen=True)
 class UploadResult:
-    """What one upload did: the status line the chat shows, how many files were stored, the
-    files refused (name, why) and what indexing them added and updated."""
+    """What one upload did: the status line the chat shows, the files stored (their names in
+    the uploads folder), the files refused (:class:`ui.uploads.Rejected`), the files whose text
+    was already indexed (name, where), and what indexing added and updated."""
 
     status: str
-    stored: int = 0
-    rejected: tuple[tuple[str, str], ...] = ()
+    stored: tuple[str, ...] = ()
+    rejected: tuple[Rejected, ...] = ()
+    duplicates: tuple[tuple[str, str], ...] = ()
     added: int = 0
     updated: int = 0
     passages: int = 0
@@ -85,6 +84,8 @@ class ChatService:
                            f"{str(self.folder)!r}, where its files would be indexed twice: "
                            "choose one outside it or under a hidden name (--uploads "
                            "DIR/.uploads)")
+        self.extracted = (extracted_folder(self.index) if self.index else
+                          extracted_folder(store_base(self.store)) if self.store else None)
         if self.retriever is None:
             self.retriever = self._refresh(replace=self.replace)
         if self.llm:
@@ -95,7 +96,7 @@ class ChatService:
     def warm_up(self) -> None:
         """Load the embedder and the reader now (a first question would otherwise pay for it)."""
         try:
-            self.retriever.ask(EXAMPLES[0], llm=False)  # the LLM server is not ours to load
+            self.retriever.ask(WARM_UP_QUESTION, llm=False)  # the LLM server is not ours
         except Exception:  # noqa: BLE001 - a question that fails later says why to the person
             log.warning("warming up failed", exc_info=True)
 
@@ -106,7 +107,18 @@ class ChatService:
         if self.retriever is not None:
             kwargs.update(embedder=self.retriever.embedder, settings=self.retriever.settings)
         return Retriever.from_folder(self.folder, uploads=self.uploads, progress=progress,
-                                     replace=replace, **kwargs)
+                                     replace=replace, extracted=self.extracted, **kwargs)
+
+    def examples(self, n: int = EXAMPLES_SHOWN) -> list[str]:
+        """Questions to offer, from the index being served: those graded in its eval set when
+        there are any, else questions about its own documents' titles and headings."""
+        graded = [row["question"] for row in load_feedback(self.eval_path)
+                  if row.get("question")]
+        if graded:
+            return list(dict.fromkeys(graded))[:n]
+        docs = self.retriever.documents
+        found = (docs.get(d.id) for d in self.documents()[:EXAMPLE_DOCUMENTS] if not d.error)
+        return suggested_questions([d for d in found if d is not None], n)
 
     def header(self) -> str:
         """What is indexed, for the page header."""
@@ -164,60 +176,82 @@ class ChatService:
         yield _reply(turns, answer.hits, timings)
 
     def upload(self, files: list[tuple[str, str]], progress: bool = False) -> str:
-        """Store uploaded files ((original name, temp path) pairs) in the uploads folder with
-        safe names, then refresh the index incrementally. A file whose text is already indexed
-        is not stored again. Returns a status line."""
+        """:meth:`upload_files`, as the chat's status line."""
         return self.upload_files(files, progress).status
 
     def upload_files(self, files: list[tuple[str, str]], progress: bool = False) -> UploadResult:
-        """:meth:`upload`, telling what was stored, refused and indexed."""
-        messages, stored, rejected = [], 0, []
-        with self.lock:
+        """Store uploaded files ((original name, temporary path) pairs) in the uploads folder
+        and index them: the one upload path of the chat and the REST API. Each file is read by
+        its own type (its name's suffix, whatever the temporary path is called) before it is
+        stored: one that does not read as its type, is empty, or whose text is already indexed
+        is not stored; a failure while indexing removes what this upload stored."""
+        rejected: list[Rejected] = []
+        duplicates: list[tuple[str, str]] = []
+        stored: list[str] = []
+        settings = self.retriever.settings
+        with self.lock, tempfile.TemporaryDirectory(prefix="rag-upload-") as tmp:
             self.uploads.mkdir(parents=True, exist_ok=True)
             existing = {p.name for p in self.uploads.iterdir()}
-            seen: dict[str, str] = {}  # text -> name, within this batch
+            seen: dict[str, str] = {}  # text -> where, within this batch
+            cache = ExtractionCache(self.extracted) if self.extracted else None
             for name, path in files:
-                size = Path(path).stat().st_size
-                problem = render.check_upload(name, size)
+                problem = uploads.check(name, Path(path).stat().st_size)
                 if problem:
-                    messages.append(problem)
-                    rejected.append((Path(name).name, problem))
+                    rejected.append(problem)
                     continue
+                safe = uploads.safe_name(name, existing)
+                staged = Path(tmp) / safe  # read under its own name: the suffix is its type
+                shutil.copyfile(path, staged)
                 try:
-                    text = load_file(Path(path), Path(name).name,
-                                     self.retriever.settings.html,
-                                     self.retriever.settings.ocr).text
+                    docs = load_documents(staged, UPLOADS_PREFIX + safe, settings.html,
+                                          settings.ocr, cache)
                 except Exception as e:  # noqa: BLE001 - a file we cannot read is reported
-                    why = f"could not be read ({type(e).__name__}: {e})"[:200]
-                    messages.append(f"{Path(name).name}: {why}, skipped")
-                    rejected.append((Path(name).name, why))
+                    why = f"could not be read as {staged.suffix or 'text'} ({e})"[:300]
+                    rejected.append(Rejected(uploads.base_name(name), "content", why))
                     continue
+                text = docs[0].text
                 twin = self.retriever.find_text(text)
                 if twin is not None or text in seen:
                     where = twin.source if twin is not None else seen[text]
-                    messages.append(f"{Path(name).name}: already indexed as {where}")
+                    duplicates.append((uploads.base_name(name), where))
                     continue
-                safe = render.safe_upload_name(name, existing)
                 existing.add(safe)
-                seen[text] = f"uploads/{safe}"
-                shutil.copyfile(path, self.uploads / safe)
-                stored += 1
-            if not stored:
-                return UploadResult(" ".join(messages) if messages else "No files.",
-                                    rejected=tuple(rejected),
-                                    passages=self.retriever.passage_count())
-            try:
-                self.retriever = self._refresh(progress)
-            except RagError as e:
-                messages.append(f"indexing failed: {e}")
-                return UploadResult("; ".join(messages), stored, tuple(rejected),
-                                    passages=self.retriever.passage_count())
-            s = self.retriever.last_stats
-            messages.insert(0, f"Indexed: {s.added} added, {s.updated} updated, "
-                               f"{s.passages} passages in all.")
-            messages += [f"{src}: could not be read, skipped" for src in s.skipped]
-        return UploadResult(" ".join(messages), stored, tuple(rejected), s.added, s.updated,
-                            s.passages)
+                seen[text] = UPLOADS_PREFIX + safe
+                shutil.move(staged, self.uploads / safe)
+                stored.append(safe)
+            return self._index_stored(stored, rejected, duplicates, progress)
+
+    def _index_stored(self, stored: list[str], rejected: list[Rejected],
+                      duplicates: list[tuple[str, str]], progress: bool) -> UploadResult:
+        """Index what an upload stored; a file that fails is removed again (nothing stays
+        stored that is not indexed)."""
+        notes = [r.message + ", skipped" for r in rejected]
+        notes += [f"{n}: already indexed as {where}" for n, where in duplicates]
+        if not stored:
+            return UploadResult(" ".join(notes) or "No files.", (), tuple(rejected),
+                                tuple(duplicates), passages=self.retriever.passage_count())
+        try:
+            fresh = self._refresh(progress)
+        except RagError as e:
+            for name in stored:
+                (self.uploads / name).unlink(missing_ok=True)
+            rejected += [Rejected(n, "indexing", f"indexing failed: {e}") for n in stored]
+            return UploadResult("; ".join([*notes, f"indexing failed: {e}"]), (),
+                                tuple(rejected), tuple(duplicates),
+                                passages=self.retriever.passage_count())
+        failed = [n for n in stored if UPLOADS_PREFIX + n in fresh.last_stats.skipped]
+        if failed:  # read at upload, not at indexing (rare): not kept
+            for name in failed:
+                (self.uploads / name).unlink(missing_ok=True)
+            rejected += [Rejected(n, "content", "could not be indexed") for n in failed]
+            notes += [f"{n}: could not be indexed, skipped" for n in failed]
+            fresh = self._refresh(progress)
+        self.retriever = fresh
+        s = fresh.last_stats
+        status = " ".join([f"Indexed: {s.added} added, {s.updated} updated, {s.passages} "
+                           "passages in all.", *notes])
+        return UploadResult(status, tuple(n for n in stored if n not in failed),
+                            tuple(rejected), tuple(duplicates), s.added, s.updated, s.passages)
 
     def documents(self) -> list[DocumentInfo]:
         return self.retriever.document_infos()
@@ -268,23 +302,32 @@ class ChatService:
 
     def removable(self) -> list[tuple[str, str]]:
         """(label, id) of the documents that can be removed: the uploaded ones."""
-        return [(f"{d.title or d.source} ({d.source})", d.id) for d in self.documents()
-                if d.source.startswith(UPLOADS_PREFIX)]
+        return [(f"{d.title or d.source} ({d.source})"
+                 + (" (could not be read)" if d.error else ""), d.id)
+                for d in self.documents() if d.source.startswith(UPLOADS_PREFIX)]
 
     def remove(self, doc_id: str) -> str:
-        """Remove an uploaded document: its stored file and its passages. Returns a status."""
+        """:meth:`remove_document` for the chat: a status line, refusals included."""
+        try:
+            return self.remove_document(doc_id)
+        except RagError as e:
+            return str(e)
+
+    def remove_document(self, doc_id: str) -> str:
+        """Remove an uploaded document, or an uploaded file that could not be read: its
+        stored file and its passages. Returns a status; raises RagError when it cannot."""
         with self.lock:
-            doc = self.retriever.documents.get(doc_id or "")
-            if doc is None:
-                return "Choose an uploaded document to remove."
-            if not doc.source.startswith(UPLOADS_PREFIX):
-                return (f"{doc.source} is part of the served folder: remove it there and "
-                        "re-index; only uploads can be removed here.")
-            path = self.uploads / doc.source[len(UPLOADS_PREFIX):]
+            info = next((d for d in self.documents() if d.id == (doc_id or "")), None)
+            if info is None:
+                raise RagError("Choose an uploaded document to remove.")
+            if not info.source.startswith(UPLOADS_PREFIX):
+                raise RagError(f"{info.source} is part of the served folder: remove it there "
+                               "and re-index; only uploads can be removed here.")
+            path = self.uploads / info.source[len(UPLOADS_PREFIX):]
             path.unlink(missing_ok=True)
             try:
                 self.retriever = self._refresh()
             except RagError as e:
-                return f"removing failed: {e}"
-            return (f"Removed {doc.source}: {self.retriever.last_stats.passages} passages "
+                raise RagError(f"removing failed: {e}") from e
+            return (f"Removed {info.source}: {self.retriever.last_stats.passages} passages "
                     "in all.")

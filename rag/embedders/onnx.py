@@ -5,7 +5,7 @@ imported: no torch, no sentence-transformers.
 
 The export (torch.onnx.export, then onnxruntime's quantizer) runs at ``make setup`` or on first
 use, into a cache folder (``$RAG_CACHE``, else ``$XDG_CACHE_HOME/rag``, else ``~/.cache/rag``)
-keyed by the source weights; ``export.json`` there records each file's SHA-256, size and time,
+keyed by the SHA-256 of the source weights (a second clone on the machine reuses it); ``export.json`` there records each file's SHA-256, size and time,
 checked when the model loads."""
 from __future__ import annotations
 
@@ -64,14 +64,38 @@ def _weights(folder: Path) -> Path:
 
 @lru_cache(maxsize=8)
 def export_folder(source: str) -> Path:
-    """The cache folder for the model in ``source``: named by its weights' path, size and mtime,
-    which change whenever the weights do (hashing 90 MB on every start would cost a cold start
-    ~0.1 s; the export records the weights' full SHA-256)."""
-    w = _weights(Path(source))
-    st = w.stat()
-    key = hashlib.sha256(f"{w.resolve()}|{st.st_size}|{st.st_mtime_ns}|{EXPORT_VERSION}"
+    """The cache folder for the model in ``source``, named by its weights' content (SHA-256):
+    every checkout or venv holding the same weights shares one export."""
+    key = hashlib.sha256(f"{_weights_digest(_weights(Path(source)))}|{EXPORT_VERSION}"
                          .encode()).hexdigest()[:16]
     return cache_root() / "onnx" / f"{Path(source).name}-{key}"
+
+
+def _weights_digest(weights: Path) -> str:
+    """SHA-256 of the weights, remembered by path, size and modification time in the cache
+    (hashing 90 MB costs ~0.1 s: once per copy of the weights, not on every start)."""
+    st = weights.stat()
+    stamp = f"{weights.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    record = cache_root() / "onnx" / "weights.json"
+    try:
+        known = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    if isinstance(known, dict) and isinstance(known.get(stamp), str):
+        return known[stamp]
+    digest = _sha256(weights)
+    known = {**(known if isinstance(known, dict) else {}), stamp: digest}
+    try:
+        import tempfile
+
+        record.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".weights-", dir=record.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(known, f, indent=1)
+        os.replace(tmp, record)
+    except OSError:  # a read-only cache: hash again next time
+        pass
+    return digest
 
 
 def export(source: str, out: Path | None = None, quiet: bool = False) -> Path:
