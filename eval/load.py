@@ -78,15 +78,31 @@ def _summary(name: str, latencies: list[float], errors: int, seconds: float) -> 
             f"{np.percentile(lat, 95):.0f} | {len(latencies) / seconds:.1f} |")
 
 
+# Ways to ask the same thing: every question of a wave is a new string (no answer, logit or
+# span kept from an earlier ask can serve it).
+ASKED = ("", "Tell me: ", "Please answer: ", "I wonder: ", "Quick question: ", "Do you know: ",
+         "Question: ", "Hi! ", "One thing: ", "Help me out: ")
+
+
+def distinct_plans(clients: int, questions: int, seed: int = 7) -> list[list[str]]:
+    """``clients`` plans of ``questions`` questions, no string asked twice in the whole run."""
+    pool = [f"{p}{q}" for p in ASKED for q in QUESTIONS]
+    if clients * questions > len(pool):
+        raise ValueError(f"{clients} x {questions} questions: at most {len(pool)} distinct ones")
+    random.Random(seed).shuffle(pool)
+    return [pool[c * questions:(c + 1) * questions] for c in range(clients)]
+
+
 def crowd(base: str, clients: int, questions: int, gradio: bool,
-          extra: tuple[str, ...] = ()) -> tuple[str, list]:
+          extra: tuple[str, ...] = (), plans: list[list[str]] | None = None) -> tuple[str, list]:
     """``clients`` users at once, each asking ``questions`` questions one after the other (half
-    of them from ``extra`` when given)."""
+    of them from ``extra`` when given; ``plans``: each user's questions)."""
     import httpx
 
     rng = random.Random(7)
-    plans = [[rng.choice(extra) if extra and rng.random() < 0.5 else rng.choice(QUESTIONS)
-              for _ in range(questions)] for _ in range(clients)]
+    plans = plans or [[rng.choice(extra) if extra and rng.random() < 0.5
+                       else rng.choice(QUESTIONS) for _ in range(questions)]
+                      for _ in range(clients)]
     latencies, errors, answers = [], [0], []
     lock = threading.Lock()
 
@@ -229,8 +245,9 @@ def api_waves(folder: Path, clients: int, questions: int) -> list[str]:
             r = httpx.post(f"{base}api/v1/ask", json={"question": QUESTIONS[0]}, timeout=60)
             first = (time.perf_counter() - t0) * 1000
             rows = [f"first /ask after /health: {first:.0f} ms (HTTP {r.status_code})"]
-            for wave in ("first wave", "warm"):
-                row, _ = crowd(base, clients, questions, gradio=False)
+            for n, wave in enumerate(("first wave", "warm")):
+                plans = distinct_plans(clients, questions, seed=7 + n)
+                row, _ = crowd(base, clients, questions, gradio=False, plans=plans)
                 rows.append(row.replace("REST /api/v1/ask", f"`rag api` REST, {wave}"))
         finally:
             _stop(proc)
@@ -245,7 +262,20 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--api-questions", type=int, default=4,
                     help="questions per client against `rag api` alone (0: skip that part)")
+    ap.add_argument("--api-only", action="store_true",
+                    help="only the `rag api` part (the fairness figures)")
     args = ap.parse_args()
+    if args.api_only:
+        with tempfile.TemporaryDirectory(prefix="rag-load-") as tmp:
+            folder = Path(tmp) / "docs"
+            shutil.copytree(ROOT / "seeds", folder)
+            first, *waves = api_waves(folder, args.clients, args.api_questions)
+        print(f"{args.clients} clients x {args.api_questions} distinct questions on `rag api`; "
+              f"{first}")
+        print("| part | requests | errors | p50 (ms) | p95 (ms) | questions/s |")
+        print("|---|---:|---:|---:|---:|---:|")
+        print("\n".join(waves))
+        return
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="rag-load-") as tmp:
         folder = Path(tmp) / "docs"

@@ -22,6 +22,7 @@ from .feedback import remove as remove_feedback
 from .llm import LLMClient, LLMError
 from .loading import SUFFIXES, load_documents, load_file, load_folder
 from .extracted import ExtractionCache
+from .fair import FairGate
 from .paths import extracted_folder, is_hidden_inside, store_base, uploads_folder
 from .retriever import UPLOADS_PREFIX, Retriever
 from .segment import split_blocks, split_sentences
@@ -44,7 +45,7 @@ __all__ = [
     "remove_feedback",
     "load_beir", "load_conversations", "load_documents", "load_file", "load_folder",
     "load_questions", "make_embedder", "split_blocks", "split_sentences", "to_dict",
-    "uploads_folder", "suggested_questions", "ExtractionCache", "extracted_folder", "store_base",
+    "uploads_folder", "suggested_questions", "ExtractionCache", "FairGate", "extracted_folder", "store_base",
     "verify_citation",
 ]
 __version__ = "0.1.0"

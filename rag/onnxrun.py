@@ -9,38 +9,11 @@ its neighbours and their padding."""
 from __future__ import annotations
 
 import os
-import threading
-from collections import deque
 from pathlib import Path
 
 import numpy as np
 
-
-class FairGate:
-    """At most ``permits`` callers inside at once, let in in the order they came. Requests that
-    share a model then finish roughly in the order they came: with no gate, a wave's batches
-    interleave on the shared pool and most requests wait for most of the wave."""
-
-    def __init__(self, permits: int = 1) -> None:
-        self._cond = threading.Condition()
-        self._free = permits
-        self._line: deque = deque()
-
-    def __enter__(self) -> FairGate:
-        me = object()
-        with self._cond:
-            self._line.append(me)
-            while self._line[0] is not me or not self._free:
-                self._cond.wait()
-            self._line.popleft()
-            self._free -= 1
-            self._cond.notify_all()  # the next in line may take another free permit
-        return self
-
-    def __exit__(self, *exc) -> None:
-        with self._cond:
-            self._free += 1
-            self._cond.notify_all()
+from .fair import FairGate
 
 
 class OnnxModel:

@@ -322,3 +322,36 @@ def test_citations_from_the_api_verify_against_the_documents(make_client):
     for c in answer["citations"]:
         doc = docs[c["passage"]["doc_id"]]
         assert doc.text[c["start"]:c["end"]] == c["quote"]
+
+
+def test_asks_take_turns_at_the_service_gate(make_client, monkeypatch):
+    """A crowd's asks are answered a gate's permits at once, in arrival order (rag.FairGate),
+    not all interleaved."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rag import FairGate
+
+    client, service = make_client()
+    service.turn = FairGate(2)
+    inside, most, lock = [0], [0], threading.Lock()
+    real = service.retriever.ask
+
+    def slow(question, **kwargs):
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        try:
+            import time
+
+            time.sleep(0.05)
+            return real(question, **kwargs)
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(service.retriever, "ask", slow)
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda i: client.post("/api/v1/ask", json={
+            "question": f"When was the lamp electrified? ({i})"}).status_code, range(8)))
+    assert codes == [200] * 8 and most[0] == 2

@@ -316,6 +316,66 @@ def test_browser_grading_three_answers_writes_an_exact_set_that_runs(server):
         pw.stop()
 
 
+@pytest.mark.browser
+def test_browser_marks_the_answer_in_a_document_the_answer_never_cited(server):
+    """"wrong: mark the answer" finds any indexed document by its title or words."""
+    import json
+
+    pw, browser = _browser()
+    try:
+        page, off_machine = _chat_page(browser, server)
+        question = "Where did the replacement lens come from?"
+        _ask(page, question, 0)
+        page.locator("#chat .msg.bot").nth(0).locator("button[data-grade='wrong']").first.click()
+        page.wait_for_selector("#viewer.marking .viewer-find input", timeout=10_000)
+        box = page.locator("#viewer .viewer-find input")
+        box.fill("Pemberton lens")
+        box.press("Enter")
+        page.wait_for_selector("#viewer button.viewer-doc", timeout=10_000)
+        page.locator("#viewer button.viewer-doc", has_text="light.pdf").first.click()
+        page.wait_for_function("document.querySelector('#viewer .viewer-text') && document"
+                               ".querySelector('#viewer .viewer-text').textContent.includes("
+                               "'arrived from Paris')", timeout=10_000)
+        assert "Click the sentence that answers" in page.locator(
+            "#viewer .viewer-title").inner_text()
+        x, y = page.evaluate(PHRASE_POINT, "arrived from Paris")
+        page.mouse.click(x, y)
+        bar = page.locator("#chat .msg.bot").nth(0).locator(".grade-status")
+        page.wait_for_function("(el) => el.textContent.includes('eval set')",
+                               arg=bar.element_handle(), timeout=10_000)
+        rows = [json.loads(x) for x in (server["folder"] / ".rag-index-eval.jsonl")
+                .read_text().splitlines()]
+        (row,) = [r for r in rows if r["question"] == question]
+        assert row["expected"][0]["source"] == "light.pdf"
+        assert row["expected"][0]["quote"] == "A new lens arrived from Paris the next spring."
+        assert off_machine == []
+    finally:
+        browser.close()
+        pw.stop()
+
+
+@pytest.mark.browser
+def test_browser_on_a_narrow_screen_the_viewer_opens_where_it_is_seen(server):
+    pw, browser = _browser()
+    try:
+        page = browser.new_page(viewport={"width": 900, "height": 800})
+        page.goto(server["url"])
+        page.wait_for_selector("#question textarea", timeout=60_000)
+        _ask(page, "Who delivered the Secret Speech?", 0)
+        page.locator("#chat a.cite").first.click()
+        page.wait_for_function(VIEWER_IN_VIEW, timeout=5_000)
+        top, bottom, height = page.evaluate(
+            "() => { const r = document.getElementById('viewer').getBoundingClientRect();"
+            " return [r.top, r.bottom, window.innerHeight]; }")
+        assert 0 <= top and bottom <= height, (top, bottom, height)
+        mark = page.evaluate("() => document.getElementById('viewer-mark')"
+                             ".getBoundingClientRect().top")
+        assert 0 <= mark < height
+    finally:
+        browser.close()
+        pw.stop()
+
+
 def _json(server, path: str) -> dict:
     import json
 

@@ -187,12 +187,12 @@ def create_app(service: ChatService, key: str | None = None):
 
     @app.post(f"{PREFIX}/search", dependencies=guard)
     def search(body: SearchRequest) -> list[dict]:
-        return to_dict(service.retriever.search(body.query, k=body.k, mode=body.mode))
+        return to_dict(service.search(body.query, k=body.k, mode=body.mode))
 
     @app.post(f"{PREFIX}/ask", dependencies=guard)
     def ask(body: AskRequest) -> dict:
-        return to_dict(service.retriever.ask(body.question, k=body.k, mode=body.mode,
-                                             history=body.history, llm=body.llm))
+        return to_dict(service.ask(body.question, k=body.k, mode=body.mode,
+                                   history=body.history, llm=body.llm))
 
     @app.get(f"{PREFIX}/documents", dependencies=guard)
     def documents(offset: int = 0, limit: int = 50) -> dict:

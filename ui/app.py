@@ -160,6 +160,49 @@ OPEN_CITED_JS = """() => {
         out.replaceChildren(el('div', '', data.questions + ' questions, '
             + data.failures.length + ' failed'), table, fails);
     }
+    // Marking the sentence that answers: in the document shown, or in any other one found by
+    // its title or words (the answer may be in a file the answer never cited).
+    function markHere(bar) {
+        const box = document.getElementById('viewer');
+        const toggle = box.querySelector('details.viewer-toggle');
+        if (toggle) toggle.open = true;
+        box.classList.add('marking');
+        marking = bar;
+        box.querySelector('.viewer-title').textContent =
+            'Click the sentence that answers: ' + bar.dataset.question;
+        bar.querySelector('.grade-status').textContent = 'click the sentence in the viewer';
+    }
+    async function findDocuments(query) {
+        const box = document.getElementById('viewer');
+        const out = box.querySelector('.viewer-found');
+        const words = query.trim().toLowerCase();
+        if (!words) { out.replaceChildren(); return; }
+        const listed = await (await post('/api/v1/documents?limit=500')).json();
+        const found = new Map();
+        for (const d of listed.documents || []) {
+            if (!d.error && ((d.title || '').toLowerCase().includes(words)
+                             || d.source.toLowerCase().includes(words))) found.set(d.id, d);
+        }
+        const res = await post('/api/v1/search', {query: query, k: 10});
+        if (res.ok) {
+            const byId = new Map((listed.documents || []).map((d) => [d.id, d]));
+            for (const h of await res.json()) {
+                const d = byId.get(h.passage.doc_id);
+                if (d) found.set(d.id, d);
+            }
+        }
+        const buttons = [...found.values()].slice(0, 10).map((d) => {
+            const b = el('button', 'viewer-doc', (d.title || d.source) + ' (' + d.source + ')');
+            b.dataset.doc = d.id;
+            return b;
+        });
+        out.replaceChildren(buttons.length ? el('span', '', 'Open: ')
+                            : el('span', '', 'No document found.'), ...buttons);
+    }
+    document.addEventListener('keydown', (event) => {
+        const input = event.target.closest && event.target.closest('#viewer .viewer-find input');
+        if (input && event.key === 'Enter') { event.preventDefault(); findDocuments(input.value); }
+    }, true);
     document.addEventListener('click', async (event) => {
         const t = event.target;
         if (!t.closest) return;
@@ -192,11 +235,7 @@ OPEN_CITED_JS = """() => {
             const box = document.getElementById('viewer');
             const toggle = box.querySelector('details.viewer-toggle');
             if (toggle) toggle.open = true;
-            box.classList.add('marking');
-            marking = bar;
-            box.querySelector('.viewer-title').textContent =
-                'Click the sentence that answers: ' + bar.dataset.question;
-            bar.querySelector('.grade-status').textContent = 'click the sentence in the viewer';
+            markHere(bar);
             return;
         }
         const text = t.closest('#viewer.marking .viewer-text');
@@ -208,6 +247,17 @@ OPEN_CITED_JS = """() => {
             marking = null;
             document.getElementById('viewer').classList.remove('marking');
             grade(bar, 'wrong', {doc_id: shown.id, start: sentence[0], end: sentence[1]});
+            return;
+        }
+        const other = t.closest('#viewer button.viewer-doc');
+        if (other && marking) {
+            const link = el('a');
+            link.dataset.doc = other.dataset.doc;
+            link.dataset.start = 0;
+            link.dataset.end = 0;
+            cites = [link];
+            await show(0);
+            markHere(marking);
             return;
         }
         const nav = t.closest('#viewer button[data-step]');
@@ -244,7 +294,9 @@ VIEWER_HTML = ('<div id="viewer"><div class="viewer-head"><span class="viewer-ti
                '<button data-step="-1" title="previous citation">‹</button>'
                '<button data-step="1" title="next citation">›</button>'
                '<button class="viewer-close" title="close">×</button></div>'
-               '<div class="viewer-body"></div></div>')
+               '<div class="viewer-find"><input type="search" placeholder="The answer is in '
+               'another document? Its title or words, then Enter"><div class="viewer-found">'
+               '</div></div><div class="viewer-body"></div></div>')
 
 
 def build_app(service: ChatService):

@@ -228,6 +228,16 @@ CSS = """
 #viewer .viewer-body mark {background:#ffe066}
 #viewer img.viewer-page {max-width:100%; display:block}
 #viewer.marking .viewer-text {cursor:crosshair}
+#viewer .viewer-find {display:none; font-size:0.85em; margin:4px 0}
+#viewer.marking .viewer-find {display:block}
+#viewer .viewer-find input {width:100%; box-sizing:border-box}
+#viewer .viewer-found button {margin:2px; font-size:0.9em}
+/* Narrow screens stack the columns: the viewer opens over the page, where it is seen. */
+@media (max-width: 900px) {
+  #viewer.open {position:fixed; left:8px; right:8px; top:8px; z-index:1000; background:#fff;
+    box-shadow:0 4px 24px rgba(0,0,0,0.3); max-height:80vh; overflow:auto}
+  #viewer.open .viewer-body {max-height:60vh}
+}
 #viewer .viewer-hint {font-size:0.85em; color:#8a6d00}
 .grade {font-size:0.8em; margin-top:4px; display:flex; gap:4px; align-items:center}
 .grade .grade-status {color:#555}

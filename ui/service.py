@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import shutil
 import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag import (UPLOADS_PREFIX, DocumentInfo, ExtractionCache, RagError, Retriever,
+from rag import (UPLOADS_PREFIX, Answer, DocumentInfo, ExtractionCache, FairGate, Hit,
+                 RagError, Retriever,
                  eval_set_path, extracted_folder, graded_question, is_hidden_inside,
                  load_documents, load_feedback, record_feedback, store_base,
                  suggested_questions, uploads_folder)
@@ -20,6 +22,7 @@ from .uploads import Rejected
 
 log = logging.getLogger(__name__)
 
+ANSWERING_AT_ONCE = 3
 EXAMPLE_DOCUMENTS = 50  # the documents examples are made from (a large index: the first ones)
 WARM_UP_QUESTION = "What do the sources say?"  # loads the models; its answer is not shown
 EXAMPLES_SHOWN = 4
@@ -71,6 +74,9 @@ class ChatService:
     replace: bool = False
     warm: bool = True
     llm: dict = field(default_factory=dict)  # Settings' llm_* fields: answers written by an LLM
+    # Questions answered at once, let in in the order they came (rag.FairGate): a core each.
+    # Without it a crowd's questions interleave and some wait behind many later ones.
+    turn: FairGate = field(default_factory=lambda: FairGate(ANSWERING_AT_ONCE))
 
     def __post_init__(self) -> None:
         self.folder = Path(self.folder)
@@ -133,6 +139,24 @@ class ChatService:
         return (f"Answers written by {s.llm_model or 'the first model'} at {s.llm_url}, every "
                 "sentence checked against the quote it cites")
 
+    def _writes(self, llm: bool | None) -> bool:
+        """Whether an LLM server writes the answer (``llm`` as Retriever.ask takes it)."""
+        return llm is not False and bool(self.retriever.settings.llm_url)
+
+    def ask(self, question: str, k: int = 5, mode: str = "hybrid",
+            history: list | None = None, llm: bool | None = None) -> Answer:
+        """``Retriever.ask``, the answers read here taking turns in the order questions came;
+        one written by an LLM server (which waits on the server) holds no turn."""
+        from contextlib import nullcontext
+
+        with nullcontext() if self._writes(llm) else self.turn:
+            return self.retriever.ask(question, k=k, mode=mode, history=history, llm=llm)
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+        """``Retriever.search``, in the order queries came."""
+        with self.turn:
+            return self.retriever.search(query, k=k, mode=mode)
+
     def respond(self, question: str, turns: list[tuple[str, str]] | None, k: int = 5,
                 mode: str = "hybrid", written: bool = True) -> Reply:
         """Answer ``question``; errors become a short message in the chat, never a trace.
@@ -153,10 +177,13 @@ class ChatService:
             return
         history = [q for q, _ in turns]  # earlier questions, for follow-ups
         so_far = ""
+        llm = None if written else False
         try:
-            for item in self.retriever.ask_stream(question, k=int(k), mode=mode,
-                                                  history=history, llm=None if written
-                                                  else False):
+            # Written by an LLM: shown as it comes; else one answer, taking its turn.
+            items = (self.retriever.ask_stream(question, k=int(k), mode=mode, history=history,
+                                               llm=llm) if self._writes(llm) else
+                     [self.ask(question, k=int(k), mode=mode, history=history, llm=llm)])
+            for item in items:
                 if isinstance(item, str):
                     so_far += item
                     yield _reply(turns + [(question, render.writing_html(so_far))])

@@ -119,9 +119,10 @@ def _lead(question: str, cands, texts: list[str], signals: dict[str, np.ndarray]
         return None
     from .learned import lead_probabilities
 
-    probs = lead_probabilities(question, cands, texts, signals, settings.read_sentences)
-    return int(np.argmax(np.where(sims >= threshold, sims + settings.lead_weight * probs,
-                                  -np.inf)))
+    can_lead = sims >= threshold
+    probs = lead_probabilities(question, cands, texts, signals, settings.read_sentences,
+                               eligible=can_lead)
+    return int(np.argmax(np.where(can_lead, sims + settings.lead_weight * probs, -np.inf)))
 
 
 class HeuristicReader:

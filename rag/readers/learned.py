@@ -253,14 +253,21 @@ def head_signals(signals: dict[str, np.ndarray], cands,
 
 
 def lead_probabilities(question: str, cands, texts: list[str], signals: dict[str, np.ndarray],
-                       limit: int) -> np.ndarray:
+                       limit: int, eligible: np.ndarray | None = None) -> np.ndarray:
     """The packaged reader's probability that each candidate sentence answers ``question``,
     given its cheap ``signals`` (rag/readers/signals.py): the ``limit`` best by the cheap score
-    are read (all when 0), the others get 0. For the heuristic reader's lead sentence."""
+    are read (all when 0), the others get 0. For the heuristic reader's lead sentence.
+    ``eligible``: a mask of the candidates that can lead; the others are not read (each
+    probability is its own sentence's alone, so theirs would not be used)."""
     probs = np.zeros(len(texts), dtype=np.float32)
     if not texts:
         return probs
     keep, read = head_signals(signals, cands, limit)
+    if eligible is not None:
+        mine = np.asarray(eligible, dtype=bool)[keep]
+        keep, read = keep[mine], {k: v[mine] for k, v in read.items()}
+        if not len(keep):
+            return probs
     probs[keep] = packaged_reader().probabilities(question, [texts[i] for i in keep], read,
                                                   [cands[i][0].passage.title for i in keep])
     return probs
