@@ -21,7 +21,7 @@ UV_INSTALL := $(UV) pip install -q --compile-bytecode -p $(PY) \
 	$(foreach l,$(FIND_LINKS),--find-links $(l))
 
 .PHONY: setup setup-test setup-llm index run test bench bench-scale load-test eval eval-variants \
-	eval-llm train-reader calibrate-heuristic fit-gate eval-squad crash-test clean
+	eval-llm bench-cold train-reader calibrate-heuristic fit-gate eval-squad crash-test clean
 
 setup: $(STAMP)
 
@@ -112,6 +112,10 @@ fit-gate: setup
 # End-to-end reader figures on the held-out SQuAD articles, both readers.
 eval-squad: setup
 	$(PY) eval/squad_eval.py
+
+# Cold `rag ask` (a new process per question): median of 5 and where a cold start spends its time.
+bench-cold: setup
+	$(PY) -m eval.cold --runs 5
 
 # kill -9 of `rag index` at random moments, 20 times: the index always opens (eval/README.md).
 crash-test: setup

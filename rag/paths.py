@@ -34,7 +34,7 @@ def index_for_folder(folder: str | Path | None) -> tuple[Path, str]:
     folder when ``folder`` is not writable. ``note`` says why when it is not ./.rag-index, so an
     index holding one folder is never rebuilt for another by default."""
     default = index_for_writing(None)
-    if folder is None:
+    if folder is None or not Path(folder).is_dir():  # no folder: its error says so, alone
         return default, ""
     recorded = indexed_folders(default).get("folder")
     wanted = Path(folder).resolve()
