@@ -57,7 +57,7 @@ $(LLM_STAMP): requirements-llm.lock
 
 # The seed set with answers written by llama.cpp + Gemma 3 270M (started on 127.0.0.1 here).
 eval-llm: setup setup-llm
-	$(PY) eval/llm_eval.py
+	$(PY) -m eval.llm_eval
 
 index: setup
 	$(VENV)/bin/rag index $(FOLDER) $(INDEX_ARG)
@@ -75,43 +75,43 @@ eval: setup
 
 # The seed set on the article as users' files are: wrapped text, PDF, HTML (eval/README.md).
 eval-variants: setup-test
-	$(PY) eval/variants.py --eval
+	$(PY) -m eval.variants --eval
 
 # Every embedding backend side by side (eval/README.md); the first run indexes SciFact once per
 # backend (~15 min), later runs reuse those indexes.
 bench: setup
-	$(PY) eval/bench.py
+	$(PY) -m eval.bench
 
 # The stores at 10k, 100k and 1M synthetic passages (local exact, local HNSW, milvus-lite up to
 # 100k): build, RSS, disk, query latency, recall, adding a document (eval/README.md; ~1 h).
 bench-scale: setup
-	$(PY) eval/bench_scale.py --out eval/report/scale.json --plot eval/report/scale.png
+	$(PY) -m eval.bench_scale --out eval/report/scale.json --plot eval/report/scale.png
 
 # 50 users x 10 questions on `rag serve` (REST and Gradio), uploads meanwhile, kill -9 of
 # `rag api` during uploads 10 times; all on 127.0.0.1 (eval/README.md; ~6 min).
 load-test: setup
-	$(PY) eval/load.py
+	$(PY) -m eval.load
 
 # Retrain the reader from the packaged MiniLM on SQuAD part A (CPU, seeded; ~20 min on 2 cores).
 # Writes rag/models/reader-int8.onnx + reader.json and eval/report/reader_reliability.png.
 train-reader: setup
-	$(PY) eval/train_reader.py
+	$(PY) -m eval.train_reader
 
 # Calibrate the heuristic reader's confidence on held-out SQuAD (~2 min): rag/models/heuristic.json.
 calibrate-heuristic: setup
-	$(PY) eval/calibrate_heuristic.py
+	$(PY) -m eval.calibrate_heuristic
 
 # Fit the answer gate (abstention, short answers) on held-out SQuAD (~15 min on 2 cores):
 # rag/models/gate.json and eval/report/gate_*.png. Fitted on the heuristic's answers in source
 # order, then its probability recalibrated on answers led by the learned reader (the default),
 # every decision kept (eval/README.md, "The gate after the lead").
 fit-gate: setup
-	$(PY) eval/fit_gate.py --lead-weight 0 --write
-	$(PY) eval/fit_gate.py --recalibrate heuristic --write
+	$(PY) -m eval.fit_gate --lead-weight 0 --write
+	$(PY) -m eval.fit_gate --recalibrate heuristic --write
 
 # End-to-end reader figures on the held-out SQuAD articles, both readers.
 eval-squad: setup
-	$(PY) eval/squad_eval.py
+	$(PY) -m eval.squad_eval
 
 # Cold `rag ask` (a new process per question): median of 5 and where a cold start spends its time.
 bench-cold: setup
@@ -119,7 +119,7 @@ bench-cold: setup
 
 # kill -9 of `rag index` at random moments, 20 times: the index always opens (eval/README.md).
 crash-test: setup
-	$(PY) eval/crash.py --rounds 20
+	$(PY) -m eval.crash --rounds 20
 
 clean:
 	rm -rf $(VENV) .venv-llm .rag-index .rag-index-uploads .rag-eval

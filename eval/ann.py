@@ -1,7 +1,7 @@
 """Approximate (HNSW) against exact dense search on SciFact: recall@10 of the passages HNSW
 returns against exact search's, nDCG@10 per setting, dense search latency, HNSW build time.
 
-    .venv/bin/python eval/ann.py [--index .rag-beir-scifact-onnx]
+    .venv/bin/python -m eval.ann [--index .rag-beir-scifact-onnx]
 
 Uses the SciFact index `rag eval --beir ../shared/data/scifact --backend onnx` built (and builds
 it if missing).

@@ -3,7 +3,7 @@
 the same texts, query-embedding time, search latency per mode, warm `ask` per reader, peak RSS,
 and SciFact nDCG@10 (`rag eval --beir`, hybrid) per backend.
 
-    .venv/bin/python eval/bench.py [--docs 1000] [--queries 300] [--no-beir]
+    .venv/bin/python -m eval.bench [--docs 1000] [--queries 300] [--no-beir]
 
 Each backend is measured in its own process (clean model load and peak memory).
 """

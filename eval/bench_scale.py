@@ -1,7 +1,7 @@
 """How the stores scale: synthetic corpora of 10k, 100k and 1M passages (no model), for the local
 store searched exactly and by HNSW, and for milvus-lite (10k and 100k).
 
-    .venv/bin/python eval/bench_scale.py [--sizes 10000 100000 1000000] [--queries 200]
+    .venv/bin/python -m eval.bench_scale [--sizes 10000 100000 1000000] [--queries 200]
 
 The corpus (seeded, see ``corpus``): documents of 10 passages; each passage ~40 words drawn from a
 Zipfian vocabulary of 50,000 pseudo-words (exponent 1.0), so BM25 postings have realistic
@@ -151,8 +151,8 @@ def _where(store: str, folder: Path) -> str:
 
 def build(n: int, store: str, folder: Path) -> dict:
     """Child process: build and save the index; time and peak RSS."""
-    from rag.indexing import chunking
-    from rag.stores.local import LocalStore
+    from rag.index.sync import chunking
+    from rag.index.stores.local import LocalStore
 
     docs, passages, vectors, *_ = corpus(n)
     emb = Precomputed({})
@@ -162,7 +162,7 @@ def build(n: int, store: str, folder: Path) -> dict:
     meta = {"model_id": emb.model_id, "backend": "torch", "dimension": DIM,
             "chunking": chunking(settings), "folders": {}}
     if store == "milvus":
-        from rag.stores.milvus import MilvusStore
+        from rag.index.stores.milvus import MilvusStore
 
         s = MilvusStore(f"{folder}/ix.db")
         s.create(meta)

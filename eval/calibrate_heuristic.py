@@ -2,7 +2,7 @@
 that its answer holds the fact, on held-out SQuAD: fitted (Platt: a logistic regression on the
 score) on the answer head's half of the held-out articles, measured on the other half.
 
-    .venv/bin/python eval/calibrate_heuristic.py [--out rag/models] [--limit N] [--plot PNG]
+    .venv/bin/python -m eval.calibrate_heuristic [--out rag/models] [--limit N] [--plot PNG]
 
 Positives and negatives: each question asked of an index of every held-out paragraph, labelled
 by whether a citation holds a gold answer; and the same questions asked of an index of the
@@ -14,18 +14,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_reader import (ece, head_fit_article, held_out, load_squad,  # noqa: E402
-                          reliability_plot, title_of)
+from eval.squad import ece, head_fit_article, held_out, load_squad, reliability_plot, title_of
 
-from rag import Document, Retriever, Settings, make_embedder  # noqa: E402
+from rag import Document, Retriever, Settings, make_embedder
 
 
 def scored(answering: Retriever, foreign: Retriever, qas) -> tuple[np.ndarray, np.ndarray]:

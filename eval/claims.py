@@ -1,7 +1,7 @@
 """The sentence verifier on eval/claims.jsonl: sentences that restate a fact of the seed article
 in other words (supported), and the same with a number, date, name or negation changed (not).
 
-    .venv/bin/python eval/claims.py [--claims eval/claims.jsonl] [--json]
+    .venv/bin/python -m eval.claims [--claims eval/claims.jsonl] [--json]
 
 Each claim is checked as an LLM's sentence citing [1], the index passage that holds its
 evidence; each supported one also citing two other passages (a wrong citation, never
@@ -14,15 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from rag import Retriever  # noqa: E402
-from rag.verify import SUPPORT_THRESHOLD, Claim, check_claims  # noqa: E402
+from rag import Retriever
+from rag.answer.verify import SUPPORT_THRESHOLD, Claim, check_claims
 
 
 def _passage_hit(r: Retriever, source: str, start: int, end: int):
@@ -101,7 +99,7 @@ def figures(results: list[dict]) -> dict:
 def bench(r: Retriever, rows: list[dict], rounds: int = 5) -> dict:
     """Milliseconds to verify a 5-sentence reply citing 5 passages: with the sentence cache
     cold (every passage sentence embedded) and warm (as after the extractive reader read them)."""
-    from rag.verify import split_reply
+    from rag.answer.verify import split_reply
 
     picked = [x for x in rows if x["supported"]][:5]
     hits = [_passage_hit(r, x["source"], x["start"], x["end"]) for x in picked]

@@ -2,7 +2,7 @@
 kill the index must open, `rag search` must work, and it must hold the folder as it was before
 that run or as it is after it, nothing in between.
 
-    .venv/bin/python eval/crash.py [--rounds 20] [--seed 1]
+    .venv/bin/python -m eval.crash [--rounds 20] [--seed 1]
 """
 from __future__ import annotations
 

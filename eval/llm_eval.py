@@ -1,7 +1,7 @@
 """The seed set with answers written by an LLM: llama.cpp's OpenAI-compatible server with the
 Gemma 3 270M GGUF (make setup-llm), started here on 127.0.0.1, or any server given with --llm.
 
-    .venv/bin/python eval/llm_eval.py [--llm URL] [--limit N] [--max-tokens 64]
+    .venv/bin/python -m eval.llm_eval [--llm URL] [--limit N] [--max-tokens 64]
 
 Prints `rag eval`'s table (hybrid, default reader) with the written answers' figures: generated
 or fallen back, sentences kept and dropped, answer support, citation precision, time to first

@@ -2,7 +2,7 @@
 Gradio chat), uploads and deletes interleaved with the questions, and `kill -9` of `rag api`
 during uploads.
 
-    .venv/bin/python eval/load.py [--clients 50] [--questions 10] [--kills 10] [--api-questions 4]
+    .venv/bin/python -m eval.load [--clients 50] [--questions 10] [--kills 10] [--api-questions 4]
 
 Prints one table per part: errors, p50/p95 latency and questions per second; for the uploads,
 whether every answer cited only documents that existed while it was asked; for the kills, how

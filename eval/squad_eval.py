@@ -2,7 +2,7 @@
 trains on): every held-out paragraph indexed as a document; the questions of the half of them
 that the answer head was not fitted on (``head_fit_article``) asked.
 
-    .venv/bin/python eval/squad_eval.py [--limit N] [--reader learned|heuristic|all]
+    .venv/bin/python -m eval.squad_eval [--limit N] [--reader learned|heuristic|all]
 
 Prints, per reader: the share of questions where some citation holds a gold answer string, and
 where the first citation does; short-answer exact match and token F1 (SQuAD's normalisation),
@@ -13,36 +13,19 @@ head's articles (unanswerable there), the share it abstains on; warm ask p50/p95
 from __future__ import annotations
 
 import argparse
-import collections
-import re
-import string
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_reader import head_fit_article, held_out, load_squad, title_of  # noqa: E402
+from eval.squad import f1, head_fit_article, held_out, load_squad, normalize, title_of
 
 from rag import READERS, Document, Retriever, Settings, make_embedder  # noqa: E402
 
 
-def normalize(text: str) -> str:
-    """SQuAD's answer normalisation: lower case, no punctuation, articles or extra spaces."""
-    text = text.lower()
-    text = "".join(ch for ch in text if ch not in set(string.punctuation))
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
 
 
-def f1(pred: str, gold: str) -> float:
-    p, g = normalize(pred).split(), normalize(gold).split()
-    common = sum((collections.Counter(p) & collections.Counter(g)).values())
-    if not p or not g or common == 0:
-        return float(p == g)
-    precision, recall = common / len(p), common / len(g)
-    return 2 * precision * recall / (precision + recall)
 
 
 def main() -> None:

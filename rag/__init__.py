@@ -6,29 +6,29 @@
 
 Importing rag is light: torch, faiss and sentence-transformers load on first use.
 """
-from .answer import ABSTAIN_TEXT, verify_citation
-from .chunking import chunk_document
+from .answer.citations import ABSTAIN_TEXT, verify_citation
+from .ingest.chunking import chunk_document
 from .embedders import Embedder, make_embedder
 from .embedders.hashing import HashEmbedder
 from .embedders.onnx import OnnxEmbedder
 from .embedders.torch import SentenceTransformerEmbedder
 from .errors import ConfigError, IndexLoadError, RagError
-from .evaluation import (check_questions, evaluate, evaluate_beir, evaluate_conversations,
+from .eval.evaluation import (check_questions, evaluate, evaluate_beir, evaluate_conversations,
                          load_beir, load_conversations, load_questions)
-from .feedback import eval_set_path, graded_question
-from .feedback import load_rows as load_feedback
-from .feedback import record as record_feedback
-from .feedback import remove as remove_feedback
-from .llm import LLMClient, LLMError
-from .loading import SUFFIXES, load_documents, load_file, load_folder
-from .extracted import ExtractionCache
-from .fair import FairGate
+from .eval.feedback import eval_set_path, graded_question
+from .eval.feedback import load_rows as load_feedback
+from .eval.feedback import record as record_feedback
+from .eval.feedback import remove as remove_feedback
+from .answer.llm import LLMClient, LLMError
+from .ingest.loading import SUFFIXES, load_documents, load_file, load_folder
+from .ingest.extracted import ExtractionCache
+from .runtime.fair import FairGate
 from .paths import extracted_folder, is_hidden_inside, store_base, uploads_folder
 from .retriever import UPLOADS_PREFIX, Retriever
-from .segment import split_blocks, split_sentences
-from .suggest import suggested_questions
+from .ingest.segment import split_blocks, split_sentences
+from .ingest.suggest import suggested_questions
 from .settings import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, MODES, READERS, Settings
-from .stores import Store
+from .index.stores import Store
 from .types import (Answer, Citation, Conversation, Document, DocumentInfo, Dropped, EvalResult,
                     ExpectedSpan, Hit, IndexStats, Passage, Question, QuestionResult, to_dict)
 

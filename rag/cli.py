@@ -12,7 +12,7 @@ from pathlib import Path
 from . import paths
 from .errors import RagError
 from .settings import BACKENDS, DEVICES, MODES, READERS
-from .stores import STORE_HELP
+from .index.stores import STORE_HELP
 
 
 def _progress(args) -> bool:
@@ -46,12 +46,12 @@ def _open(args):
 
 def _milvus_target(args) -> tuple[str, dict] | None:
     """(URI, the folders its index records) when the index lives in Milvus, else None."""
-    from .stores import parse_store
+    from .index.stores import parse_store
 
     uri = _store(args)
     if not uri or parse_store(uri)[0] != "milvus":
         return None
-    from .stores.milvus import MilvusStore
+    from .index.stores.milvus import MilvusStore
 
     store = MilvusStore(parse_store(uri)[1])
     try:
@@ -73,7 +73,7 @@ def _settings(args):
 def _llm_fields(args) -> dict:
     """The LLM settings from --llm/--llm-model/--llm-timeout, else $RAG_LLM_URL/$RAG_LLM_MODEL
     (the key only from $RAG_LLM_API_KEY: never on a command line); {} without a server."""
-    from .llm import ENV_MODEL, ENV_URL
+    from .answer.llm import ENV_MODEL, ENV_URL
 
     url = getattr(args, "llm", None) or os.environ.get(ENV_URL) or None
     if not url or url.lower() == "off":
@@ -118,7 +118,7 @@ def _place(p) -> str:
 def _local_index(args) -> Path:
     """The local index folder to write: --store local:DIR / DIR, else --index, $RAG_INDEX, else
     the folder's default (./.rag-index unless that holds another folder: paths.index_for_folder)."""
-    from .stores import parse_store
+    from .index.stores import parse_store
 
     uri = _store(args)
     if uri or args.index or os.environ.get(paths.ENV_INDEX):
@@ -244,13 +244,13 @@ def _eval_json(result) -> dict:
 
 
 def cmd_eval(args) -> int:
-    from . import evaluation
+    from .eval import evaluation
     from .errors import ConfigError
-    from .report import metrics_table, write_report
+    from .eval.report import metrics_table, write_report
     from .retriever import Retriever
 
     if args.compare:
-        from .compare import compare, load_run, markdown
+        from .eval.compare import compare, load_run, markdown
 
         result = compare(load_run(args.compare[0]), load_run(args.compare[1]))
         print(json.dumps(result, indent=1) if args.json else markdown(result), end="")
@@ -274,7 +274,7 @@ def cmd_eval(args) -> int:
         table = metrics_table(results, ("ndcg@10", "recall@100", "mrr@10", "latency_p50_ms",
                                         "latency_p95_ms"))
     else:
-        from .feedback import eval_set_path
+        from .eval.feedback import eval_set_path
 
         graded = eval_set_path(args.index) if args.index else None
         # No set given: the answers graded in the chat of --index, else the seed set.
@@ -349,7 +349,6 @@ def _app_target(args) -> dict:
 
 def _listening(args, run) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     try:
         run(**_app_target(args), host=args.host, port=args.port, llm=_llm_fields(args))
     except OSError as e:  # port taken, address not available

@@ -18,6 +18,7 @@ INDEX_NAME = ".rag-index"
 DEFAULT_FOLDER = "seeds"
 DEFAULT_QUESTIONS = "eval/seed_questions.jsonl"
 PROJECT = Path(__file__).resolve().parent.parent  # a source checkout: seeds/ and eval/ live here
+MODELS = Path(__file__).resolve().parent / "models"  # the packaged reader, gate and calibration
 
 
 def index_for_writing(arg: str | Path | None) -> Path:

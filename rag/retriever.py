@@ -15,14 +15,14 @@ import numpy as np
 
 from .embedders import VECTOR_SPACE, Embedder, backend_of, default_embedder
 from .errors import ConfigError, IndexLoadError
-from .fusion import candidate_scores, minmax_scores, rrf
-from .index import _text_hash
-from .persist import read_manifest, recover
-from .indexing import chunking, sync
-from .loading import SUFFIXES, load_folder
+from .index.fusion import candidate_scores, minmax_scores, rrf
+from .index.passages import _text_hash
+from .index.persist import read_manifest, recover
+from .index.sync import chunking, sync
+from .ingest.loading import SUFFIXES, load_folder
 from .settings import DEFAULT_BACKEND, HEURISTIC_THRESHOLD, Settings, check_k, check_mode
-from .stores import STORE_HELP, Store, StoredDocuments, parse_store
-from .stores.local import LocalStore
+from .index.stores import STORE_HELP, Store, StoredDocuments, parse_store
+from .index.stores.local import LocalStore
 from .types import Answer, Document, DocumentInfo, Hit, IndexStats, Passage
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ UPLOADS_PREFIX = "uploads/"
 
 def _under(doc: Document, prefix: str) -> Document:
     """``doc`` cited as ``prefix + source`` (its id follows the new source)."""
-    from .loading import doc_id_for
+    from .ingest.loading import doc_id_for
 
     source = prefix + doc.source
     return dataclasses.replace(doc, source=source, id=doc_id_for(source, doc.text))
@@ -99,7 +99,7 @@ def _meta(embedder: Embedder, settings: Settings, folders: dict | None = None) -
 def _extraction_cache(index, store, folder):
     """The extraction cache of an index: ``folder`` when given, else beside a local index
     (INDEX-extracted) or a Milvus Lite file; None for an index kept nowhere."""
-    from .extracted import ExtractionCache
+    from .ingest.extracted import ExtractionCache
     from .paths import extracted_folder, store_base
 
     if folder is not None:
@@ -116,7 +116,7 @@ def _extraction_cache(index, store, folder):
 
 
 def _milvus(location: str):
-    from .stores.milvus import MilvusStore
+    from .index.stores.milvus import MilvusStore
 
     return MilvusStore(location)
 
@@ -351,7 +351,7 @@ class Retriever:
     def document_infos(self) -> list[DocumentInfo]:
         """One entry per indexed document, and one per file of the folders that could not be
         read (``error`` says why; nothing of it is indexed), sorted by source."""
-        from .loading import doc_id_for
+        from .ingest.loading import doc_id_for
 
         infos = dict(self.store.entries())
         for source, why in (self.store.meta.get("unreadable") or {}).items():
@@ -437,7 +437,7 @@ class Retriever:
                   results: list[list[Hit]]) -> list[list[Hit]]:
         """Each query's hits with the fused top ``settings.rerank_depth`` reordered by the
         learned reader (their best sentence's probability), the rest after them."""
-        from .readers.learned import rerank_hits
+        from .answer.readers.learned import rerank_hits
 
         ctx = self.read_context()
         return [rerank_hits(query, qvec, hits, ctx, self.settings.rerank_depth)
@@ -498,7 +498,7 @@ class Retriever:
     def read_context(self):
         """What a reader is given (rag.readers.ReadContext): the documents, the index's term
         statistics, the cached sentence encoder, the settings and the embedder's model id."""
-        from .readers.signals import ReadContext
+        from .answer.readers.signals import ReadContext
 
         return ReadContext(self.documents, self.store, self._encode_sentences, self.settings,
                            self.embedder.model_id)
@@ -527,7 +527,7 @@ class Retriever:
         default, and given here as that score's calibrated probability); with the answer gate
         (``settings.gate``) the setting, else the gate's own, on the gate's probability."""
         if self.settings.gate:
-            from .readers.gate import gate_of
+            from .answer.readers.gate import gate_of
 
             gate = gate_of(self.settings.reader)
             if gate is not None:
@@ -536,10 +536,10 @@ class Retriever:
         if self.settings.reader == "learned":
             if self.settings.abstain_threshold is not None:
                 return self.settings.abstain_threshold
-            from .readers.learned import packaged_reader
+            from .answer.readers.learned import packaged_reader
 
             return packaged_reader().threshold
-        from .readers.heuristic import calibrated
+        from .answer.readers.heuristic import calibrated
 
         raw = self.settings.abstain_threshold
         return calibrated(HEURISTIC_THRESHOLD if raw is None else raw)
@@ -547,7 +547,7 @@ class Retriever:
     def llm_client(self):
         """The client of ``settings.llm_url`` (None without one), kept while the settings
         name the same server and model."""
-        from .llm import ENV_KEY, LLMClient
+        from .answer.llm import ENV_KEY, LLMClient
 
         s = self.settings
         if not s.llm_url:
@@ -603,8 +603,8 @@ class Retriever:
         top ``settings.llm_passages`` passages, each of its sentences checked against the quote
         it cites (``Answer.generated``, ``Answer.dropped``); ``on_text`` gets its reply as it
         is written. When the server fails, the extractive answer comes with a note."""
-        from .conversation import contextual_query
-        from .readers import make_reader
+        from .answer.conversation import contextual_query
+        from .answer.readers import make_reader
 
         question, note = clean_query(question)
         check_k(k)

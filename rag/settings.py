@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import ConfigError
-from .fusion import FUSIONS
+from .index.fusion import FUSIONS
 
 MODES = ("hybrid", "dense", "bm25")
 READERS = ("learned", "heuristic")

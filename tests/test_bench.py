@@ -13,7 +13,7 @@ SCIFACT = ROOT.parent / "shared" / "data" / "scifact"
 @pytest.mark.model
 @pytest.mark.skipif(not SCIFACT.is_dir(), reason="../shared/data/scifact is not here")
 def test_bench_prints_the_backend_table():
-    out = subprocess.run([sys.executable, str(ROOT / "eval" / "bench.py"), "--docs", "20",
+    out = subprocess.run([sys.executable, "-m", "eval.bench", "--docs", "20",
                           "--queries", "5", "--no-beir", "--backends", "onnx-int8,torch",
                           "--runs", "1"],
                          capture_output=True, text=True, timeout=600, cwd=ROOT)

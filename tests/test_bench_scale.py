@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_bench_scale_prints_its_table_for_every_store(tmp_path):
-    out = subprocess.run([sys.executable, str(ROOT / "eval" / "bench_scale.py"), "--sizes",
+    out = subprocess.run([sys.executable, "-m", "eval.bench_scale", "--sizes",
                           "2000", "--queries", "20", "--out", str(tmp_path / "rows.json"),
                           "--plot", str(tmp_path / "plot.png")],
                          capture_output=True, text=True, timeout=900, cwd=ROOT)
@@ -25,8 +25,7 @@ def test_bench_scale_prints_its_table_for_every_store(tmp_path):
 
 
 def test_synthetic_corpus_is_seeded_and_sliced_from_its_documents():
-    sys.path.insert(0, str(ROOT / "eval"))
-    import bench_scale
+    from eval import bench_scale
 
     docs, passages, vectors, *_ = bench_scale.corpus(50)
     again = bench_scale.corpus(50)

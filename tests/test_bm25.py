@@ -3,8 +3,8 @@ deletions, compaction and a save/load round trip."""
 import numpy as np
 import pytest
 
-from rag.bm25 import BM25
-from rag.index import bm25_tokenize
+from rag.index.bm25 import BM25
+from rag.index.passages import bm25_tokenize
 
 WORDS = [f"term{i}" for i in range(300)] + ["river", "rivers", "planet", "the", "and"]
 

@@ -2,8 +2,8 @@ import pytest
 
 from conftest import SEED_FILE, make_pdf
 from rag import Document, HashEmbedder, chunk_document, split_sentences
-from rag.chunking import chunk_spans
-from rag.loading import load_file
+from rag.ingest.chunking import chunk_spans
+from rag.ingest.loading import load_file
 
 
 def words(text: str) -> int:

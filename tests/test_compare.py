@@ -7,7 +7,7 @@ import pytest
 
 from conftest import ROOT
 from rag import ConfigError
-from rag.compare import compare, load_run, markdown
+from rag.eval.compare import compare, load_run, markdown
 
 
 def run(supported: bool, abstained: bool, rank, answer_supported: float) -> dict:

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.conversation import contextual_query, leans_on_context
+from rag.answer.conversation import contextual_query, leans_on_context
 
 
 @pytest.mark.parametrize("question, leans", [

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.model
 def test_killed_indexing_leaves_an_index_that_opens():
-    out = subprocess.run([sys.executable, str(ROOT / "eval" / "crash.py"), "--rounds", "3",
+    out = subprocess.run([sys.executable, "-m", "eval.crash", "--rounds", "3",
                           "--seed", "5"], capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "| index opens and `rag search` works | 3 / 3 |" in out.stdout

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import kept_at, ROOT, SEEDS
 from rag import ConfigError, HashEmbedder, Retriever, Settings, load_folder
-from rag.evaluation import check_questions, evaluate, evaluate_beir, load_beir, load_questions
+from rag.eval.evaluation import check_questions, evaluate, evaluate_beir, load_beir, load_questions
 
 SEED_SET = ROOT / "eval" / "seed_questions.jsonl"
 BEIR = Path(__file__).parent / "fixtures" / "beir"
@@ -88,7 +88,7 @@ def test_beir_missing_files_is_a_config_error(tmp_path):
 
 
 def test_report_has_table_failures_and_plots(tmp_path):
-    from rag.report import write_report
+    from rag.eval.report import write_report
 
     r, questions = _tiny_set(tmp_path, "Alpha beta gamma. Delta epsilon zeta. Eta theta iota.",
                              "Delta epsilon zeta.", "iota theta", "nothing here",
@@ -104,7 +104,7 @@ def test_report_has_table_failures_and_plots(tmp_path):
 
 def test_evidence_depth_counts_the_characters_read_before_the_span_ends():
     from rag import ExpectedSpan, Passage
-    from rag.evaluation import evidence_depth
+    from rag.eval.evaluation import evidence_depth
 
     text = "Alpha beta. Gamma delta.\n\nThe answer is here. More text follows."
     span = ExpectedSpan(source="a.txt", quote="The answer is here.",

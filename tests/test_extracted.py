@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from rag import ExtractionCache, HashEmbedder, Retriever, load_documents
-from rag.extracted import Extracted
+from rag.ingest.extracted import Extracted
 
 needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None,
                                      reason="tesseract-ocr is not installed (.ci/run installs it)")
@@ -14,7 +14,7 @@ needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None,
 @pytest.fixture
 def ocr_calls(monkeypatch):
     """Counts Tesseract runs (each page or image read)."""
-    from rag.loaders import ocr
+    from rag.ingest.loaders import ocr
 
     calls = []
     real = ocr.ocr_image
@@ -93,7 +93,7 @@ def test_an_upload_reads_only_itself_by_ocr(tmp_path, ocr_calls):
 def test_a_failure_is_kept_and_reported_once(tmp_path, caplog):
     import logging
 
-    from rag.loading import CachedFailure
+    from rag.ingest.loading import CachedFailure
 
     bad = tmp_path / "fake.pdf"
     bad.write_text("plain text under a PDF name")
@@ -107,7 +107,7 @@ def test_a_failure_is_kept_and_reported_once(tmp_path, caplog):
     folder.mkdir()
     shutil.copy(bad, folder / "fake.pdf")
     (folder / "a.txt").write_text("Some text.")
-    with caplog.at_level(logging.WARNING, logger="rag.loading"):
+    with caplog.at_level(logging.WARNING, logger="rag.ingest.loading"):
         r = Retriever.from_folder(folder, tmp_path / "idx", embedder=HashEmbedder())
         assert sum("fake.pdf" in m for m in caplog.messages) == 1
         caplog.clear()

@@ -9,8 +9,8 @@ import pytest
 
 from conftest import ROOT
 from rag import ABSTAIN_TEXT, Document, Retriever, Settings, verify_citation
-from rag.readers import gate as gate_module
-from rag.readers.gate import GATE, features, gated, packaged_gate, unsaid
+from rag.answer.readers import gate as gate_module
+from rag.answer.readers.gate import GATE, features, gated, packaged_gate, unsaid
 
 pytestmark = pytest.mark.model
 
@@ -116,7 +116,7 @@ def test_a_hash_embedder_index_is_not_gated(hash_embedder):
 def test_fit_gate_smoke(tmp_path):
     """eval/fit_gate.py end to end on a few questions, without writing the packaged gate."""
     records = tmp_path / "records.jsonl"
-    out = subprocess.run([sys.executable, "eval/fit_gate.py", "--limit", "30", "--near", "12",
+    out = subprocess.run([sys.executable, "-m", "eval.fit_gate", "--limit", "30", "--near", "12",
                           "--paraphrase", "0", "--records", str(records),
                           "--report", str(tmp_path)], cwd=ROOT,
                          capture_output=True, text=True, timeout=900)
@@ -127,8 +127,7 @@ def test_fit_gate_smoke(tmp_path):
     assert "short answers:" in out.stdout and "abstained near-topic" in out.stdout
     assert (tmp_path / "gate_short_answers.png").stat().st_size > 0
     # Recalibrating a reader's answer probability keeps every decision of the gate.
-    sys.path.insert(0, str(ROOT / "eval"))
-    from fit_gate import _p, recalibrated
+    from eval.fit_gate import _p, recalibrated
 
     for r in rows:
         r["split"] = "fit"

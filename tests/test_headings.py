@@ -6,7 +6,7 @@ import pytest
 from conftest import make_pdf
 
 from rag import Document, Retriever, Settings
-from rag.readers.signals import asks_for_title, is_context_line
+from rag.answer.readers.signals import asks_for_title, is_context_line
 
 pytestmark = pytest.mark.model
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from rag import HashEmbedder, IndexLoadError, Passage
-from rag.index import PassageIndex
-from rag.persist import load_index, save_index
+from rag.index.passages import PassageIndex
+from rag.index.persist import load_index, save_index
 from rag.types import Document
 
 
@@ -93,7 +93,7 @@ def test_other_model_or_dimension_is_refused(tmp_path):
 def test_interrupted_save_keeps_the_previous_index(tmp_path, monkeypatch):
     path, emb, index = _saved(tmp_path)
     before = (path / "manifest.json").read_text()
-    import rag.persist as mod
+    import rag.index.persist as mod
 
     def boom(*a, **k):
         raise KeyboardInterrupt
@@ -114,7 +114,7 @@ def _clustered(n: int, dim: int = 32, seed: int = 7) -> np.ndarray:
 
 
 def test_top_k_matches_a_full_stable_sort():
-    from rag.index import top_k
+    from rag.index.passages import top_k
 
     rng = np.random.default_rng(3)
     scores = rng.integers(0, 20, 500).astype(np.float32)  # many ties
@@ -124,7 +124,7 @@ def test_top_k_matches_a_full_stable_sort():
 
 
 def test_hnsw_finds_what_exact_search_finds():
-    from rag.index import PassageIndex
+    from rag.index.passages import PassageIndex
 
     vectors = _clustered(3000)
     passages = [Passage(id=str(i), doc_id="d", source="d", title="", text="x", start=0, end=1)
@@ -142,7 +142,7 @@ def test_hnsw_finds_what_exact_search_finds():
 
 
 def test_auto_switches_to_hnsw_above_the_size_limit(monkeypatch, tmp_path):
-    import rag.index as index_module
+    import rag.index.passages as index_module
     from rag import Document, HashEmbedder, Retriever, Settings
 
     docs = [Document(id=f"d{i}", text=f"Passage number {i} about topic {i % 7}.")

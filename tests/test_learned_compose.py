@@ -5,7 +5,7 @@ import re
 import numpy as np
 
 from rag import Document, HashEmbedder, Retriever, Settings, verify_citation
-from rag.readers.learned import compose
+from rag.answer.readers.learned import compose
 
 TEXT = ("The lighthouse was built in 1874 by the harbour company. Its lamp burned whale oil "
         "until 1910, when it was electrified. Visitors can climb the 120 steps every Sunday "
@@ -65,7 +65,7 @@ class FixedLogits:
 def _reader(tmp_path, head, **extra):
     import json
 
-    from rag.readers.learned import LearnedReader
+    from rag.answer.readers.learned import LearnedReader
 
     meta = {"onnx": "x.onnx", "sha256": "", "max_length": 64, "abstain_threshold": 0.4,
             "platt": {"a": 1.0, "b": -3.0}, **extra}
@@ -78,7 +78,7 @@ def _reader(tmp_path, head, **extra):
 
 
 def test_the_answer_head_weighs_the_logit_and_the_cheap_signals(tmp_path):
-    from rag.readers.learned import HEAD_FEATURES
+    from rag.answer.readers.learned import HEAD_FEATURES
 
     head = {"features": list(HEAD_FEATURES), "coef": [0.5, 2.0, 0.0, 1.0, -1.0, 0.0, -0.7],
             "intercept": -1.0, "threshold": 0.3}
@@ -102,7 +102,7 @@ def test_a_title_reading_reader_gets_the_title_before_the_sentence(tmp_path):
     import pytest
 
     from rag import ConfigError
-    from rag.readers.learned import reader_text
+    from rag.answer.readers.learned import reader_text
 
     assert reader_text("The  Lighthouse\n", "It was built in 1874.") == \
         "The Lighthouse | It was built in 1874."

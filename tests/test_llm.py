@@ -4,7 +4,7 @@ import pytest
 from llm_standin import StandIn
 
 from rag import LLMClient, LLMError
-from rag.llm import base_url
+from rag.answer.llm import base_url
 
 
 def test_base_url_accepts_what_users_paste():

@@ -169,7 +169,7 @@ def test_rag_eval_with_llama_cpp_reports_written_answers(llama, tmp_path):
 
 
 def test_llm_eval_script_smoke(llama):
-    out = subprocess.run([sys.executable, str(ROOT / "eval" / "llm_eval.py"), "--llm", llama,
+    out = subprocess.run([sys.executable, "-m", "eval.llm_eval", "--llm", llama,
                           "--limit", "2", "--max-tokens", "32"], cwd=ROOT, capture_output=True,
                          text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.model
 def test_load_script_prints_its_tables_with_no_errors():
-    out = subprocess.run([sys.executable, str(ROOT / "eval" / "load.py"), "--clients", "3",
+    out = subprocess.run([sys.executable, "-m", "eval.load", "--clients", "3",
                           "--questions", "2", "--kills", "1", "--api-questions", "2"],
                          capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert out.returncode == 0, out.stdout + out.stderr[-3000:]

@@ -196,7 +196,7 @@ def test_mail_with_its_attachment_as_a_document_of_its_own(tmp_path):
 
 
 def test_images_and_scanned_pages_are_read_by_ocr(tmp_path):
-    from rag.loaders.ocr import available
+    from rag.ingest.loaders.ocr import available
 
     assert available(), "OCR needs Tesseract: apt install tesseract-ocr (.ci/run does)"
     text_image(["The lighthouse keeper was Ada Finch."]).save(tmp_path / "note.png")
@@ -235,7 +235,7 @@ def test_a_corrupt_file_of_each_type_is_skipped_with_a_warning(tmp_path, caplog)
     for name, data in bad.items():
         (tmp_path / name).write_bytes(data)
     (tmp_path / "good.txt").write_text("A good file.")
-    with caplog.at_level(logging.WARNING, logger="rag.loading"):
+    with caplog.at_level(logging.WARNING, logger="rag.ingest.loading"):
         docs, skipped = load_folder(tmp_path)
     assert [d.source for d in docs] == ["good.txt"]
     assert sorted(skipped) == sorted(bad)

@@ -4,7 +4,7 @@ import pytest
 
 from conftest import SEED_FILE, make_pdf
 from rag import load_folder
-from rag.loading import load_file
+from rag.ingest.loading import load_file
 
 
 def test_seed_is_shipped_byte_identical():

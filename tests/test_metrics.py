@@ -4,7 +4,7 @@ import random
 import pytest
 import pytrec_eval
 
-from rag.metrics import covers, hit_at_k, mrr_at_k, ndcg_at_k, percentile, recall_at_k
+from rag.eval.metrics import covers, hit_at_k, mrr_at_k, ndcg_at_k, percentile, recall_at_k
 
 
 def test_hand_computed_cases():

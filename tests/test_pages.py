@@ -7,7 +7,7 @@ import pytest
 
 from conftest import make_pdf
 from rag import HashEmbedder, Retriever, Settings
-from rag.pages import quote_chars, render_page
+from rag.ingest.pages import quote_chars, render_page
 
 PAGES = [["The keeper lit the lamp at dusk.", "A storm broke the lens in",
           "the winter of 1881."], ["The new lens came from Paris in 1882.",

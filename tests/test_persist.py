@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rag import Document, HashEmbedder, Retriever, Settings
-from rag.index import PassageIndex
+from rag.index.passages import PassageIndex
 from rag.types import Passage
 
 SETTINGS = Settings(max_tokens=16, overlap_sentences=0, reader="heuristic")
@@ -50,7 +50,7 @@ def test_a_change_writes_a_delta_not_the_base(tmp_path):
 
 
 def test_refreshing_a_folder_saves_by_deltas_then_compacts(tmp_path, monkeypatch):
-    import rag.persist as persist
+    import rag.index.persist as persist
 
     monkeypatch.setattr(persist, "MAX_DELTAS", 2)
     folder = tmp_path / "docs"

@@ -9,9 +9,8 @@ import pytest
 
 from conftest import ROOT, SEEDS
 from rag import ConfigError, Document, Retriever, Settings, verify_citation
-from rag.readers.learned import MODELS, LearnedReader
+from rag.answer.readers.learned import MODELS, LearnedReader
 
-sys.path.insert(0, str(ROOT / "eval"))
 
 pytestmark = pytest.mark.model
 
@@ -159,11 +158,11 @@ def test_missing_or_altered_weights_are_refused_with_the_fix(tmp_path):
 
 
 def test_training_recipe_runs_end_to_end(tmp_path):
-    from train_reader import SQUAD
+    from eval.squad import SQUAD
 
     if not SQUAD.exists():  # shared/ lies beside every checkout CI runs; not beside a bare clone
         pytest.skip(f"{SQUAD} is not here: the training data comes from ../shared")
-    out = subprocess.run([sys.executable, str(ROOT / "eval" / "train_reader.py"), "--quick",
+    out = subprocess.run([sys.executable, "-m", "eval.train_reader", "--quick",
                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=900,
                          cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -188,7 +187,7 @@ def test_training_recipe_runs_end_to_end(tmp_path):
 
 @pytest.mark.model
 def test_the_heuristic_confidence_is_a_probability(seed_retriever):
-    from rag.readers.heuristic import calibrated
+    from rag.answer.readers.heuristic import calibrated
 
     assert seed_retriever.settings.reader == "heuristic"
     rows = [json.loads(line) for line in (ROOT / "eval" / "seed_questions.jsonl")
@@ -204,7 +203,7 @@ def test_the_heuristic_confidence_is_a_probability(seed_retriever):
 
 @pytest.mark.model
 def test_calibrate_heuristic_recipe_smoke(tmp_path):
-    out = subprocess.run([sys.executable, str(ROOT / "eval" / "calibrate_heuristic.py"),
+    out = subprocess.run([sys.executable, "-m", "eval.calibrate_heuristic",
                           "--limit", "20", "--out", str(tmp_path), "--plot",
                           str(tmp_path / "r.png")], capture_output=True, text=True,
                          timeout=900, cwd=ROOT)

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import kept_at, store_uri
 from rag import ConfigError, Document, HashEmbedder, IndexLoadError, Retriever, Settings
-from rag.chunking import chunk_documents
+from rag.ingest.chunking import chunk_documents
 
 DOCS = [
     Document(id="cats", title="Cats", text="Cats purr when they are content. "
@@ -87,7 +87,7 @@ def test_hybrid_is_minmax_score_fusion(retriever):
 
 
 def test_minmax_weighs_the_dense_side():
-    from rag.fusion import candidate_scores, minmax_scores
+    from rag.index.fusion import candidate_scores, minmax_scores
 
     def minmax(dense, bm25, dense_of, bm25_of, dense_weight=1.0):
         return minmax_scores(candidate_scores(dense, bm25, dense_of, bm25_of), dense_weight)

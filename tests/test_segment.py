@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rag import split_blocks, split_sentences
-from rag.segment import ABBREVIATIONS, wrap_width
+from rag.ingest.segment import ABBREVIATIONS, wrap_width
 
 
 def texts(text, spans):
@@ -114,7 +114,7 @@ def test_property_any_text_gives_exact_trimmed_slices(text):
        width=st.integers(min_value=40, max_value=100),
        budget=st.integers(min_value=12, max_value=60))
 def test_property_passages_are_exact_slices_of_whole_sentences(paragraphs, width, budget):
-    from rag.chunking import chunk_spans
+    from rag.ingest.chunking import chunk_spans
 
     text = "\n\n".join(textwrap.fill(" ".join(p), width) for p in paragraphs)
     sentences = split_sentences(text)

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.shortanswer import asked_for, question_kind, short_span
+from rag.answer.shortanswer import asked_for, question_kind, short_span
 
 SENTENCE = ("Seventy years ago today, on Feb. 25 1956, then-Soviet leader Nikita Khrushchev took "
             "to the podium in Moscow’s Palace of Congresses and spoke for over four hours.")
@@ -40,7 +40,7 @@ def test_a_count_is_not_a_year_or_an_ordinal(sentence, expected):
 
 
 def test_the_heuristic_reads_counts_for_how_many_questions():
-    from rag.readers.signals import answer_type
+    from rag.answer.readers.signals import answer_type
 
     wanted = answer_type("How many people were executed?")
     holds = {s: wanted(s) for s in (
@@ -68,14 +68,14 @@ def test_the_heuristic_reads_counts_for_how_many_questions():
      "They married in 1525."),
 ])
 def test_the_heuristic_reads_the_kind_asked_for(question, holds, lacks):
-    from rag.readers.signals import answer_type
+    from rag.answer.readers.signals import answer_type
 
     wanted = answer_type(question)
     assert wanted(holds) and not wanted(lacks)
 
 
 def test_no_kind_for_what_how_and_why_questions():
-    from rag.readers.signals import answer_type
+    from rag.answer.readers.signals import answer_type
 
     for question in ("How did Vaudreuil react when Johnson was seen as a threat?",
                      "Which building was it?", "Why did it fail?"):
@@ -122,7 +122,7 @@ def test_no_short_answer_when_none_is_of_the_kind_asked(question, sentence):
 
 
 def test_a_span_from_elsewhere_is_shown_only_when_it_fits_the_question():
-    from rag.shortanswer import fits_kind
+    from rag.answer.shortanswer import fits_kind
 
     assert fits_kind("When did he speak?", "Feb. 25 1956")
     assert not fits_kind("When did he speak?", "the Palace of Congresses")

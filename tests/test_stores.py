@@ -8,8 +8,8 @@ from conftest import kept_at, store_uri
 from test_retriever import DOCS
 from rag import (ConfigError, Document, HashEmbedder, IndexLoadError, Retriever, Settings,
                  verify_citation)
-from rag.stores import Store, parse_store
-from rag.stores.milvus import TEXT_PART
+from rag.index.stores import Store, parse_store
+from rag.index.stores.milvus import TEXT_PART
 
 SETTINGS = Settings(max_tokens=16, overlap_sentences=0, reader="heuristic",
                     abstain_threshold=0.0)

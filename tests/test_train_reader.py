@@ -1,14 +1,11 @@
 """The training recipe's paraphrased questions (eval/train_reader.py): fast, no model."""
 import random
-import sys
 
 import numpy as np
 
-from conftest import ROOT
 
-sys.path.insert(0, str(ROOT / "eval"))
 
-from train_reader import paraphrase, paraphrased, word_neighbours  # noqa: E402
+from eval.train_reader import paraphrase, paraphrased, word_neighbours
 
 NEAR = {"address": ["speech", "talk"], "long": ["lengthy"], "give": ["deliver"],
         "khrushchev": ["stalin"], "office": ["bureau"]}

@@ -1,16 +1,14 @@
 """The seed article as users' files are (tests/fixtures/variants, built by eval/variants.py):
 hard-wrapped text, a 4-page PDF, a web page. Each answers the seed questions as well as the
 one-line-a-paragraph original, with whole sentences and the right pages."""
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEED_FILE
+from conftest import SEED_FILE
 
 from rag import Retriever, evaluate, load_questions, split_sentences, verify_citation
 
-sys.path.insert(0, str(ROOT / "eval"))
-from variants import is_fragment, page_right, page_texts  # noqa: E402
+from eval.variants import is_fragment, page_right, page_texts
 
 pytestmark = pytest.mark.model
 

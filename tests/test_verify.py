@@ -1,7 +1,7 @@
 """The sentence verifier's parts (rag/verify.py), without a model."""
 import pytest
 
-from rag.verify import (known_names, missing_facts, names, numbers, says_not_found,
+from rag.answer.verify import (known_names, missing_facts, names, numbers, says_not_found,
                         split_reply)
 
 

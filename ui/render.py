@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
-from rag import SUFFIXES, Answer, Citation, DocumentInfo, Hit, Passage
+from rag import Answer, Citation, DocumentInfo, Hit, Passage
 
 
 

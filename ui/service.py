@@ -22,7 +22,7 @@ from .uploads import Rejected
 
 log = logging.getLogger(__name__)
 
-ANSWERING_AT_ONCE = 3
+ANSWERING_AT_ONCE = max(1, os.cpu_count() or 1)
 EXAMPLE_DOCUMENTS = 50  # the documents examples are made from (a large index: the first ones)
 WARM_UP_QUESTION = "What do the sources say?"  # loads the models; its answer is not shown
 EXAMPLES_SHOWN = 4

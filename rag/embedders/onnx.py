@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
-from ..index import _sha256
+from ..index.passages import _sha256
 from ..settings import DEFAULT_MODEL
 from . import (count_word_pieces, counting_tokenizer, encode_with_progress, model_path,
                quiet_offline_transformers)
@@ -224,7 +224,7 @@ class OnnxEmbedder:
     @property
     def model(self):
         if self._model is None:
-            from ..onnxrun import OnnxModel
+            from ..runtime.onnxrun import OnnxModel
 
             folder = self._cache or export_folder(self._path)
             name = "model-int8.onnx" if self.quantized else "model.onnx"

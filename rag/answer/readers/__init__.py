@@ -1,0 +1,61 @@
+"""Readers: from the retrieved passages to an answer with verified citations, or an abstention.
+Each is one module behind one protocol (:class:`Reader`); the Retriever searches, then hands the
+hits and a :class:`ReadContext` to the reader, which never calls back into it.
+
+- ``heuristic`` (default, ``rag/readers/heuristic.py``): cosine + lexical coverage + answer
+  type (the cheap signals of ``rag/readers/signals.py``).
+- ``learned`` (``rag/readers/learned.py``): a cross-encoder trained in this repository
+  (eval/train_reader.py) reranks the fused passages and picks the answering sentences; its
+  calibrated probability is the confidence.
+- ``llm`` (``rag/readers/llm.py``, with ``Settings(llm_url=...)``): an OpenAI-compatible server
+  writes the answer; each sentence is checked against its quote (``rag/verify.py``); the
+  extractive reader's answer is its fallback.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from ...settings import Settings
+from ...types import Answer, Hit
+from .signals import ReadContext
+
+__all__ = ["ReadContext", "Reader", "make_reader"]
+
+
+class Reader(Protocol):
+    """``depth``: how many fused hits it reads for ``k``; ``read``: the answer to ``question``
+    from ``hits`` (found for ``query``, embedded as ``qvec``). ``history``: earlier turns;
+    ``on_text``: pieces of a written answer as they come."""
+
+    name: str
+
+    def depth(self, settings: Settings, k: int) -> int: ...
+
+    def read(self, question: str, query: str, qvec: np.ndarray, hits: Sequence[Hit],
+             ctx: ReadContext, k: int, note: str = "", history: Sequence | None = None,
+             on_text: Callable[[str], None] | None = None) -> Answer: ...
+
+
+def make_reader(settings: Settings, llm_client=None) -> Reader:
+    """The reader of ``settings.reader``, behind the answer gate (``settings.gate``,
+    rag/readers/gate.py), wrapped by the LLM reader when a client is given."""
+    if settings.reader == "learned":
+        from .learned import CrossEncoderReader
+
+        reader: Reader = CrossEncoderReader()
+    else:
+        from .heuristic import HeuristicReader
+
+        reader = HeuristicReader()
+    if settings.gate:
+        from .gate import GatedReader
+
+        reader = GatedReader(reader)
+    if llm_client is not None:
+        from .llm import LLMReader
+
+        reader = LLMReader(reader, llm_client)
+    return reader

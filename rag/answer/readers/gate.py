@@ -1,0 +1,201 @@
+"""The answer gate, after any extractive reader: whether to answer at all, and whether to show a
+bold short answer. Two logistic regressions over what an answer says of itself (the reader's
+confidence, the span head's probability of the short answer in the first cited sentence, whether
+that span is of the kind asked for, the question's kind), fitted on held-out SQuAD with
+near-topic unanswerables (eval/fit_gate.py; rag/models/gate.json):
+
+- ``answer``: the probability that the first citation holds the fact asked for. It becomes
+  ``Answer.confidence``; below the threshold the answer abstains ("not in the sources"), saying
+  what the sources do mention of the question's subject. An answer the reader already
+  abstained on (below its own threshold) stays so, with the reader's confidence.
+- ``short``: the probability that the short answer is right; shown only at or above its
+  threshold (chosen for precision on held-out articles), else the sentence stands alone.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import re
+from functools import lru_cache
+
+import numpy as np
+
+from ..citations import ABSTAIN_TEXT
+from ...types import Answer
+from ...paths import MODELS
+
+log = logging.getLogger(__name__)
+
+GATE = MODELS / "gate.json"
+KINDS = ("date", "quantity", "name", "title", "phrase")
+_EPS = 1e-4
+
+
+@lru_cache(maxsize=1)
+def packaged_gate() -> dict | None:
+    """rag/models/gate.json, or None (then readers answer and mark as without the gate)."""
+    try:
+        gate = json.loads(GATE.read_text(encoding="utf-8"))
+        if gate.get("format") != "rag-gate" or gate.get("format_version") != 1:
+            raise ValueError("not a rag-gate file of format version 1")
+        return gate
+    except (OSError, ValueError) as e:
+        log.warning("%s is missing or unreadable (%s): answers are not gated (reinstall rag or "
+                    "run eval/fit_gate.py)", GATE, e)
+        return None
+
+
+def _logit(p: float) -> float:
+    p = min(1 - _EPS, max(_EPS, float(p)))
+    return float(np.log(p / (1 - p)))
+
+
+def features(answer: Answer) -> dict:
+    """What the gate reads of ``answer``: its confidence, and of its first citation the span
+    head's short answer (``span``: its text, ``span_p``: its probability, ``fits``: of the kind
+    asked for) and the typed rule's (``rule``: rag.shortanswer.short_span's text, or "")."""
+    from ..shortanswer import fits_kind, question_kind, short_span
+    from .learned import packaged_reader
+
+    row = {"confidence": float(answer.confidence), "qkind": question_kind(answer.question),
+           "citations": len(answer.citations), "span": "", "span_p": 0.0, "fits": False,
+           "rule": "", "unsaid": 1.0, "unsaid_first": 1.0}
+    if answer.abstained or not answer.citations:
+        return row
+    first = answer.citations[0]
+    row["unsaid"] = unsaid(answer.question, " ".join(h.passage.text for h in answer.hits[:5]))
+    row["unsaid_first"] = unsaid(answer.question, f"{first.passage.title} {first.quote}")
+    found = packaged_reader().scored_span(answer.question, first.quote, first.passage.title)
+    if found is not None:
+        start, end, p = found
+        row.update(span=first.quote[start:end], span_p=p, span_start=start, span_end=end,
+                   fits=fits_kind(answer.question, first.quote[start:end],
+                                  first.quote[:start]))
+    rule = short_span(answer.question, first.quote)
+    if rule is not None:
+        row.update(rule=first.quote[rule[0]:rule[1]], rule_start=rule[0], rule_end=rule[1])
+    return row
+
+
+def unsaid(question: str, text: str) -> float:
+    """The share of the question's content words (not stop words; compared by stem) that
+    ``text`` never says: a near-topic question asks about something its sources name, in
+    words for a fact they do not hold ("How many *delegates* attended the Congress?")."""
+    from ..shortanswer import _STOP, _WORD, _stem
+
+    words = {_stem(w) for w in _WORD.findall(question.lower())
+             if w not in _STOP and len(w) > 2}
+    if not words:
+        return 0.0
+    said = {_stem(w) for w in _WORD.findall(text.lower())}
+    return sum(w not in said for w in words) / len(words)
+
+
+def design(row: dict, model: str) -> np.ndarray:
+    """The feature vector of one :func:`features` row for ``model`` ("answer" or "short")."""
+    kind = [float(row["qkind"] == k) for k in KINDS[:-1]]
+    typed = float(row["qkind"] != "phrase")
+    base = [_logit(row["confidence"]), np.log(max(row["span_p"], _EPS)),
+            typed * float(row["fits"]), typed * float(bool(row["rule"])), *kind,
+            row["unsaid"], row["unsaid_first"]]
+    if model == "short":
+        base.append(float(bool(row["span"]) and row["span"] == row["rule"]))
+    return np.asarray(base, dtype=np.float64)
+
+
+def probability(row: dict, model: dict) -> float:
+    """The fitted logistic regression ``model`` ({"coef", "intercept"}) on ``row``."""
+    z = float(design(row, model["name"]) @ np.asarray(model["coef"]) + model["intercept"])
+    return float(1.0 / (1.0 + np.exp(-z)))
+
+
+def _subject(question: str, answer: Answer) -> str:
+    """What the question is about that the nearest passages name: its longest run of
+    capitalised words (not its first word alone) found in them, else the top passage's title."""
+    text = " ".join(h.passage.text for h in answer.hits[:5])
+    names = [m.group() for m in re.finditer(r"[A-Z][\w'’-]*(?:\s+(?:of|the|de|von|van|and)?\s*"
+                                            r"[A-Z][\w'’-]*)*", question)
+             if m.start() > 0 or " " in m.group()]
+    found = [n for n in names if n.lower() in text.lower()]
+    if found:
+        return max(found, key=len)
+    if answer.hits and answer.hits[0].passage.title:
+        return answer.hits[0].passage.title
+    return ""
+
+
+def covered_text(question: str, answer: Answer) -> str:
+    """The abstention's text: that the sources do not answer, what of the subject they do
+    mention, and what they do not say ("... They mention the Twentieth Party Congress, but do
+    not say how many.")."""
+    from ..shortanswer import asked_for
+
+    subject = _subject(question, answer)
+    if not subject:
+        return ABSTAIN_TEXT
+    asked = asked_for(question)
+    return (f"{ABSTAIN_TEXT} They mention {subject}, but do not say {asked}." if asked
+            else f"{ABSTAIN_TEXT} They mention {subject}, but not this.")
+
+
+def gate_of(reader: str) -> dict | None:
+    """The gate fitted for ``reader`` ("heuristic", "learned"), or None."""
+    gate = packaged_gate()
+    return None if gate is None else gate["readers"].get(reader)
+
+
+def gated(answer: Answer, reader: str, threshold: float | None) -> Answer:
+    """``answer`` (of ``reader``) through the gate: its confidence the gate's probability that
+    it holds the fact; an abstention below ``threshold`` (None: the gate's own); the short
+    answer kept only when the gate trusts it. Unchanged without a gate file for the reader."""
+    from ..shortanswer import mark_short
+
+    gate = gate_of(reader)
+    if gate is None or answer.abstained or not answer.citations or answer.generated:
+        return answer
+    row = features(answer)
+    p = probability(row, gate["answer"])
+    if p < (gate["answer"]["threshold"] if threshold is None else threshold):
+        return Answer(question=answer.question, text=covered_text(answer.question, answer),
+                      abstained=True, hits=answer.hits, confidence=p, note=answer.note,
+                      query=answer.query)
+    first = answer.citations[0]
+    plain = dataclasses.replace(first, answer_start=None, answer_end=None)
+    answer = dataclasses.replace(answer, confidence=p, short="",
+                                 citations=(plain, *answer.citations[1:]))
+    span = short_of(row)
+    if span is not None and probability(row, gate["short"]) >= gate["short"]["threshold"]:
+        return mark_short(answer, span)
+    return answer
+
+
+def short_of(row: dict) -> tuple[int, int] | None:
+    """The short answer the gate weighs: the span head's when of the kind asked for, else the
+    typed rule's."""
+    if row["span"] and row["fits"]:
+        return row["span_start"], row["span_end"]
+    if row["rule"]:
+        return row["rule_start"], row["rule_end"]
+    return None
+
+
+class GatedReader:
+    """An extractive reader behind the gate (the Reader protocol, rag/readers/__init__.py):
+    ``inner`` answers (or abstains) by its own rule; the gate may still abstain, and decides
+    the short answer."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    def depth(self, settings, k: int) -> int:
+        return self.inner.depth(settings, k)
+
+    def read(self, question: str, query: str, qvec: np.ndarray, hits, ctx, k: int,
+             note: str = "", history=None, on_text=None) -> Answer:
+        answer = self.inner.read(question, query, qvec, hits, ctx, k, note=note)
+        gate = packaged_gate()
+        if gate is None or ctx.model_id != gate.get("model_id"):
+            return answer  # fitted on another embedder's confidences: they do not carry over
+        return gated(answer, self.name, ctx.settings.abstain_threshold)

@@ -1,0 +1,90 @@
+"""Web pages (.html, .htm): the main content (trafilatura: navigation, sidebars, footers and
+boilerplate dropped) or every visible text, inline elements kept inline, blocks a line each."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .text import read_text
+
+
+# Elements that make a block of their own; every other element (a, em, span, b, code...) stays
+# inside the sentence around it.
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote body caption center dd details dialog div dl dt fieldset "
+    "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr html legend li main menu nav ol p "
+    "pre section summary table tbody td tfoot th thead tr ul".split())
+_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg",
+              "head", "button", "select", "input", "textarea")
+
+
+def _html_all_text(soup) -> str:
+    """Every visible text of the page: inline elements inline, block elements (and <br>) as line
+    breaks, white space collapsed as a browser does (except in <pre>)."""
+    from bs4 import NavigableString, Tag
+    from bs4.element import Comment, Doctype, ProcessingInstruction
+
+    out: list[str] = []
+
+    def walk(node, pre: bool) -> None:
+        for child in node.children:
+            if isinstance(child, (Comment, Doctype, ProcessingInstruction)):
+                continue
+            if isinstance(child, NavigableString):
+                text = str(child)
+                out.append(text if pre else re.sub(r"\s+", " ", text))
+            elif isinstance(child, Tag):
+                name = child.name.lower()
+                if name == "br":
+                    out.append("\n")
+                elif name in ("td", "th"):
+                    out.append(" | ")
+                    walk(child, pre)
+                elif name in _BLOCK_TAGS:
+                    out.append("\n\n")
+                    walk(child, pre or name == "pre")
+                    out.append("\n\n")
+                else:
+                    walk(child, pre)
+
+    walk(soup, False)
+    blocks = re.split(r"\n\s*\n", "".join(out))
+    lines = []
+    for block in blocks:
+        block = "\n".join(re.sub(r"[ \t]+", " ", ln).strip(" |") for ln in block.split("\n"))
+        block = block.strip()
+        if block:
+            lines.append(block)
+    return "\n\n".join(lines)
+
+
+def _html_main_text(raw: str) -> str | None:
+    """The main content of a web page (trafilatura: navigation, sidebars, footers and
+    boilerplate dropped), one block a line; None when it finds none."""
+    import trafilatura
+
+    text = trafilatura.extract(raw, include_comments=False, include_tables=True,
+                               include_images=False, favor_recall=True, deduplicate=False)
+    return text.strip() if text and text.strip() else None
+
+
+def page_text(raw: str, html: str = "main") -> tuple[str, str]:
+    """(text, title) of a page. ``html="main"``: the main content when one is found (and holds a
+    fair share of the page), else everything; ``html="all"``: every visible text."""
+    from bs4 import BeautifulSoup  # heavy-ish, loaded on demand
+
+    soup = BeautifulSoup(raw, "html.parser")
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    for tag in soup(_DROP_TAGS):
+        tag.decompose()
+    text = _html_all_text(soup)
+    if html == "main":
+        main = _html_main_text(raw)
+        # A short page is its own main content; a main part of a few words is a misreading.
+        if main and len(main) >= min(200, 0.5 * len(text)):
+            text = main
+    return text, title
+
+
+def html_file(path: Path, options) -> tuple[str, str, tuple[int, ...]]:
+    return (*page_text(read_text(path), options.html), ())
