@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import re
 
-_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|"
-          r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?")
+from .lexicon import (AMOUNT_WORDS, KIND_WORDS, MONTH, MONTH_WORDS, STOP_WORDS, TITLE_WORDS,
+                      WORD, light_stem)
+
+_MONTH = MONTH + r"\.?"
 _DATE = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{3,4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+"
     rf"(?:of\s+)?{_MONTH}\s*,?\s+\d{{3,4}}|{_MONTH}\s+\d{{3,4}}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|"
     rf"th)?|\d{{1,2}}\s+{_MONTH}|(?:the\s+)?\d{{3,4}}s|\d{{3,4}}(?:\s*(?:BC|AD|BCE|CE))?|"
     rf"(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)\s+century)\b")
-_NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-                 "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty "
-                 "seventy eighty ninety hundred hundreds thousand thousands million millions "
-                 "billion billions dozen dozens half several")
+_NUMBER_WORDS = " ".join(AMOUNT_WORDS)
 _QUANTITY = re.compile(
     r"(?:(?:about|around|over|nearly|almost|more than|less than|at least|up to|some)\s+)?"
     rf"(?:[$€£]\s?)?(?:\d[\d,.]*|(?:{_NUMBER_WORDS.replace(' ', '|')})"
@@ -25,29 +24,16 @@ _QUANTITY = re.compile(
     r"(?:\s*(?:%|percent|per cent))?(?:\s+(?:of\s+)?[A-Za-z]+)?", re.I)
 _NAME = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|the|de|von|van|du|la|le|del)\s+)*"
                    r"[A-Z][\w'’-]*)*")
-_MONTHS = frozenset("january february march april may june july august september october "
-                    "november december jan feb mar apr jun jul aug sep sept oct nov dec".split())
-_WORD = re.compile(r"[\w'’-]+")
-_STOP = frozenset("a an the of in on at to for by with from and or but is are was were be been "
-                  "being as that this these those it its his her their there which who whom whose "
-                  "what when where why how did does do has have had not no than then so such "
-                  "into onto over under also our my your we i he she they you".split())
+_MONTHS = MONTH_WORDS
+_WORD = WORD
+_STOP = STOP_WORDS
 
 
-# What each kind of question asks with. A question asking for a title or a name says so
-# anywhere; otherwise it is of the kind its first question words give ("How old was she when
-# she married?" asks for a quantity, "Who ruled when...?" for a name, "How did he react
-# when...?" for neither).
-_TITLE_WORDS = re.compile(r"\b(title|titled|called|named|what (is|was) the name|what (is|was) "
-                          r"its name)\b")
-_KIND_WORDS = (
-    ("date", re.compile(r"\b(when|what (year|date|day|month|century)|(in|on|at|by) (what|which) "
-                        r"(year|date|day|month|century)|which (year|date|day|month|century))\b")),
-    ("quantity", re.compile(r"\bhow (many|much|long|old|often|far|big|large|tall|high|deep|wide)"
-                            r"\b|\bwhat (percentage|number|amount)\b")),
-    ("name", re.compile(r"\b(who|whom|whose|where)\b")),
-    ("phrase", re.compile(r"\b(how|what|which|why)\b")),
-)
+# What each kind of question asks with (rag.answer.lexicon): "How old was she when she
+# married?" asks for a quantity, "Who ruled when...?" for a name, "How did he react when...?"
+# for neither.
+_TITLE_WORDS = TITLE_WORDS
+_KIND_WORDS = KIND_WORDS
 
 
 def _asking(question: str) -> tuple[str, str]:
@@ -78,12 +64,7 @@ def asked_for(question: str) -> str:
     return words if kind == "quantity" else ""
 
 
-def _stem(word: str) -> str:
-    w = word.lower().strip("'’")
-    for suffix in ("ing", "ed", "es", "s"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            return w[: -len(suffix)]
-    return w
+_stem = light_stem
 
 
 def _new(span_text: str, asked: set[str]) -> bool:

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..ingest.segment import split_sentences
 from ..types import Document, Dropped, Hit
+from .lexicon import CARDINALS, NOT_NAMES, ORDINALS, SCALES, refers_back
 
 # The cosine a claim needs with its quote (all-MiniLM-L6-v2), chosen on eval/claims.jsonl's dev
 # half as what best tells its true restatements from the same claims citing another passage
@@ -39,31 +40,13 @@ _NOT_FOUND = re.compile(
     r"(?:be )?(?:answer|determine|find|found|tell)|no (?:information|mention|answer) (?:about|"
     r"on|of|in|to)", re.I)
 
-_UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-          "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-          "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-          "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-          "seventy": 70, "eighty": 80, "ninety": 90}
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
-             "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12,
-             "twentieth": 20, "thirtieth": 30}
-_SCALES = {"hundred": 100, "hundreds": 100, "thousand": 1000, "thousands": 1000,
-           "million": 10**6, "millions": 10**6, "billion": 10**9, "billions": 10**9,
-           "dozen": 12, "dozens": 12}
+_UNITS, _ORDINALS, _SCALES = CARDINALS, ORDINALS, SCALES
 # A negation the quote must share. "No"/"without" are left out: "paid no attention" restates
 # "ignored". Only a claim negated where its quote is not is caught: "is not X but Y" quotes
 # are restated as "Y" (eval/README.md, the claims check).
 _NEGATION = re.compile(r"\b(?:not|never|neither|nor|cannot)\b|n['’]t\b", re.I)
 # Capitalised words that are not names when they open a sentence (or stand anywhere).
-_COMMON = frozenset("""a an the this that these those it its he she they we i you his her their
-our my your there here then when where while after before during since until as at in on of
-for by with from to into about over under between among according although though however yet
-so but and or if because also both each every some many most all no not one two three four five
-six seven eight nine ten several such what which who whom whose why how yes monday tuesday
-wednesday thursday friday saturday sunday today later earlier first last next other another
-mr mrs ms dr""".split())
-_REFERS_BACK = re.compile(r"\b(?:he|she|it|they|him|her|his|its|their|them|this|these|the "
-                          r"(?:speech|address|party|congress|leader|text))\b", re.I)
+_COMMON = NOT_NAMES
 
 
 @dataclass(frozen=True)
@@ -268,7 +251,8 @@ def check_claims(claims: Sequence[Claim], hits: Sequence[Hit], documents: dict[s
         # The best sentence alone, else with the one before it when it refers back ("He
         # spoke..." after "Khrushchev..."): the name it stands for is stated there.
         core = doc.text[spans[i][0]:spans[i][1]]
-        windows = [(i, i)] + ([(i - 1, i)] if i > 0 and _REFERS_BACK.search(core) else [])
+        before = doc.text[spans[i - 1][0]:spans[i - 1][1]] if i > 0 else ""
+        windows = [(i, i)] + ([(i - 1, i)] if i > 0 and refers_back(core, before) else [])
         why = ""
         for a, b in windows:
             start, end = spans[a][0], spans[b][1]

@@ -82,13 +82,13 @@ def unsaid(question: str, text: str) -> float:
     """The share of the question's content words (not stop words; compared by stem) that
     ``text`` never says: a near-topic question asks about something its sources name, in
     words for a fact they do not hold ("How many *delegates* attended the Congress?")."""
-    from ..shortanswer import _STOP, _WORD, _stem
+    from ..lexicon import STOP_WORDS, WORD, light_stem
 
-    words = {_stem(w) for w in _WORD.findall(question.lower())
-             if w not in _STOP and len(w) > 2}
+    words = {light_stem(w) for w in WORD.findall(question.lower())
+             if w not in STOP_WORDS and len(w) > 2}
     if not words:
         return 0.0
-    said = {_stem(w) for w in _WORD.findall(text.lower())}
+    said = {light_stem(w) for w in WORD.findall(text.lower())}
     return sum(w not in said for w in words) / len(words)
 
 

@@ -16,6 +16,8 @@ from ...index.passages import PassageIndex, bm25_tokenize
 from ...ingest.segment import split_sentences
 from ...settings import Settings
 from ...types import Document, Hit
+from ..lexicon import (COUNT_WORDS, FREQUENCY_WORDS, MONTH_ABBREVIATIONS, MONTHS,
+                       QUESTION_WORDS, WEEKDAYS)
 
 
 @dataclass(frozen=True)
@@ -39,23 +41,19 @@ TYPE_BONUS = 0.08
 
 # A "when" is answered by a year or a date, or by a time of day or a day of the week ("opens at
 # nine o'clock on weekdays"). Case matters: "may" the verb is no month.
-_YEAR_OR_DATE = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(January|February|March|April|May|June|"
-                           r"July|August|September|October|November|December|Jan|Feb|Mar|Apr|"
-                           r"Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Monday|Tuesday|Wednesday|"
-                           r"Thursday|Friday|Saturday|Sunday|[Ww]eekdays?|[Ww]eekends?|noon|"
+_YEAR_OR_DATE = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b|\b("
+                           + "|".join(MONTHS + MONTH_ABBREVIATIONS + WEEKDAYS)
+                           + r"|[Ww]eekdays?|[Ww]eekends?|noon|"
                            r"midnight)\b|o['’]clock|\b\d{1,2}(:\d\d)?\s?([ap]m|[ap]\.m\.)")
-_COUNT_WORDS = (r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                r"(?:thir|four|fif|six|seven|eigh|nine)teen|(?:twen|thir|for|fif|six|"
-                r"seven|eigh|nine)ty|dozens?|hundreds?|thousands?|millions?|billions?|half)\b")
+_COUNT_WORDS = COUNT_WORDS
 _COUNT_WORD = re.compile(_COUNT_WORDS, re.I)
 # Numbers, number words and frequency words: what the type bonus counts as a quantity.
-_QUANTITY = re.compile(r"\d|" + _COUNT_WORDS + r"|\b(every|daily|weekly|monthly|annual)\b",
+_QUANTITY = re.compile(r"\d|" + _COUNT_WORDS + r"|\b(" + "|".join(FREQUENCY_WORDS) + r")\b",
                        re.I)
 _CENTURY = re.compile(r"\b(\d{1,2}|[a-z]+)(st|nd|rd|th)[\s-]+century\b", re.I)  # "16th century"
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
 # Question words carry no evidence: "what" in a sentence does not make it an answer.
-_QUESTION_WORDS = frozenset("what who whom whose when where why how which did does do is are was "
-                            "were".split())
+_QUESTION_WORDS = QUESTION_WORDS
 _ASKS_FOR_TITLE = re.compile(r"\b(title|titled|called|named|name of|headline|heading|"
                              r"what is the name|what was the name)\b", re.I)
 _TERMINAL = tuple(".?;\"”’')]")
@@ -158,7 +156,8 @@ def _asked_types(question: str) -> list[str]:
         kinds.append("date")
     if re.search(r"\bhow (many|much|long|often|old)\b", q):
         kinds.append("quantity")
-    if re.search(r"\b(who|whose|whom|where|which (city|country|leader|person|party|newspaper))"
+    # "Which <noun>" asks for a name (which town, which company), unless the noun is a time.
+    if re.search(r"\b(who|whose|whom|where|which (?!(?:year|date|day|month|century)\b)[a-z]+)"
                  r"\b", q):
         kinds.append("name")
     return kinds

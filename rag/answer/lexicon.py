@@ -1,0 +1,90 @@
+"""The one lexicon every language rule reads: months and weekdays, number words with their
+values, ordinals, stop words, words that are capitalised without being names, pronouns, what
+each kind of question asks with, and the light stemmer the rules compare words by. English,
+general: no word here belongs to any particular document."""
+from __future__ import annotations
+
+import re
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+MONTH_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct",
+                       "Nov", "Dec")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# A month name or abbreviation (case matters: "may" the verb is no month).
+MONTH = "(?:" + "|".join(MONTHS + MONTH_ABBREVIATIONS) + ")"
+MONTH_WORDS = frozenset(m.lower() for m in MONTHS + MONTH_ABBREVIATIONS)
+
+CARDINALS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+             "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+             "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+             "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
+             "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+SCALES = {"hundred": 100, "hundreds": 100, "thousand": 1000, "thousands": 1000,
+          "million": 10**6, "millions": 10**6, "billion": 10**9, "billions": 10**9,
+          "dozen": 12, "dozens": 12}
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+            "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12,
+            "twentieth": 20, "thirtieth": 30}
+# Words that state an amount without a digit ("half", "several" count too).
+AMOUNT_WORDS = tuple(w for w in CARDINALS if w != "zero") + tuple(SCALES) + ("half", "several")
+# The same as a regular expression's alternatives (a count said in words).
+COUNT_WORDS = r"\b(" + "|".join([w for w in CARDINALS if w != "zero"] + list(SCALES)
+                                + ["half"]) + r")\b"
+FREQUENCY_WORDS = ("every", "daily", "weekly", "monthly", "annual")
+
+STOP_WORDS = frozenset(
+    "a an the of in on at to for by with from and or but is are was were be been being as that "
+    "this these those it its his her their there which who whom whose what when where why how "
+    "did does do has have had not no than then so such into onto over under also our my your "
+    "we i he she they you".split())
+# Words written with a capital that are not names when they open a sentence (or anywhere).
+NOT_NAMES = frozenset(
+    """a an the this that these those it its he she they we i you his her their our my your
+    there here then when where while after before during since until as at in on of for by
+    with from to into about over under between among according although though however yet so
+    but and or if because also both each every some many most all no not one two three four
+    five six seven eight nine ten several such what which who whom whose why how yes today
+    later earlier first last next other another mr mrs ms dr""".split()
+    + [d.lower() for d in WEEKDAYS])
+WORD = re.compile(r"[\w'’-]+")  # a word as the answer rules read it
+PRONOUNS = frozenset("he she it they him her his its their them this these".split())
+# Question words carry no evidence: "what" in a sentence does not make it an answer.
+QUESTION_WORDS = frozenset("what who whom whose when where why how which did does do is are "
+                           "was were".split())
+
+# What each kind of question asks with. A question asking for a title or a name says so
+# anywhere; otherwise it is of the kind its first question words give.
+TITLE_WORDS = re.compile(r"\b(title|titled|called|named|what (is|was) the name|what (is|was) "
+                         r"its name)\b")
+KIND_WORDS = (
+    ("date", re.compile(r"\b(when|what (year|date|day|month|century)|(in|on|at|by) (what|which) "
+                        r"(year|date|day|month|century)|which (year|date|day|month|century))\b")),
+    ("quantity", re.compile(r"\bhow (many|much|long|old|often|far|big|large|tall|high|deep|wide)"
+                            r"\b|\bwhat (percentage|number|amount)\b")),
+    ("name", re.compile(r"\b(who|whom|whose|where)\b")),
+    ("phrase", re.compile(r"\b(how|what|which|why)\b")),
+)
+
+
+def light_stem(word: str) -> str:
+    """A word lower-cased without its -ing, -ed, -es or -s (a stem of three letters at least):
+    what the answer rules compare question and sentence words by. Lighter than Snowball's
+    (PyStemmer, which BM25 uses): the answer gate was fitted on these stems."""
+    w = word.lower().strip("'’")
+    for suffix in ("ing", "ed", "es", "s"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            return w[: -len(suffix)]
+    return w
+
+
+def refers_back(sentence: str, before: str) -> bool:
+    """Whether ``sentence`` leans on the one ``before`` it: a pronoun, or a definite noun
+    phrase ("the speech", "this policy") whose noun the sentence before names."""
+    words = re.findall(r"[\w'’-]+", sentence.lower())
+    if any(w in PRONOUNS for w in words):
+        return True
+    nouns = {light_stem(m) for m in re.findall(r"\b(?:the|this|that|these|those)\s+([a-z][\w-]+)",
+                                                sentence.lower())}
+    named = {light_stem(w) for w in re.findall(r"[\w'’-]+", before.lower())}
+    return bool(nouns - STOP_WORDS & named)
