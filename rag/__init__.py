@@ -24,7 +24,8 @@ from .ingest.loading import SUFFIXES, load_documents, load_file, load_folder
 from .ingest.extracted import ExtractionCache
 from .runtime.fair import FairGate
 from .paths import extracted_folder, is_hidden_inside, store_base, uploads_folder
-from .retriever import UPLOADS_PREFIX, Retriever
+from .index.build import UPLOADS_PREFIX
+from .retriever import Retriever
 from .ingest.segment import split_blocks, split_sentences
 from .ingest.suggest import suggested_questions
 from .settings import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, MODES, READERS, Settings

@@ -168,7 +168,7 @@ def _read_question(args) -> None:
 def cmd_search(args) -> int:
     _read_question(args)
     r = _open(args)
-    from .retriever import clean_query
+    from .index.search import clean_query
 
     note = clean_query(args.question)[1]
     if note:

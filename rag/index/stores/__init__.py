@@ -3,9 +3,9 @@
 The retriever talks to a store only through :class:`Store`; fusion (where the engine does not
 fuse), reading and citation checks stay above it. Two implementations:
 
-- ``local`` (:mod:`rag.stores.local`, the default): in this process, FAISS + bm25s, saved to a
+- ``local`` (:mod:`rag.index.stores.local`, the default): in this process, FAISS + bm25s, saved to a
   folder (``--index DIR`` or ``--store local:DIR``);
-- ``milvus`` (:mod:`rag.stores.milvus`): a Milvus collection, embedded (milvus-lite,
+- ``milvus`` (:mod:`rag.index.stores.milvus`): a Milvus collection, embedded (milvus-lite,
   ``--store milvus:./index.db``) or on a server (``--store http://host:19530``).
 """
 from __future__ import annotations
@@ -32,6 +32,9 @@ class Store(Protocol):
     kind: str        # "local" or "milvus"
     location: str    # where it lives, for messages
     meta: dict       # index-level manifest: model_id, backend, dimension, chunking, folders
+
+    def set_meta(self, **changes) -> None:
+        """Change index-level manifest fields (kept with the store's next save or at once)."""
 
     def entries(self) -> dict[str, DocumentInfo]:
         """The per-document manifest, by source: id, title, content hash, when added..."""
@@ -117,9 +120,6 @@ class StoredDocuments(Mapping):
         ids = self._ids()
         found = self._store.documents(ids)
         return [found[i] for i in ids if i in found]
-
-    def forget(self) -> None:
-        self._cache.clear()
 
 
 def parse_store(uri: str) -> tuple[str, str]:

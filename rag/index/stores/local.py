@@ -54,6 +54,10 @@ class LocalStore:
 
     # ---- the manifest and documents -----------------------------------------------------
 
+    def set_meta(self, **changes) -> None:
+        """Change index-level manifest fields (written with the next save)."""
+        self.meta = {**self.meta, **changes}
+
     def _entry(self, d: Document) -> DocumentInfo:
         return DocumentInfo(id=d.id, source=d.source, title=d.title,
                             pages=len(d.page_starts) or None,
