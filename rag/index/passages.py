@@ -10,7 +10,7 @@ from ..types import Passage
 
 # Settings(ann="auto") searches exactly up to this many passages, by HNSW above: exact search
 # costs ~1 ms per 10,000 passages a query on 2 cores; HNSW stays ~1 ms at a million, at a recall@10
-# measured against exact search (eval/README.md, "Approximate search").
+# measured against exact search (docs/decisions.md, "Approximate search").
 ANN_AUTO_PASSAGES = 100_000
 HNSW_M = 32              # links per vector (memory: ~M x 8 bytes a vector on top of the vector)
 HNSW_EF_CONSTRUCTION = 200

@@ -44,7 +44,7 @@ def _platt() -> tuple[float, float] | None:
 def calibrated(score: float) -> float:
     """The probability that an answer whose best sentence scores ``score`` holds the fact:
     Platt scaling fitted on held-out SQuAD (eval/calibrate_heuristic.py; ECE in
-    eval/README.md). Monotonic, so abstaining below a score is abstaining below its
+    docs/decisions.md). Monotonic, so abstaining below a score is abstaining below its
     probability."""
     if not np.isfinite(score):
         return 0.0

@@ -171,7 +171,7 @@ class LLMReader:
             from .learned import rerank_hits
 
             # The reranker costs ~0.1-0.3 s, small beside the LLM's first token; the passages
-            # it puts first hold the answer more often (eval/README.md, evidence@N).
+            # it puts first hold the answer more often (docs/decisions.md, evidence@N).
             context = rerank_hits(query, qvec, hits, ctx, settings.rerank_depth)
             fallback = replace(fallback, hits=tuple(context[:k]))
         return write_answer(question, history, fallback.hits[:settings.llm_passages],

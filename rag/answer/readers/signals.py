@@ -35,7 +35,7 @@ class ReadContext:
 
 # A sentence's score is its cosine similarity to the question plus this weight times the share
 # (IDF-weighted) of the question's terms it contains, plus a small bonus when it holds the kind of
-# answer the question asks for. Weights chosen on the seed eval set (eval/README.md).
+# answer the question asks for. Weights chosen on the seed eval set (docs/decisions.md).
 LEXICAL_WEIGHT = 0.3
 TYPE_BONUS = 0.08
 

@@ -1,7 +1,7 @@
 """Text from images (.png, .jpg, .tiff) and from PDF pages without a text layer: Tesseract
 (Debian's tesseract-ocr, through pytesseract), chosen over RapidOCR on this project's 2-core
 machine: the seed article rendered at 200 dpi reads with 0.02% character error against 8%
-(eval/README.md). Each Tesseract runs on one thread, one page a core at once: its OpenMP threads
+(docs/decisions.md). Each Tesseract runs on one thread, one page a core at once: its OpenMP threads
 made a page take 14 s on 2 cores, one thread 2.4 s. The OCR'd text is the document's text, so
 citations stay exact slices of it."""
 from __future__ import annotations
