@@ -19,6 +19,11 @@ DOC = ("# Lighthouse history\n\nThe Pemberton lighthouse was built in 1871 by th
        "is painted white with a red band. Visitors may climb it on Sundays in summer.")
 
 
+def _with(r: Retriever, settings: Settings) -> Retriever:
+    """The same index under other settings (the module's fixture is never changed)."""
+    return Retriever(r.store, r.embedder, settings)
+
+
 @pytest.fixture(scope="module")
 def retriever(real_embedder):
     return Retriever.from_documents([Document(id="light", text=DOC, title="Pemberton")],
@@ -38,7 +43,7 @@ def test_the_packaged_gate_is_fitted_for_both_readers_and_the_packaged_embedder(
 
 @pytest.mark.parametrize("reader", ["heuristic", "learned"])
 def test_confidence_is_a_probability_and_answers_stay_exact(retriever, reader):
-    retriever.settings = Settings(max_tokens=48, reader=reader)
+    retriever = _with(retriever, Settings(max_tokens=48, reader=reader))
     for q in ("When was the Pemberton lighthouse built?", "Who was the keeper?",
               "How many visitors climb the tower each year?", "What is the capital of Peru?"):
         a = retriever.ask(q)
@@ -52,7 +57,7 @@ def test_confidence_is_a_probability_and_answers_stay_exact(retriever, reader):
 
 
 def test_an_off_topic_question_is_refused_and_an_answerable_one_answered(retriever):
-    retriever.settings = Settings(max_tokens=48)
+    retriever = _with(retriever, Settings(max_tokens=48))
     a = retriever.ask("When was the Pemberton lighthouse built?")
     assert not a.abstained and "1871" in a.citations[0].quote
     off = retriever.ask("What is the boiling point of mercury?")
@@ -60,7 +65,7 @@ def test_an_off_topic_question_is_refused_and_an_answerable_one_answered(retriev
 
 
 def test_the_gate_drops_a_short_answer_it_does_not_trust(retriever, monkeypatch):
-    retriever.settings = Settings(max_tokens=48, gate=False)
+    retriever = _with(retriever, Settings(max_tokens=48, gate=False))
     raw = retriever.ask("Who was the keeper of the lighthouse?")
     assert raw.short  # the reader alone marks one
     gate = packaged_gate()
@@ -80,7 +85,7 @@ def test_the_gate_drops_a_short_answer_it_does_not_trust(retriever, monkeypatch)
 
 
 def test_an_abstention_says_what_the_sources_mention(retriever, monkeypatch):
-    retriever.settings = Settings(max_tokens=48, gate=False)
+    retriever = _with(retriever, Settings(max_tokens=48, gate=False))
     raw = retriever.ask("How tall is the Pemberton lighthouse?")
     strict = json.loads(json.dumps(packaged_gate()))
     strict["readers"]["heuristic"]["answer"]["threshold"] = 1.0
@@ -94,7 +99,7 @@ def test_an_abstention_says_what_the_sources_mention(retriever, monkeypatch):
 
 
 def test_features_read_the_span_head_and_the_words_the_sources_never_say(retriever):
-    retriever.settings = Settings(max_tokens=48, gate=False)
+    retriever = _with(retriever, Settings(max_tokens=48, gate=False))
     a = retriever.ask("When was the Pemberton lighthouse built?")
     row = features(a)
     assert row["qkind"] == "date" and 0.0 < row["span_p"] <= 1.0
@@ -109,8 +114,8 @@ def test_a_hash_embedder_index_is_not_gated(hash_embedder):
     r = Retriever.from_documents([Document(id="d", text=DOC)], embedder=hash_embedder,
                                  settings=Settings(max_tokens=48))
     gated_answer = r.ask("Who was the keeper?")
-    r.settings = Settings(max_tokens=48, gate=False)
-    assert r.ask("Who was the keeper?").confidence == gated_answer.confidence
+    ungated = _with(r, Settings(max_tokens=48, gate=False))
+    assert ungated.ask("Who was the keeper?").confidence == gated_answer.confidence
 
 
 def test_fit_gate_smoke(tmp_path):

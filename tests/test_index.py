@@ -35,9 +35,11 @@ def test_bm25_prefers_passages_with_query_terms():
                 for i, t in enumerate(["the cat sat on the mat", "dogs are running home",
                                        "a cat and a dog"])]
     index = PassageIndex(passages, np.zeros((3, 4), np.float32))
-    scores = index.bm25_scores("running dog")
+    rows, found = index.bm25_matches("running dog")
+    scores = np.zeros(3)
+    scores[rows] = found
     assert scores[1] > scores[2] > scores[0] == 0
-    assert not index.bm25_scores("the of").any()  # stop words only
+    assert len(index.bm25_matches("the of")[0]) == 0  # stop words only
 
 
 def _saved(tmp_path):
@@ -133,7 +135,7 @@ def test_hnsw_finds_what_exact_search_finds():
     oracle = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]  # numpy brute force
     exact = PassageIndex(passages, vectors, ann="exact")
     hnsw = PassageIndex(passages, vectors, ann="hnsw")
-    assert exact.search_kind == "exact" and hnsw.search_kind == "hnsw"
+    assert exact.kind == "exact" and hnsw.kind == "hnsw"
     _, got = exact.dense(queries, 10)
     assert (got == oracle).mean() > 0.99  # ties aside, exact is exact
     _, approx = hnsw.dense(queries, 10)
@@ -148,10 +150,10 @@ def test_auto_switches_to_hnsw_above_the_size_limit(monkeypatch, tmp_path):
     docs = [Document(id=f"d{i}", text=f"Passage number {i} about topic {i % 7}.")
             for i in range(40)]
     r = Retriever.from_documents(docs, embedder=HashEmbedder(), index=tmp_path / "ix")
-    assert r.index.search_kind == "exact"
+    assert r.index.kind == "exact"
     monkeypatch.setattr(index_module, "ANN_AUTO_PASSAGES", 10)
     r = Retriever.load(tmp_path / "ix", embedder=HashEmbedder())
-    assert r.index.search_kind == "hnsw" and hasattr(r.index.faiss_index, "hnsw")
+    assert r.index.kind == "hnsw" and hasattr(r.index.faiss_index, "hnsw")
     assert r.search("topic 3", k=3, mode="dense")[0].passage.text.endswith("topic 3.")
     r = Retriever.load(tmp_path / "ix", embedder=HashEmbedder(), settings=Settings(ann="exact"))
     assert not hasattr(r.index.faiss_index, "hnsw")

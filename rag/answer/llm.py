@@ -128,14 +128,6 @@ class LLMClient:
         return {"model": self.model_name(), "messages": messages, "stream": stream,
                 "max_tokens": self.max_tokens, "temperature": self.temperature}
 
-    def complete(self, messages: list[dict]) -> str:
-        """The whole reply to ``messages`` (chat-completions, not streamed)."""
-        r = self._request("POST", "/chat/completions", json=self._body(messages, False))
-        try:
-            return str(r.json()["choices"][0]["message"]["content"] or "")
-        except (ValueError, KeyError, TypeError, IndexError) as e:
-            raise self._fail("sent a reply that is not the protocol's JSON", e) from e
-
     def stream(self, messages: list[dict], deadline: float | None = None) -> Iterator[str]:
         """The reply to ``messages`` as it is written: text pieces (server-sent events). Gives up
         with LLMError past ``timeout`` seconds in all (or the ``deadline``, a perf_counter)."""

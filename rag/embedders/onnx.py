@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
-import sys
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +24,8 @@ from ..index.passages import _sha256
 from ..settings import DEFAULT_MODEL
 from . import (count_word_pieces, counting_tokenizer, encode_with_progress, model_path,
                quiet_offline_transformers)
+
+log = logging.getLogger(__name__)
 
 EXPORT_VERSION = 3
 OPSET = 17
@@ -106,7 +108,7 @@ def export(source: str, out: Path | None = None, quiet: bool = False) -> Path:
     out = Path(out) if out is not None else export_folder(source)
     t0 = time.time()
     if not quiet:
-        print(f"exporting the embedding model to ONNX (once) into {out} ...", file=sys.stderr)
+        log.warning("exporting the embedding model to ONNX (once) into %s ...", out)
     try:
         quiet_offline_transformers()
         import onnxruntime.quantization  # noqa: F401 - needs the onnx package
@@ -133,20 +135,13 @@ def export(source: str, out: Path | None = None, quiet: bool = False) -> Path:
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, p=2.0, dim=1)
 
-    import logging
     import warnings
 
-    root = logging.getLogger()
-    level = root.level
-    try:
-        root.setLevel(logging.ERROR)  # the quantizer's "consider pre-processing" note
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the tracer's notes on Python control flow
-            _export(Pooled, source, out)
-    finally:
-        root.setLevel(level)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's notes on Python control flow
+        _export(Pooled, source, out)
     if not quiet:
-        print(f"exported in {time.time() - t0:.0f} s", file=sys.stderr)
+        log.warning("exported in %.0f s", time.time() - t0)
     return out
 
 
@@ -232,8 +227,8 @@ class OnnxEmbedder:
                 export(self._path, folder)
             ok = _verified(folder, name)
             if not ok:  # damaged or half-deleted cache: export again
-                print(f"the ONNX model in {folder} does not match its checksum: exporting "
-                      "again", file=sys.stderr)
+                log.warning("the ONNX model in %s does not match its checksum: exporting again",
+                            folder)
                 export(self._path, folder)
             from . import onnx_providers
 

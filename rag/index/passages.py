@@ -147,11 +147,6 @@ class PassageIndex:
         return self.size - len(self)
 
     @property
-    def search_kind(self) -> str:
-        """How dense search runs for this index: "exact" or "hnsw" (see ``ANN_AUTO_PASSAGES``)."""
-        return self.kind
-
-    @property
     def needs_rebuild(self) -> bool:
         """True when the setting asks for another kind at this size (the next base save, or
         :meth:`compact`, rebuilds)."""
@@ -331,13 +326,6 @@ class PassageIndex:
         found = (at < len(matched)) & (matched[np.minimum(at, max(len(matched) - 1, 0))] == rows) \
             if len(matched) else np.zeros(len(rows), bool)
         return [float(scores[a]) if ok else 0.0 for a, ok in zip(at, found)]
-
-    def bm25_scores(self, query: str) -> np.ndarray:
-        """BM25 score of every row for ``query`` (0 where no query term occurs, or dead)."""
-        out = np.zeros(self.size, dtype=np.float32)
-        rows, scores = self.bm25_matches(query)
-        out[rows] = scores
-        return out
 
 
 def _bm25_tokens(passages: list[Passage]) -> list[list[str]]:

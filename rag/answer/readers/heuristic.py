@@ -55,18 +55,12 @@ def calibrated(score: float) -> float:
     return float(1.0 / (1.0 + np.exp(-(a * score + b))))
 
 
-def score_sentences(question: str, qvec: np.ndarray, texts: list[str], index: PassageIndex,
-                    encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
-    """Relevance of each sentence to the question: cosine + lexical coverage + type bonus."""
-    return combine(sentence_signals(question, qvec, texts, index, encode))
-
-
 def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
                    documents: dict[str, Document], index: PassageIndex,
                    encode: Callable[[list[str]], np.ndarray], settings: Settings,
                    note: str = "") -> Answer:
     """Pick the sentences of the top passages that best answer the question (see
-    :func:`score_sentences`). Abstain when even the best is below ``settings.abstain_threshold``.
+    :func:`rag.answer.readers.signals.combine`). Abstain when even the best is below ``settings.abstain_threshold``.
     ``qvec`` is the embedding of what was searched (with earlier turns, for a follow-up)."""
     cands = candidate_sentences(hits[:settings.answer_passages], documents, question)[0]
     if not cands:
