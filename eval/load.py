@@ -254,6 +254,15 @@ def api_waves(folder: Path, clients: int, questions: int) -> list[str]:
     return rows
 
 
+def print_api(folder: Path, clients: int, questions: int) -> None:
+    """The `rag api` part and its table."""
+    first, *waves = api_waves(folder, clients, questions)
+    print(f"\n{clients} clients x {questions} distinct questions on `rag api` alone; {first}")
+    print("| part | requests | errors | p50 (ms) | p95 (ms) | questions/s |")
+    print("|---|---:|---:|---:|---:|---:|")
+    print("\n".join(waves))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=50)
@@ -269,12 +278,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="rag-load-") as tmp:
             folder = Path(tmp) / "docs"
             shutil.copytree(ROOT / "seeds", folder)
-            first, *waves = api_waves(folder, args.clients, args.api_questions)
-        print(f"{args.clients} clients x {args.api_questions} distinct questions on `rag api`; "
-              f"{first}")
-        print("| part | requests | errors | p50 (ms) | p95 (ms) | questions/s |")
-        print("|---|---:|---:|---:|---:|---:|")
-        print("\n".join(waves))
+            print_api(folder, args.clients, args.api_questions)
         return
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="rag-load-") as tmp:
@@ -313,12 +317,7 @@ def main() -> None:
         print(f"\nuploads {uploads}, deletes {deletes}, failed {failed}; answers citing an "
               f"uploaded note: {citing}, citing one that did not exist then: {bad}")
         if args.api_questions:
-            first, *waves = api_waves(folder, args.clients, args.api_questions)
-            print(f"\n{args.clients} clients x {args.api_questions} questions on `rag api` "
-                  f"alone; {first}")
-            print("| part | requests | errors | p50 (ms) | p95 (ms) | questions/s |")
-            print("|---|---:|---:|---:|---:|---:|")
-            print("\n".join(waves))
+            print_api(folder, args.clients, args.api_questions)
         if args.kills:
             outcomes = kills(folder, args.kills, rng)
             good = outcomes.count("ok")
