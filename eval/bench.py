@@ -10,7 +10,6 @@ Each backend is measured in its own process (clean model load and peak memory).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import platform
@@ -109,9 +108,8 @@ def worker(backend: str, docs_n: int, queries_n: int) -> dict:
     seed = Retriever.from_folder(ROOT / "seeds", embedder=emb, settings=settings)
     seed_qs = [q.question for q in load_questions(ROOT / "eval" / "seed_questions.jsonl")]
     for reader in READERS:
-        seed.settings = dataclasses.replace(seed.settings, reader=reader)
         for q in seed_qs:  # warm-up: sentence embeddings cached, reader loaded
-            seed.ask(q)
+            seed.with_settings(reader=reader).ask(q)
         lat = []
         for q in seed_qs:
             t0 = time.perf_counter()

@@ -148,8 +148,7 @@ def main_answers(docs: list[Document], questions: list[dict]) -> None:
         if r is None:
             r = built[settings.chunk_align] = Retriever.from_documents(
                 docs, embedder=embedder, settings=settings)
-        r.settings = settings
-        rows[name] = answers(r, questions)
+        rows[name] = answers(r.with_settings(settings), questions)
         print(f"{name}: done", file=sys.stderr)
     print(f"{len(docs)} articles, {len(questions)} questions\n")
     table(rows)

@@ -113,9 +113,9 @@ def collect(limit: int, near_limit: int, rate: float,
             golds = [p["context"][s:e] for s, e in qa["answers"]]
             question = rewritten.get(qa["id"], qa["question"])
             for reader in READERS:
-                retriever.settings = Settings(reader=reader, abstain_threshold=-1.0,
-                                              gate=False, lead_weight=lead_weight)
-                a = retriever.ask(question, k=5)
+                a = retriever.with_settings(Settings(
+                    reader=reader, abstain_threshold=-1.0, gate=False,
+                    lead_weight=lead_weight)).ask(question, k=5)
                 row = {"split": split, "kind": kind, "reader": reader, "question": question,
                        "paraphrased": question != qa["question"], **features(a)}
                 row["holds"] = False

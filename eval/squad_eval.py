@@ -68,9 +68,10 @@ def main() -> None:
     readers = list(READERS) if args.reader == "all" else [args.reader]
     rows = {}
     records: list[dict] = []
+    built = (full, other)
     for reader in readers:
-        for r in (full, other):
-            r.settings = Settings(reader=reader, abstain_threshold=args.abstain_threshold)
+        settings = Settings(reader=reader, abstain_threshold=args.abstain_threshold)
+        full, other = (r.with_settings(settings) for r in built)
         any_hit, first_hit, abstained, em, f1s, lat, shown = [], [], [], [], [], [], []
         for qa, p in qas:
             golds = [p["context"][s:e] for s, e in qa["answers"]]

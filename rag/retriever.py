@@ -4,6 +4,7 @@ and opened by rag/index/build.py, search with fusion (rag/index/search.py) and a
 (rag/answer/pipeline.py, readers in rag/answer/readers/); no component calls back into it."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -40,6 +41,13 @@ class Retriever:
                                      else len(store.entries()), passages=len(store))
         self._searcher = Searcher(store, embedder)
         self._answerer = Answerer(self._searcher, self._documents, embedder)
+
+    def with_settings(self, settings: Settings | None = None, **changes) -> Retriever:
+        """The same index, models and caches under ``settings`` (default: these) with
+        ``changes`` (e.g. ``reader="learned"``, ``llm_url=...``); this one is left as it is."""
+        other = copy.copy(self)
+        other.settings = dataclasses.replace(settings or self.settings, **changes)
+        return other
 
     @property
     def documents(self) -> Mapping[str, Document]:

@@ -2,7 +2,6 @@
 Tested as plain Python; ui/app.py only wires it to widgets."""
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import shutil
@@ -94,8 +93,8 @@ class ChatService:
                           extracted_folder(store_base(self.store)) if self.store else None)
         if self.retriever is None:
             self.retriever = self._refresh(replace=self.replace)
-        if self.llm:
-            self.retriever.settings = dataclasses.replace(self.retriever.settings, **self.llm)
+        if self.llm:  # the same index answering with the LLM (no settings swapped on it)
+            self.retriever = self.retriever.with_settings(**self.llm)
         if self.warm:
             self.warm_up()
 
