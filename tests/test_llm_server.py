@@ -13,6 +13,7 @@ import urllib.request
 import pytest
 
 from conftest import ROOT, SEED_FILE, copy_seed
+from ui.chat import Chat
 
 pytestmark = [pytest.mark.model, pytest.mark.llm]
 
@@ -146,7 +147,7 @@ def test_the_chat_streams_then_shows_the_checked_answer(llama, index):
     service = ChatService(r.folders and __import__("pathlib").Path(r.folders["folder"]), index,
                           retriever=r, warm=False)
     assert "Answers written by" in service.answerer()
-    replies = list(service.respond_stream("What did Khrushchev attack Stalin for?", []))
+    replies = list(Chat(service).respond_stream("What did Khrushchev attack Stalin for?", []))
     assert len(replies) >= 2 and "Writing" in replies[0].chat  # shown as it was written
     final = replies[-1].chat
     assert "Writing" not in final and ("Written by" in final or "Not in the sources" in final)

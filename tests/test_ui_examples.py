@@ -6,6 +6,7 @@ import pytest
 from conftest import SEED_FILE, SEEDS
 
 from rag import HashEmbedder, Retriever, record_feedback
+from ui.chat import Chat
 
 HANDBOOK = """Staff handbook
 
@@ -79,8 +80,8 @@ def test_chat_follow_up_uses_the_conversation(seed_retriever, tmp_path, monkeypa
         return answer
 
     monkeypatch.setattr(seed_retriever, "ask", spy)
-    first = service.respond("Who gave the Secret Speech?", [], 5, "hybrid")
-    service.respond("When did he give it?", first.turns, 5, "hybrid")
+    first = Chat(service).respond("Who gave the Secret Speech?", [], 5, "hybrid")
+    Chat(service).respond("When did he give it?", first.turns, 5, "hybrid")
     assert seen[1][0] == ["Who gave the Secret Speech?"]
     assert seen[1][1].query == "Who gave the Secret Speech? When did he give it?"
     # A "when" follow-up's short answer, when the answer gate shows one, is a date.

@@ -4,6 +4,7 @@ from conftest import kept_at
 from rag import Answer, Citation, HashEmbedder, Hit, Passage, Retriever, Settings
 from ui import render
 from ui.service import ChatService
+from ui.chat import Chat
 
 EVIL = ('Pineapples grow on low plants. <script>alert("x")</script> <img src=x onerror=alert(1)> '
         '[link](javascript:alert(2)) ![pic](http://example.com/p.png) <iframe src="http://e.com">')
@@ -74,23 +75,23 @@ def service(tmp_path, store_kind):
 
 
 def test_respond_appends_a_cited_turn(service):
-    reply = service.respond("When was the lamp electrified?", [], 5, "hybrid")
+    reply = Chat(service).respond("When was the lamp electrified?", [], 5, "hybrid")
     assert len(reply.turns) == 1
     assert 'href="#src-0-1"' in reply.chat and '<mark id="src-0-1">' in reply.chat
     assert "retrieve" in reply.timings
-    again = service.respond("Who built the lighthouse?", reply.turns, 5, "hybrid")
+    again = Chat(service).respond("Who built the lighthouse?", reply.turns, 5, "hybrid")
     assert len(again.turns) == 2 and 'id="src-1-1"' in again.chat
 
 
 def test_errors_become_a_message_not_a_trace(service, monkeypatch):
-    reply = service.respond("x", [], 0, "hybrid")  # k=0 is refused by the library
+    reply = Chat(service).respond("x", [], 0, "hybrid")  # k=0 is refused by the library
     assert "Sorry: k=0" in reply.chat and "Traceback" not in reply.chat
 
     def boom(*a, **k):
         raise RuntimeError("internal detail")
 
     monkeypatch.setattr(service.retriever, "ask", boom)
-    reply = service.respond("anything", [], 5, "hybrid")
+    reply = Chat(service).respond("anything", [], 5, "hybrid")
     assert "something went wrong" in reply.chat and "internal detail" not in reply.chat
 
 
@@ -170,9 +171,9 @@ def test_an_index_inside_the_served_folder_keeps_uploads_beside_it_hidden(tmp_pa
 
 
 def test_only_the_newest_answer_keeps_its_sources_open(service):
-    first = service.respond("When was the lamp electrified?", [], 5, "hybrid")
+    first = Chat(service).respond("When was the lamp electrified?", [], 5, "hybrid")
     assert first.chat.count('<details class="sources" open>') == 1
-    second = service.respond("Who built the lighthouse?", first.turns, 5, "hybrid")
+    second = Chat(service).respond("Who built the lighthouse?", first.turns, 5, "hybrid")
     assert second.chat.count('<details class="sources" open>') == 1
     assert second.chat.count('<details class="sources">') == 1
     assert second.chat.index('<details class="sources">') < \
@@ -248,10 +249,10 @@ def test_the_chat_streams_a_written_answer_then_shows_the_checked_one(tmp_path):
         service = ChatService(folder, tmp_path / "idx", retriever=r,
                               llm={"llm_url": server.url, "llm_model": "standin-1"})
         assert "Answers written by standin-1" in service.answerer()
-        replies = list(service.respond_stream("Who built it?", [], 5, "hybrid"))
+        replies = list(Chat(service).respond_stream("Who built it?", [], 5, "hybrid"))
         assert len(replies) >= 2 and "Writing" in replies[0].chat
         assert "Not in the sources" in replies[-1].chat and "Writing" not in replies[-1].chat
         asked = len(server.requests)
-        quotes = service.respond("When was the lighthouse built?", [], 5, "hybrid",
+        quotes = Chat(service).respond("When was the lighthouse built?", [], 5, "hybrid",
                                  written=False)
         assert len(server.requests) == asked and "1874" in quotes.chat

@@ -7,6 +7,7 @@ from pathlib import Path
 from rag import MODES, RagError
 
 from . import render, uploads
+from .chat import Chat
 from .service import ChatService
 
 CHAT_CONCURRENCY = 8  # questions answered at once (docs/decisions.md, "The retriever as a service")
@@ -52,6 +53,7 @@ def build_app(service: ChatService):
     """The Blocks app around ``service``. API names: /respond, /ask_json, /upload, /remove."""
     import gradio as gr
 
+    chat_view = Chat(service)
     with gr.Blocks(title="rag: ask your documents", analytics_enabled=False) as app:
         header = gr.Markdown(_header(service), elem_id="header")
         turns = gr.State([])
@@ -97,7 +99,7 @@ def build_app(service: ChatService):
 
         def on_ask(q, history, k_value, mode_value, written_value=True):
             # A generator: the LLM's reply is shown as it is written, then the checked answer.
-            for reply in service.respond_stream(q, history, k_value, mode_value,
+            for reply in chat_view.respond_stream(q, history, k_value, mode_value,
                                                 bool(written_value)):
                 yield reply.turns, reply.chat, reply.passages, \
                     f"<small>{reply.timings}</small>" if reply.timings else "", ""

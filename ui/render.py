@@ -167,11 +167,6 @@ def collapse_sources(turns: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(q, a.replace(_OPEN, _CLOSED)) for q, a in turns]
 
 
-def header_text(documents: int, passages: int) -> str:
-    return (f"{documents} document{'s' if documents != 1 else ''} · "
-            f"{passages} passage{'s' if passages != 1 else ''} indexed")
-
-
 def documents_html(infos: list[DocumentInfo]) -> str:
     """The indexed documents as a table: title, source, pages, passages, date added."""
     if not infos:

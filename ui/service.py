@@ -1,5 +1,6 @@
-"""What the chat does, without Gradio: answer a question into the conversation, add uploads.
-Tested as plain Python; ui/app.py only wires it to widgets."""
+"""The service under the chat and the REST API: answers in arrival order, uploads, documents,
+grades. Typed results only (rag's types, UploadResult, Rejected); the chat renders them as HTML
+(ui/chat.py), the REST API as JSON (ui/api.py)."""
 from __future__ import annotations
 
 import logging
@@ -16,7 +17,7 @@ from rag import (UPLOADS_PREFIX, Answer, DocumentInfo, ExtractionCache, FairGate
                  load_documents, load_feedback, record_feedback, store_base,
                  suggested_questions, uploads_folder)
 
-from . import render, uploads
+from . import uploads
 from .uploads import Rejected
 
 log = logging.getLogger(__name__)
@@ -25,20 +26,6 @@ ANSWERING_AT_ONCE = max(1, os.cpu_count() or 1)
 EXAMPLE_DOCUMENTS = 50  # the documents examples are made from (a large index: the first ones)
 WARM_UP_QUESTION = "What do the sources say?"  # loads the models; its answer is not shown
 EXAMPLES_SHOWN = 4
-
-
-@dataclass
-class Reply:
-    """Everything the page shows after one question."""
-
-    turns: list[tuple[str, str]]
-    chat: str
-    passages: str
-    timings: str
-
-
-def _reply(turns: list[tuple[str, str]], hits=(), timings: str = "") -> Reply:
-    return Reply(turns, render.conversation_html(turns), render.hits_html(hits), timings)
 
 
 @dataclass(frozen=True)
@@ -128,7 +115,9 @@ class ChatService:
     def header(self) -> str:
         """What is indexed, for the page header."""
         r = self.retriever
-        return render.header_text(len(r.documents), r.passage_count())
+        documents, passages = len(r.documents), r.passage_count()
+        return (f"{documents} document{'s' if documents != 1 else ''} · "
+                f"{passages} passage{'s' if passages != 1 else ''} indexed")
 
     def answerer(self) -> str:
         """Who writes the answers, for the page: the LLM and its server, or quotes only."""
@@ -138,7 +127,7 @@ class ChatService:
         return (f"Answers written by {s.llm_model or 'the first model'} at {s.llm_url}, every "
                 "sentence checked against the quote it cites")
 
-    def _writes(self, llm: bool | None) -> bool:
+    def writes(self, llm: bool | None) -> bool:
         """Whether an LLM server writes the answer (``llm`` as Retriever.ask takes it)."""
         return llm is not False and bool(self.retriever.settings.llm_url)
 
@@ -148,58 +137,13 @@ class ChatService:
         one written by an LLM server (which waits on the server) holds no turn."""
         from contextlib import nullcontext
 
-        with nullcontext() if self._writes(llm) else self.turn:
+        with nullcontext() if self.writes(llm) else self.turn:
             return self.retriever.ask(question, k=k, mode=mode, history=history, llm=llm)
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
         """``Retriever.search``, in the order queries came."""
         with self.turn:
             return self.retriever.search(query, k=k, mode=mode)
-
-    def respond(self, question: str, turns: list[tuple[str, str]] | None, k: int = 5,
-                mode: str = "hybrid", written: bool = True) -> Reply:
-        """Answer ``question``; errors become a short message in the chat, never a trace.
-        ``written``: let the LLM write it, when there is one (else quotes only)."""
-        reply = None
-        for reply in self.respond_stream(question, turns, k, mode, written):
-            pass
-        return reply
-
-    def respond_stream(self, question: str, turns: list[tuple[str, str]] | None, k: int = 5,
-                       mode: str = "hybrid", written: bool = True):
-        """:meth:`respond` as the LLM writes: a Reply with the reply so far (shown as it
-        comes, marked as not yet checked), then the final one with the verified answer."""
-        turns = render.collapse_sources(list(turns or []))
-        question = (question or "").strip()
-        if not question:
-            yield _reply(turns)
-            return
-        history = [q for q, _ in turns]  # earlier questions, for follow-ups
-        so_far = ""
-        llm = None if written else False
-        try:
-            # Written by an LLM: shown as it comes; else one answer, taking its turn.
-            items = (self.retriever.ask_stream(question, k=int(k), mode=mode, history=history,
-                                               llm=llm) if self._writes(llm) else
-                     [self.ask(question, k=int(k), mode=mode, history=history, llm=llm)])
-            for item in items:
-                if isinstance(item, str):
-                    so_far += item
-                    yield _reply(turns + [(question, render.writing_html(so_far))])
-                else:
-                    answer = item
-        except RagError as e:
-            yield _reply(turns + [(question, render.error_html(f"Sorry: {e}"))])
-            return
-        except Exception:  # noqa: BLE001 - the person sees a message, the log keeps the trace
-            log.exception("answering %r failed", question[:200])
-            yield _reply(turns + [(question, render.error_html(
-                "Sorry, something went wrong while answering. Please try again."))])
-            return
-        shown = answer.question if answer.note and not answer.generated else question
-        turns.append((shown, render.answer_html(len(turns), answer)))
-        timings = render.timings_text(answer) + (f" · {answer.note}" if answer.note else "")
-        yield _reply(turns, answer.hits, timings)
 
     def upload(self, files: list[tuple[str, str]], progress: bool = False) -> str:
         """:meth:`upload_files`, as the chat's status line."""
