@@ -12,8 +12,8 @@ from ..errors import ConfigError, IndexLoadError
 from ..ingest.loading import SUFFIXES, doc_id_for, load_folder
 from ..settings import DEFAULT_BACKEND, Settings
 from ..types import Document, DocumentInfo, IndexStats
-from .persist import read_manifest, recover
-from .stores import STORE_HELP, Store, parse_store
+from .persist import read_manifest
+from .stores import STORE_HELP, Store, parse_store, store_class
 from .sync import chunking, sync
 
 log = logging.getLogger(__name__)
@@ -63,12 +63,6 @@ def saved_settings(meta: dict, settings: Settings) -> Settings:
 def _meta(embedder: Embedder, settings: Settings, folders: dict | None = None) -> dict:
     return {"model_id": embedder.model_id, "backend": backend_of(embedder),
             "dimension": embedder.dim, "chunking": chunking(settings), "folders": folders or {}}
-
-
-def _milvus(location: str):
-    from .stores.milvus import MilvusStore
-
-    return MilvusStore(location)
 
 
 def target(index: str | Path | None, store: str | Store | None):
@@ -140,26 +134,10 @@ def read_folders(folder: str | Path, uploads: str | Path | None, settings: Setti
     return docs, skipped, folders, unreadable
 
 
-def _saved_meta(kind: str, location: str | None, milvus) -> dict:
-    """The manifest of the index kept there ({} when there is none, or it is unreadable)."""
-    if milvus is not None:
-        return milvus.meta
-    if location is None:
-        return {}
-    recover(location)  # a save killed half-way leaves the previous or the next version
-    if (Path(location) / "manifest.json").exists():
-        try:
-            return read_manifest(location)
-        except IndexLoadError as e:
-            log.warning("rebuilding the index: %s", e)
-    return {}
-
-
-def _reusable(meta: dict, embedder: Embedder, settings: Settings, location, milvus):
+def _reusable(meta: dict, embedder: Embedder, settings: Settings, kind_class, location,
+              connection):
     """The saved store when it can be refreshed in place, else None (with the reason logged:
     the index is then rebuilt)."""
-    from .stores.local import LocalStore
-
     if not meta:
         return None
     why = mismatch(meta, embedder, f"index at {location!r}")
@@ -172,11 +150,8 @@ def _reusable(meta: dict, embedder: Embedder, settings: Settings, location, milv
     if why:
         log.warning("rebuilding the index: %s", why)
         return None
-    if milvus is not None:
-        return milvus
     try:
-        return LocalStore.open(location, embedder.model_id, embedder.dim, settings.ann,
-                               manifest=meta)
+        return kind_class.reopen(location, meta, connection, embedder, settings)
     except IndexLoadError as e:
         log.warning("rebuilding the index: %s", e)
         return None
@@ -189,14 +164,13 @@ def refresh(docs: list[Document], where, embedder: Embedder | None,
     embedding only what changed; a saved index of another model, backend or chunking is
     rebuilt. Returns (store, embedder, settings, what changed). An index that holds another
     folder is refused (ConfigError) unless ``replace``."""
-    from .stores.local import LocalStore
-
-    if where is not None and not isinstance(where, tuple):  # an open Milvus store
-        kind, location, milvus = "milvus", where.location, where
+    if where is not None and not isinstance(where, tuple):  # an open store
+        kind_class, location = type(where), where.location
+        meta, connection = where.meta, where
     else:
         kind, location = where or ("local", None)
-        milvus = _milvus(location) if kind == "milvus" else None
-    meta = _saved_meta(kind, location, milvus)
+        kind_class = store_class(kind)
+        meta, connection = kind_class.attach(location)
     held = (meta.get("folders") or {}).get("folder") if meta else None
     if held and not replace and held != (folders or {}).get("folder"):
         what = f"folder {folders['folder']!r}" if folders else "these documents"
@@ -205,14 +179,11 @@ def refresh(docs: list[Document], where, embedder: Embedder | None,
                           "index (--index DIR), or rebuild this one on purpose with "
                           "--replace (Retriever.from_folder(..., replace=True))")
     embedder, settings = setup(embedder, settings, meta.get("backend", "torch") if meta else None)
-    store = _reusable(meta, embedder, settings, location, milvus)
+    store = _reusable(meta, embedder, settings, kind_class, location, connection)
     new = store is None
-    if milvus is not None and new:
-        milvus.create(_meta(embedder, settings, folders))
-        store = milvus
-    elif new:
-        store = LocalStore.empty(embedder.dim, settings.ann, _meta(embedder, settings, folders),
-                                 path=location)
+    if new:
+        store = kind_class.make(location, _meta(embedder, settings, folders), connection,
+                                  embedder, settings)
     stats = sync(store, embedder, settings, docs, progress=progress)
     changed = {}
     if folders is not None and folders != dict(store.meta.get("folders", {})):
@@ -221,9 +192,7 @@ def refresh(docs: list[Document], where, embedder: Embedder | None,
         changed["unreadable"] = unreadable
     if changed:
         store.set_meta(**changed)
-    if (location is not None and kind == "local"
-            and (stats.added or stats.updated or stats.removed or new or changed)):
-        store.save(location)
+    store.commit(location, bool(stats.added or stats.updated or stats.removed or new or changed))
     return store, embedder, settings, stats
 
 
@@ -254,20 +223,23 @@ def open_store(uri: str, embedder: Embedder | None, settings: Settings | None):
     if kind == "local":
         return load_local(location, embedder, settings)
     given = settings
-    milvus = _milvus(location)
-    if not milvus.meta:
-        milvus.close()
-        raise IndexLoadError(f"no rag index in the Milvus store {location!r}: build it with "
+    kind_class = store_class(kind)
+    meta, connection = kind_class.attach(location)
+    if not meta:
+        if connection is not None:
+            connection.close()
+        raise IndexLoadError(f"no rag index in the {kind} store {location!r}: build it with "
                              f"`rag index FOLDER --store {uri}`")
-    embedder, settings = setup(embedder, settings, milvus.meta.get("backend", "torch"))
-    why = mismatch(milvus.meta, embedder, f"Milvus store {location!r}")
+    embedder, settings = setup(embedder, settings, meta.get("backend", "torch"))
+    why = mismatch(meta, embedder, f"{kind.capitalize()} store {location!r}")
     if why:
-        milvus.close()
+        if connection is not None:
+            connection.close()
         raise IndexLoadError(why if "backend" in why else
                              f"{why}: rebuild it with `rag index FOLDER --store {uri}`")
     if given is None:
-        settings = saved_settings(milvus.meta, settings)
-    return milvus, embedder, settings
+        settings = saved_settings(meta, settings)
+    return kind_class.reopen(location, meta, connection, embedder, settings), embedder, settings
 
 
 def remove(store: Store, dim: int, ids) -> IndexStats:

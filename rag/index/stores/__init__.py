@@ -7,6 +7,9 @@ fuse), reading and citation checks stay above it. Two implementations:
   folder (``--index DIR`` or ``--store local:DIR``);
 - ``milvus`` (:mod:`rag.index.stores.milvus`): a Milvus collection, embedded (milvus-lite,
   ``--store milvus:./index.db``) or on a server (``--store http://host:19530``).
+
+A store is added by writing its module (a class with :class:`Store`'s methods and the kind's
+classmethods ``attach``, ``reopen``, ``make``) and registering it in :data:`KINDS`.
 """
 from __future__ import annotations
 
@@ -23,6 +26,35 @@ Ranked = list[tuple[object, float]]
 
 STORE_HELP = ("a folder (local store), local:DIR, milvus:FILE.db (embedded milvus-lite) or "
               "http(s)://HOST:PORT (a Milvus server)")
+
+
+# kind -> "module:Class" of this package (imported when a store of that kind is used).
+KINDS: dict[str, str] = {"local": "local:LocalStore", "milvus": "milvus:MilvusStore"}
+
+
+def register(kind: str, target: str) -> None:
+    """Make ``kind`` a store kind: ``target`` is "module:Class" of this package, or
+    "package.module:Class" for one elsewhere."""
+    KINDS[kind] = target
+
+
+def _module(name: str):
+    """A module of this package by its name, else the module of that absolute name."""
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec(f"{__package__}.{name}") is not None:
+        return importlib.import_module(f".{name}", __package__)
+    return importlib.import_module(name)
+
+
+def store_class(kind: str):
+    """The class of a store kind (ConfigError for an unknown one)."""
+    target = KINDS.get(kind)
+    if target is None:
+        raise ConfigError(f"store kind {kind!r} is unknown: give one of {', '.join(KINDS)}")
+    module, _, name = target.partition(":")
+    return getattr(_module(module), name)
 
 
 @runtime_checkable
@@ -86,6 +118,10 @@ class Store(Protocol):
     def close(self) -> None:
         """Release files and connections."""
 
+    def commit(self, location, changed: bool) -> None:
+        """After a refresh: make ``changed`` state durable at ``location`` where the store
+        needs telling (a local folder is written; Milvus keeps changes as they are made)."""
+
 
 class StoredDocuments(Mapping):
     """The documents of a store as a read-only mapping by id, fetched when asked for (and a few
@@ -140,6 +176,9 @@ def parse_store(uri: str) -> tuple[str, str]:
         return "milvus", where
     if uri.startswith("local:"):
         return "local", uri[len("local:"):]
+    scheme, _, rest = uri.partition(":")
+    if rest and scheme in KINDS:  # a registered kind: KIND:LOCATION
+        return scheme, rest
     if ":" in uri.split("/")[0] and len(uri.split(":")[0]) > 1:
         raise ConfigError(f"store {uri!r}: unknown scheme; give {STORE_HELP}")
     return "local", uri

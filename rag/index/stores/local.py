@@ -3,15 +3,19 @@
 segments (rag/persist.py)."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from ...errors import IndexLoadError
+from ...types import Document, DocumentInfo, Passage
 from ..passages import PassageIndex, _text_hash
 from ..persist import Saved, load_index, save_index
-from ...types import Document, DocumentInfo, Passage
 from . import Ranked
+
+log = logging.getLogger(__name__)
 
 
 class LocalStore:
@@ -36,6 +40,36 @@ class LocalStore:
     @property
     def location(self) -> str:
         return str(self.path) if self.path is not None else "(in memory)"
+
+    # ---- the store-kind protocol (rag.index.stores.KINDS) ---------------------------------
+
+    @classmethod
+    def attach(cls, location: str | None) -> tuple[dict, None]:
+        """(the saved manifest, {} when there is none or it is unreadable; no connection)."""
+        from ..persist import read_manifest, recover
+
+        if location is None:
+            return {}, None
+        recover(location)  # a save killed half-way leaves the previous or the next version
+        if (Path(location) / "manifest.json").exists():
+            try:
+                return read_manifest(location), None
+            except IndexLoadError as e:
+                log.warning("rebuilding the index: %s", e)
+        return {}, None
+
+    @classmethod
+    def reopen(cls, location, meta: dict, connection, embedder, settings) -> LocalStore:
+        return cls.open(location, embedder.model_id, embedder.dim, settings.ann, manifest=meta)
+
+    @classmethod
+    def make(cls, location, meta: dict, connection, embedder, settings) -> LocalStore:
+        return cls.empty(embedder.dim, settings.ann, meta, path=location)
+
+    def commit(self, location, changed: bool) -> None:
+        """Write what changed to the folder (nothing for an index kept in memory)."""
+        if location is not None and changed:
+            self.save(location)
 
     @classmethod
     def empty(cls, dim: int, ann: str, meta: dict, path=None) -> LocalStore:

@@ -104,6 +104,28 @@ class MilvusStore:
         self._found: dict[str, dict] = {}
         self.meta = self._read_meta()
 
+    # ---- the store-kind protocol (rag.index.stores.KINDS) ---------------------------------
+
+    @classmethod
+    def attach(cls, location: str) -> tuple[dict, MilvusStore]:
+        """(the saved manifest, {} in a new collection; the connection, reused below)."""
+        store = cls(location)
+        return store.meta, store
+
+    @classmethod
+    def reopen(cls, location, meta: dict, connection: MilvusStore, embedder,
+               settings) -> MilvusStore:
+        return connection
+
+    @classmethod
+    def make(cls, location, meta: dict, connection: MilvusStore, embedder,
+               settings) -> MilvusStore:
+        connection.create(meta)
+        return connection
+
+    def commit(self, location, changed: bool) -> None:
+        """Nothing to do: Milvus keeps every change as it is made."""
+
     # ---- the collections ----------------------------------------------------------------
 
     def _read_meta(self) -> dict:

@@ -6,6 +6,7 @@ modules are imported only when a file of theirs is read."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,8 +58,10 @@ def read(path: Path, suffix: str, options: ReadOptions = ReadOptions()) -> Loade
         raise ValueError(f"type {suffix or '(none)'} is not read: registered are "
                          f"{', '.join(REGISTRY)}")
     module, _, function = target.partition(":")
-    where = importlib.import_module(f".{module}", __package__) if "." not in module \
-        else importlib.import_module(module)
+    if importlib.util.find_spec(f"{__package__}.{module}") is not None:
+        where = importlib.import_module(f".{module}", __package__)
+    else:  # a module elsewhere
+        where = importlib.import_module(module)
     return getattr(where, function)(Path(path), options)
 
 
