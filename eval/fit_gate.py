@@ -1,4 +1,4 @@
-"""Fit the answer gate (rag/models/gate.json; rag/readers/gate.py) on held-out SQuAD: when to say
+"""Fit the answer gate (rag/models/gate.json; rag/answer/readers/gate.py) on held-out SQuAD: when to say
 "not in the sources" and when to show a bold short answer.
 
     .venv/bin/python -m eval.fit_gate [--limit N] [--records FILE] [--from-records FILE]
@@ -8,7 +8,7 @@ them): *answerable* (its paragraph is indexed with every other held-out paragrap
 (asked of its own article without the paragraph that answers it: the sources name the subject,
 not the fact; SQuAD 2.0 built its "plausible" unanswerables so) and *off-topic* (asked of the
 other half's articles). Each reader answers every question with abstention off; what the gate
-reads of each answer (rag.readers.gate.features) and whether it was right is recorded. The
+reads of each answer (rag.answer.readers.gate.features) and whether it was right is recorded. The
 gate's two logistic regressions are fitted on the articles the answer head was fitted on
 (``head_fit_article``), the thresholds chosen there: abstention on at most
 ``MAX_FALSE_ABSTAIN`` of the answerable questions, short answers at ``SHORT_PRECISION``.
@@ -113,11 +113,12 @@ def collect(limit: int, near_limit: int, rate: float,
             golds = [p["context"][s:e] for s, e in qa["answers"]]
             question = rewritten.get(qa["id"], qa["question"])
             for reader in READERS:
-                a = retriever.with_settings(Settings(
-                    reader=reader, abstain_threshold=-1.0, gate=False,
-                    lead_weight=lead_weight)).ask(question, k=5)
+                read = retriever.with_settings(Settings(
+                    reader=reader, abstain_threshold=-1.0, gate=False, lead_weight=lead_weight))
+                a = read.ask(question, k=5)
                 row = {"split": split, "kind": kind, "reader": reader, "question": question,
-                       "paraphrased": question != qa["question"], **features(a)}
+                       "paraphrased": question != qa["question"],
+                       **features(a, read.read_context().learned)}
                 row["holds"] = False
                 if a.citations:
                     first = a.citations[0]

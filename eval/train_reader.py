@@ -42,7 +42,7 @@ SAME_PARAGRAPH_NEGATIVES = 2
 # from other paragraphs. So most negatives do too: the sentences of the best-ranked wrong
 # paragraphs that share the most words with the question.
 HARD_NEGATIVES = 4
-# The cross-encoder reads "title | sentence" (rag.readers.learned.reader_text): the title says
+# The cross-encoder reads "title | sentence" (rag.answer.readers.learned.reader_text): the title says
 # what a sentence's "he" or "the speech" is, which a sentence alone often does not.
 CONTEXT = "title"
 # Loss: each question's sentences compete in a softmax (the answering one against its
@@ -51,7 +51,7 @@ CONTEXT = "title"
 LOSS = "listwise+pointwise"
 # The model also has a span head on the same encoder: start and end logits over the sentence's
 # word pieces, trained on the answering sentences (the short answer;
-# rag.readers.learned.LearnedReader.span).
+# rag.answer.readers.learned.LearnedReader.span).
 # The abstention threshold answers this share of the answerable held-out questions (fit half).
 ANSWER_RATE = 0.95
 # Users ask in their own words; SQuAD's questions were written looking at their paragraph and
@@ -540,7 +540,7 @@ def paraphrase_check(folder: Path, test: list[dict]) -> dict:
 def span_figures(folder: Path, test: list[dict]) -> dict:
     """Short answers on held-out answering sentences: exact match and token F1 (SQuAD's
     normalisation, best over the gold answers) of the span head and of the rule
-    (rag/shortanswer.py) on the same sentences."""
+    (rag/answer/shortanswer.py) on the same sentences."""
     from rag.answer.readers.learned import LearnedReader
     from rag.answer.shortanswer import short_span
     from eval.squad import f1, normalize
@@ -581,7 +581,7 @@ def write_head(folder: Path, train: list[dict], test: list[dict], plot: bool = T
 
 def fit_head(train: list[dict], test: list[dict], folder: Path, plot: bool = True) -> dict:
     """The answer head: a logistic regression over the cross-encoder's logit and the cheap
-    signals of each shortlisted sentence (rag/readers/learned.py HEAD_FEATURES), on what the
+    signals of each shortlisted sentence (rag/answer/readers/learned.py HEAD_FEATURES), on what the
     reader sees end to end: every paragraph of the held-out articles indexed, each question of
     the head's half (``head_fit_article``) asked. Label: the sentence holds a gold answer.
     Its abstention threshold separates those questions' best probability from two kinds of

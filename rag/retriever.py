@@ -202,7 +202,7 @@ class Retriever:
     def abstain_threshold(self) -> float:
         """The threshold in force, on the scale of ``Answer.confidence`` (see
         :meth:`rag.answer.pipeline.Answerer.abstain_threshold`)."""
-        return Answerer.abstain_threshold(self.settings)
+        return self._answerer.abstain_threshold(self.settings)
 
     def llm_client(self):
         """The client of ``settings.llm_url`` (None without one)."""

@@ -32,7 +32,7 @@ class Settings:
     - ``overlap_sentences``: sentences repeated from the end of a passage at the start of the
       next: with paragraph alignment only between the pieces of a paragraph split for length.
     - ``fusion``: how hybrid search fuses the dense and BM25 rankings: "minmax" (default: each
-      retriever's scores min-max normalised over the candidates, then added; rag/fusion.py) or
+      retriever's scores min-max normalised over the candidates, then added; rag/index/fusion.py) or
       "rrf" (reciprocal rank fusion with the constant ``rrf_k``; an engine that fuses, such as
       Milvus, does it itself). ``dense_weight`` weighs the dense side against BM25 (1.0 = equal
       weights).
@@ -56,7 +56,7 @@ class Settings:
       rag/models/reader.json; heuristic: 0.32 on its raw score, chosen on the seed set).
       ``Answer.confidence`` is a probability in [0, 1] for both (the heuristic's raw score
       calibrated on held-out SQuAD, rag/models/heuristic.json).
-    - ``gate``: the answer gate (rag/readers/gate.py, fitted on held-out SQuAD) decides whether
+    - ``gate``: the answer gate (rag/answer/readers/gate.py, fitted on held-out SQuAD) decides whether
       to answer ("not in the sources" when the sources name the subject but not the fact) and
       whether to show a short answer; ``Answer.confidence`` is then its probability and
       ``abstain_threshold`` is on that scale. False: the reader's own confidence and threshold.
@@ -76,7 +76,7 @@ class Settings:
     - ``llm_url``: an OpenAI-compatible chat-completions server (Ollama ``http://127.0.0.1:11434
       /v1``, llama.cpp's server, vLLM, LM Studio) that writes the answer from the top
       ``llm_passages`` passages; every sentence it writes is checked against the quote it cites
-      (rag/verify.py) and dropped when unsupported. None (default): extractive answers only.
+      (rag/answer/verify.py) and dropped when unsupported. None (default): extractive answers only.
       ``llm_model``: the model name (None: the server's first listed); ``llm_timeout``: seconds
       for the whole reply (one retry on a refused connection); ``llm_max_tokens``: the reply's
       length limit; ``llm_api_key``: sent as a bearer token, never shown (also

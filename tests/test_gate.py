@@ -1,4 +1,4 @@
-"""The answer gate (rag/readers/gate.py): abstention on near-topic questions, short answers only
+"""The answer gate (rag/answer/readers/gate.py): abstention on near-topic questions, short answers only
 when trusted, confidence a probability; and its fitting script as a smoke test."""
 import dataclasses
 import json
@@ -72,13 +72,13 @@ def test_the_gate_drops_a_short_answer_it_does_not_trust(retriever, monkeypatch)
     strict = json.loads(json.dumps(gate))
     strict["readers"]["heuristic"]["short"]["threshold"] = 1.0  # trust none
     monkeypatch.setattr(gate_module, "packaged_gate", lambda: strict)
-    plain = gated(raw, "heuristic", None)
+    plain = gated(raw, "heuristic", None, retriever.read_context().learned)
     assert not plain.abstained and plain.short == ""
     assert plain.citations[0].answer_start is None and plain.citations[0].quote
     lenient = json.loads(json.dumps(gate))
     lenient["readers"]["heuristic"]["short"]["threshold"] = 0.0
     monkeypatch.setattr(gate_module, "packaged_gate", lambda: lenient)
-    marked = gated(raw, "heuristic", None)
+    marked = gated(raw, "heuristic", None, retriever.read_context().learned)
     first = marked.citations[0]
     assert marked.short and first.quote[first.answer_start - first.start:
                                          first.answer_end - first.start] == marked.short
@@ -90,24 +90,24 @@ def test_an_abstention_says_what_the_sources_mention(retriever, monkeypatch):
     strict = json.loads(json.dumps(packaged_gate()))
     strict["readers"]["heuristic"]["answer"]["threshold"] = 1.0
     monkeypatch.setattr(gate_module, "packaged_gate", lambda: strict)
-    a = gated(raw, "heuristic", None)
+    a = gated(raw, "heuristic", None, retriever.read_context().learned)
     assert a.abstained and a.citations == () and a.hits == raw.hits
     assert a.text == f"{ABSTAIN_TEXT} They mention Pemberton, but do not say how tall."
     assert 0.0 <= a.confidence <= 1.0
     # The user's own threshold wins over the gate's.
-    assert not gated(raw, "heuristic", 0.0).abstained
+    assert not gated(raw, "heuristic", 0.0, retriever.read_context().learned).abstained
 
 
 def test_features_read_the_span_head_and_the_words_the_sources_never_say(retriever):
     retriever = _with(retriever, Settings(max_tokens=48, gate=False))
     a = retriever.ask("When was the Pemberton lighthouse built?")
-    row = features(a)
+    row = features(a, retriever.read_context().learned)
     assert row["qkind"] == "date" and 0.0 < row["span_p"] <= 1.0
     assert row["span"] == "1871" and row["fits"] and row["rule"] == "1871"
     # "attended" is never said; "congress" is ("who" and "the" are stop words).
     assert unsaid("Who attended the congress?", "The congress met in 1956.") == 0.5
     no_gate = dataclasses.replace(a, citations=())
-    assert features(no_gate)["span"] == ""
+    assert features(no_gate, retriever.read_context().learned)["span"] == ""
 
 
 def test_a_hash_embedder_index_is_not_gated(hash_embedder):

@@ -1,4 +1,4 @@
-"""Headings, titles and banners are context, not answers (rag/readers/signals.py): on a user's
+"""Headings, titles and banners are context, not answers (rag/answer/readers/signals.py): on a user's
 own files with headings (Markdown, .docx, PDF), the answering sentence under the heading is
 cited, for both extractive readers."""
 import pytest

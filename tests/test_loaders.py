@@ -1,4 +1,4 @@
-"""Every format a user keeps (rag/loaders/): files the tests make with the formats' own
+"""Every format a user keeps (rag/ingest/loaders/): files the tests make with the formats' own
 libraries, read back with their page, slide, sheet or chapter; scans and images through OCR;
 a corrupt file of each type skipped; clear reasons when a folder yields nothing."""
 import email.message

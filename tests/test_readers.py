@@ -1,4 +1,4 @@
-"""The learned reader (rag/readers/learned.py) with the packaged weights, and its training
+"""The learned reader (rag/answer/readers/learned.py) with the packaged weights, and its training
 recipe as a smoke test."""
 import json
 import shutil
@@ -80,7 +80,7 @@ def test_follow_up_is_read_with_the_turn_it_leans_on(learned):
     a = learned.ask("When did she join?", history=["Who is the CEO of Acme?"])
     assert a.query == "Who is the CEO of Acme? When did she join?"
     assert a.question == "When did she join?"
-    # The short answer only when the answer gate trusts it (rag/readers/gate.py).
+    # The short answer only when the answer gate trusts it (rag/answer/readers/gate.py).
     assert not a.abstained and "2019" in a.citations[0].quote and a.short in ("", "2019")
     assert learned.ask("When did she join?").query == "When did she join?"
 

@@ -1,4 +1,4 @@
-"""Written answers (rag/readers/llm.py, rag/llm.py) against a stand-in OpenAI-compatible server:
+"""Written answers (rag/answer/readers/llm.py, rag/llm.py) against a stand-in OpenAI-compatible server:
 the prompt, the verification of each sentence, streaming, and every failure falling back to the
 extractive answer. The real model embeds; the server is scripted (tests/llm_standin.py)."""
 import dataclasses

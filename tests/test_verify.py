@@ -1,4 +1,4 @@
-"""The sentence verifier's parts (rag/verify.py), without a model."""
+"""The sentence verifier's parts (rag/answer/verify.py), without a model."""
 import pytest
 
 from rag.answer.verify import (known_names, missing_facts, names, numbers, says_not_found,

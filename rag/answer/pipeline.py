@@ -28,6 +28,17 @@ class Answerer:
         self.embedder = embedder
         self._sentence_vectors: dict[str, np.ndarray] = {}
         self._llm = None  # the LLM client, made on first use from the settings
+        self._learned = None
+
+    @property
+    def learned(self):
+        """The learned cross-encoder (reranking, the lead, short answers, the gate's span),
+        loaded on first use and owned here: one a retriever, shared by its settings views."""
+        if self._learned is None:
+            from .readers.learned import LearnedReader
+
+            self._learned = LearnedReader()
+        return self._learned
 
     def context(self, settings: Settings):
         """What a reader is given (rag.answer.readers.ReadContext): the documents, the index's
@@ -35,7 +46,7 @@ class Answerer:
         from .readers.signals import ReadContext
 
         return ReadContext(self.documents, self.searcher.store, self.encode_sentences,
-                           settings, self.embedder.model_id)
+                           settings, self.embedder.model_id, self.learned)
 
     def rerank(self, queries: Sequence[str], qvecs: np.ndarray, results: list[list[Hit]],
                settings: Settings) -> list[list[Hit]]:
@@ -63,8 +74,7 @@ class Answerer:
             cache.update((t, found[t]) for t in missing)
         return np.stack([found[t] for t in texts])
 
-    @staticmethod
-    def abstain_threshold(settings: Settings) -> float:
+    def abstain_threshold(self, settings: Settings) -> float:
         """The threshold in force, on the scale of ``Answer.confidence`` (a probability): the
         setting, else the reader's own (the heuristic's is set on its raw score, 0.32 by
         default, and given here as that score's calibrated probability); with the answer gate
@@ -79,9 +89,7 @@ class Answerer:
         if settings.reader == "learned":
             if settings.abstain_threshold is not None:
                 return settings.abstain_threshold
-            from .readers.learned import packaged_reader
-
-            return packaged_reader().threshold
+            return self.learned.threshold
         from .readers.heuristic import calibrated
 
         raw = settings.abstain_threshold

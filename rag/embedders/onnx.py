@@ -185,7 +185,7 @@ def _export(Pooled, source: str, out: Path) -> None:
 
 class OnnxEmbedder:
     """The model on ONNX Runtime, fp32 or int8 (``quantized``). Loads (and, the first time,
-    exports) on first use. Runs as rag/onnxrun.py does: small batches on one single-threaded
+    exports) on first use. Runs as rag/runtime/onnxrun.py does: small batches on one single-threaded
     worker a core; int8 one text at a time, so that a text's vector is the same in any call."""
 
     def __init__(self, model: str = DEFAULT_MODEL, quantized: bool = True,

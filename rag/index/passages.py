@@ -1,5 +1,5 @@
 """The passage index in memory: FAISS over normalised embeddings and BM25 over the same passages,
-changed in place as documents come and go (its files: rag/persist.py)."""
+changed in place as documents come and go (its files: rag/index/persist.py)."""
 from __future__ import annotations
 
 import hashlib

@@ -2,13 +2,13 @@
 Each is one module behind one protocol (:class:`Reader`); the Retriever searches, then hands the
 hits and a :class:`ReadContext` to the reader, which never calls back into it.
 
-- ``heuristic`` (default, ``rag/readers/heuristic.py``): cosine + lexical coverage + answer
-  type (the cheap signals of ``rag/readers/signals.py``).
-- ``learned`` (``rag/readers/learned.py``): a cross-encoder trained in this repository
+- ``heuristic`` (default, ``rag/answer/readers/heuristic.py``): cosine + lexical coverage + answer
+  type (the cheap signals of ``rag/answer/readers/signals.py``).
+- ``learned`` (``rag/answer/readers/learned.py``): a cross-encoder trained in this repository
   (eval/train_reader.py) reranks the fused passages and picks the answering sentences; its
   calibrated probability is the confidence.
-- ``llm`` (``rag/readers/llm.py``, with ``Settings(llm_url=...)``): an OpenAI-compatible server
-  writes the answer; each sentence is checked against its quote (``rag/verify.py``); the
+- ``llm`` (``rag/answer/readers/llm.py``, with ``Settings(llm_url=...)``): an OpenAI-compatible server
+  writes the answer; each sentence is checked against its quote (``rag/answer/verify.py``); the
   extractive reader's answer is its fallback.
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ class Reader(Protocol):
 
 def make_reader(settings: Settings, llm_client=None) -> Reader:
     """The reader of ``settings.reader``, behind the answer gate (``settings.gate``,
-    rag/readers/gate.py), wrapped by the LLM reader when a client is given."""
+    rag/answer/readers/gate.py), wrapped by the LLM reader when a client is given."""
     if settings.reader == "learned":
         from .learned import CrossEncoderReader
 

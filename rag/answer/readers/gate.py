@@ -51,12 +51,12 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
-def features(answer: Answer) -> dict:
+def features(answer: Answer, learned) -> dict:
     """What the gate reads of ``answer``: its confidence, and of its first citation the span
     head's short answer (``span``: its text, ``span_p``: its probability, ``fits``: of the kind
-    asked for) and the typed rule's (``rule``: rag.shortanswer.short_span's text, or "")."""
+    asked for; ``learned``: the LearnedReader whose span head reads it) and the typed rule's
+    (``rule``: rag.answer.shortanswer.short_span's text, or "")."""
     from ..shortanswer import fits_kind, question_kind, short_span
-    from .learned import packaged_reader
 
     row = {"confidence": float(answer.confidence), "qkind": question_kind(answer.question),
            "citations": len(answer.citations), "span": "", "span_p": 0.0, "fits": False,
@@ -66,7 +66,7 @@ def features(answer: Answer) -> dict:
     first = answer.citations[0]
     row["unsaid"] = unsaid(answer.question, " ".join(h.passage.text for h in answer.hits[:5]))
     row["unsaid_first"] = unsaid(answer.question, f"{first.passage.title} {first.quote}")
-    found = packaged_reader().scored_span(answer.question, first.quote, first.passage.title)
+    found = learned.scored_span(answer.question, first.quote, first.passage.title)
     if found is not None:
         start, end, p = found
         row.update(span=first.quote[start:end], span_p=p, span_start=start, span_end=end,
@@ -145,7 +145,7 @@ def gate_of(reader: str) -> dict | None:
     return None if gate is None else gate["readers"].get(reader)
 
 
-def gated(answer: Answer, reader: str, threshold: float | None) -> Answer:
+def gated(answer: Answer, reader: str, threshold: float | None, learned) -> Answer:
     """``answer`` (of ``reader``) through the gate: its confidence the gate's probability that
     it holds the fact; an abstention below ``threshold`` (None: the gate's own); the short
     answer kept only when the gate trusts it. Unchanged without a gate file for the reader."""
@@ -154,7 +154,7 @@ def gated(answer: Answer, reader: str, threshold: float | None) -> Answer:
     gate = gate_of(reader)
     if gate is None or answer.abstained or not answer.citations or answer.generated:
         return answer
-    row = features(answer)
+    row = features(answer, learned)
     p = probability(row, gate["answer"])
     if p < (gate["answer"]["threshold"] if threshold is None else threshold):
         return Answer(question=answer.question, text=covered_text(answer.question, answer),
@@ -181,7 +181,7 @@ def short_of(row: dict) -> tuple[int, int] | None:
 
 
 class GatedReader:
-    """An extractive reader behind the gate (the Reader protocol, rag/readers/__init__.py):
+    """An extractive reader behind the gate (the Reader protocol, rag/answer/readers/__init__.py):
     ``inner`` answers (or abstains) by its own rule; the gate may still abstain, and decides
     the short answer."""
 
@@ -198,4 +198,4 @@ class GatedReader:
         gate = packaged_gate()
         if gate is None or ctx.model_id != gate.get("model_id"):
             return answer  # fitted on another embedder's confidences: they do not carry over
-        return gated(answer, self.name, ctx.settings.abstain_threshold)
+        return gated(answer, self.name, ctx.settings.abstain_threshold, ctx.learned)

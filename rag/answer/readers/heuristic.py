@@ -58,7 +58,7 @@ def calibrated(score: float) -> float:
 def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
                    documents: dict[str, Document], index: PassageIndex,
                    encode: Callable[[list[str]], np.ndarray], settings: Settings,
-                   note: str = "") -> Answer:
+                   note: str = "", learned=None) -> Answer:
     """Pick the sentences of the top passages that best answer the question (see
     :func:`rag.answer.readers.signals.combine`). Abstain when even the best is below ``settings.abstain_threshold``.
     ``qvec`` is the embedding of what was searched (with earlier turns, for a follow-up)."""
@@ -83,7 +83,7 @@ def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
                       confidence=calibrated(best), note=note)
     order = [i for i in np.argsort(-sims, kind="stable")
              if sims[i] >= max(threshold, best - _MARGIN)]
-    lead = _lead(question, cands, texts, signals, sims, threshold, settings)
+    lead = _lead(question, cands, texts, signals, sims, threshold, settings, learned)
     if lead is not None:  # in the answer whether or not the margin had it: [1], then the rest
         order = [i for i in order if i != lead]
     chosen = sorted(order[: settings.answer_sentences - (lead is not None)],
@@ -104,7 +104,7 @@ def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
 
 
 def _lead(question: str, cands, texts: list[str], signals: dict[str, np.ndarray],
-          sims: np.ndarray, threshold: float, settings: Settings) -> int | None:
+          sims: np.ndarray, threshold: float, settings: Settings, learned) -> int | None:
     """The sentence that leads the answer (its first citation, where the short answer is
     looked for): the best by the heuristic score plus ``settings.lead_weight`` times the
     learned reader's probability, among those the heuristic would cite at all; None when
@@ -114,14 +114,14 @@ def _lead(question: str, cands, texts: list[str], signals: dict[str, np.ndarray]
     from .learned import lead_probabilities
 
     can_lead = sims >= threshold
-    probs = lead_probabilities(question, cands, texts, signals, settings.read_sentences,
-                               eligible=can_lead)
+    probs = lead_probabilities(learned, question, cands, texts, signals,
+                               settings.read_sentences, eligible=can_lead)
     return int(np.argmax(np.where(can_lead, sims + settings.lead_weight * probs, -np.inf)))
 
 
 class HeuristicReader:
-    """The heuristic reader behind the Reader protocol (rag/readers/__init__.py): reads the
-    top ``k`` hits; its short answer by rag.shortanswer's rule."""
+    """The heuristic reader behind the Reader protocol (rag/answer/readers/__init__.py): reads the
+    top ``k`` hits; its short answer by rag.answer.shortanswer's rule."""
 
     name = "heuristic"
 
@@ -136,5 +136,5 @@ class HeuristicReader:
 
         # Passages found with the earlier turns (qvec), sentences scored for the question.
         answer = compose_answer(question, qvec, hits, ctx.documents, ctx.index, ctx.encode,
-                                ctx.settings, note=note)
+                                ctx.settings, note=note, learned=ctx.learned)
         return with_short_answer(replace(answer, question=question, query=query))

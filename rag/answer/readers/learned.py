@@ -7,7 +7,6 @@ a span head on the same encoder marks the short answer. Runs on ONNX Runtime (in
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,7 @@ MAX_SPAN_PIECES = 30
 
 class OnnxCrossEncoder:
     """(question, text) pairs -> logits, with the model's own word-piece tokenizer; int8, so
-    each pair runs alone (rag/onnxrun.py): a pair's logit never depends on the others read
+    each pair runs alone (rag/runtime/onnxrun.py): a pair's logit never depends on the others read
     with it."""
 
     def __init__(self, onnx_path: str | Path, tokenizer_dir: str | Path, max_length: int) -> None:
@@ -196,7 +195,7 @@ def reader_text(title: str, sentence: str) -> str:
 
 # What the answer head reads of a sentence, besides the cross-encoder's logit: its cosine to the
 # question, IDF-weighted coverage of the question's terms, kinds of answer asked for that it holds
-# (rag/readers/signals.py), the log of its passage's fused rank, the log of its rank among
+# (rag/answer/readers/signals.py), the log of its passage's fused rank, the log of its rank among
 # the candidates by the cheap score, and how many names in the question the index never
 # mentions (the sources cannot answer about what they do not name).
 HEAD_FEATURES = ("logit", "cos", "lexical", "type", "log_passage_rank", "log_cheap_rank",
@@ -212,18 +211,12 @@ def head_features(logits: np.ndarray, signals: dict[str, np.ndarray],
     return np.stack([np.asarray(cols[n], dtype=np.float32) for n in names], axis=1)
 
 
-@lru_cache(maxsize=1)
-def packaged_reader() -> LearnedReader:
-    """One reader per process."""
-    return LearnedReader()
-
-
 def shortlisted(hits, documents, shortlist, limit: int, question: str | None = None):
     """The sentences of ``hits`` and which of them the cross-encoder reads: (candidates as
     (hit, start, end), their texts, the candidates of each passage, the indices to read — the
     ``limit`` best by the cheap score, best first, all when 0 — and their signals for the answer
     head, ``HEAD_FEATURES`` but the logit). ``shortlist``: texts -> the cheap signals of
-    rag/readers/signals.py. ``question``: leave out headings and banners unless it asks for
+    rag/answer/readers/signals.py. ``question``: leave out headings and banners unless it asks for
     a title (answers; reranking and fitting the head read every sentence)."""
     from .signals import candidate_sentences
 
@@ -252,10 +245,11 @@ def head_signals(signals: dict[str, np.ndarray], cands,
     return keep, {k: v[keep] for k, v in signals.items()}
 
 
-def lead_probabilities(question: str, cands, texts: list[str], signals: dict[str, np.ndarray],
-                       limit: int, eligible: np.ndarray | None = None) -> np.ndarray:
+def lead_probabilities(learned: LearnedReader, question: str, cands, texts: list[str],
+                       signals: dict[str, np.ndarray], limit: int,
+                       eligible: np.ndarray | None = None) -> np.ndarray:
     """The packaged reader's probability that each candidate sentence answers ``question``,
-    given its cheap ``signals`` (rag/readers/signals.py): the ``limit`` best by the cheap score
+    given its cheap ``signals`` (rag/answer/readers/signals.py): the ``limit`` best by the cheap score
     are read (all when 0), the others get 0. For the heuristic reader's lead sentence.
     ``eligible``: a mask of the candidates that can lead; the others are not read (each
     probability is its own sentence's alone, so theirs would not be used)."""
@@ -268,7 +262,7 @@ def lead_probabilities(question: str, cands, texts: list[str], signals: dict[str
         keep, read = keep[mine], {k: v[mine] for k, v in read.items()}
         if not len(keep):
             return probs
-    probs[keep] = packaged_reader().probabilities(question, [texts[i] for i in keep], read,
+    probs[keep] = learned.probabilities(question, [texts[i] for i in keep], read,
                                                   [cands[i][0].passage.title for i in keep])
     return probs
 
@@ -278,12 +272,12 @@ def score_sentences(query: str, hits, documents, reader: LearnedReader, shortlis
     """Each distinct sentence of ``hits`` scored once: (candidates as (hit, start, end), their
     texts, their probabilities, the best probability of each passage by passage id).
 
-    ``shortlist`` (texts -> the cheap signals of rag/readers/signals.py) ranks the sentences
+    ``shortlist`` (texts -> the cheap signals of rag/answer/readers/signals.py) ranks the sentences
     cheaply; with ``limit``, only the ``limit`` best go through the cross-encoder (the others
     score 0): the cross-encoder's cost grows with every sentence, the cheap scorer's barely.
     The signals also feed the reader's answer head. Without ``shortlist`` every sentence is
     read, with the cross-encoder's own probability. ``answering``: the sentences may be cited
-    as the answer to ``query``, so headings and banners are left out (rag/readers/signals.py)."""
+    as the answer to ``query``, so headings and banners are left out (rag/answer/readers/signals.py)."""
     question = query if answering else None
     if shortlist is None:
         from .signals import candidate_sentences
@@ -314,14 +308,14 @@ def rerank(hits, best_of: dict[str, float]) -> list:
 
 
 def rerank_hits(query: str, qvec: np.ndarray, hits, ctx, depth: int) -> list:
-    """``hits`` with their top ``depth`` reordered by the packaged reader (each passage by its
+    """``hits`` with their top ``depth`` reordered by the learned reader (each passage by its
     best sentence's probability for ``query``, searched as ``qvec``), the rest after them,
     renumbered."""
     import dataclasses
 
     from .signals import shortlist_for
 
-    best_of = score_sentences(query, hits[:depth], ctx.documents, packaged_reader(),
+    best_of = score_sentences(query, hits[:depth], ctx.documents, ctx.learned,
                               shortlist_for(query, qvec, ctx), ctx.settings.read_sentences)[3]
     head = rerank(hits[:depth], best_of)
     return head + [dataclasses.replace(h, rank=len(head) + i)
@@ -366,7 +360,7 @@ def compose(question: str, query: str, hits, documents, settings, reader: Learne
 
 def with_span(answer, reader: LearnedReader):
     """``answer`` with the span head's short answer in its first citation; unchanged when the
-    reader has no span head (rag.shortanswer's rule then marks it)."""
+    reader has no span head (rag.answer.shortanswer's rule then marks it)."""
     from ..shortanswer import fits_kind, mark_short
 
     if not reader.has_span:
@@ -381,9 +375,9 @@ def with_span(answer, reader: LearnedReader):
 
 
 class CrossEncoderReader:
-    """The learned reader behind the Reader protocol (rag/readers/__init__.py): reads the
+    """The learned reader behind the Reader protocol (rag/answer/readers/__init__.py): reads the
     fused top ``settings.rerank_depth`` hits, reranks them, answers from the best sentences;
-    the span head (or rag.shortanswer's rule) marks the short answer."""
+    the span head (or rag.answer.shortanswer's rule) marks the short answer."""
 
     name = "learned"
 
@@ -396,7 +390,7 @@ class CrossEncoderReader:
         from .signals import shortlist_for
 
         return with_short_answer(compose(question, query, hits, ctx.documents, ctx.settings,
-                                         packaged_reader(), k, note=note,
+                                         ctx.learned, k, note=note,
                                          shortlist=shortlist_for(question, qvec, ctx)))
 
 

@@ -1,6 +1,6 @@
 """The LLM reader (``Settings(llm_url=...)``): an OpenAI-compatible server writes the answer from
 the top passages, numbered [1]..[k]; every sentence it writes is checked against the quote it
-cites (rag/verify.py) and shown only when supported. The extractive answer is what it gets as
+cites (rag/answer/verify.py) and shown only when supported. The extractive answer is what it gets as
 its fallback: any failure of the server gives that answer, with a note saying why."""
 from __future__ import annotations
 
@@ -148,7 +148,7 @@ def _fallen_back(fallback: Answer, note: str) -> Answer:
 
 
 class LLMReader:
-    """The LLM reader behind the Reader protocol (rag/readers/__init__.py): ``inner`` (an
+    """The LLM reader behind the Reader protocol (rag/answer/readers/__init__.py): ``inner`` (an
     extractive reader) answers first from the fused top ``k``, as the fallback; the LLM then
     writes from the top ``settings.llm_passages`` passages, reordered by the learned reader
     (``settings.llm_rerank``) so that the passage holding the answer comes first."""

@@ -31,6 +31,7 @@ class ReadContext:
     encode: Callable[[list[str]], np.ndarray]
     settings: Settings
     model_id: str = ""  # the embedder's: the answer gate was fitted with one
+    learned: Any = None  # the learned cross-encoder (learned.LearnedReader): one an Answerer
 
 
 # A sentence's score is its cosine similarity to the question plus this weight times the share
@@ -119,7 +120,7 @@ def candidate_sentences(hits: Sequence[Hit], documents: dict[str, Document],
 
 def _holds_count(sentence: str) -> bool:
     """A number word, or a number that can count (not a year standing alone nor an ordinal:
-    rag.shortanswer.is_count). Frequency words ("weekly") are no amounts."""
+    rag.answer.shortanswer.is_count). Frequency words ("weekly") are no amounts."""
     from ..shortanswer import NUMBER, is_count
 
     return (any(is_count(sentence, *m.span()) for m in NUMBER.finditer(sentence))
@@ -127,9 +128,9 @@ def _holds_count(sentence: str) -> bool:
 
 
 def answer_type(question: str) -> Callable[[str], bool] | None:
-    """Whether a sentence holds what the question asks for (rag.shortanswer.question_kind):
+    """Whether a sentence holds what the question asks for (rag.answer.shortanswer.question_kind):
     for a date a year, date, century or time; for "how long/tall/far/old..." a number with a
-    unit of that kind (hours for how long, metres for how tall: rag.shortanswer's rule); for
+    unit of that kind (hours for how long, metres for how tall: rag.answer.shortanswer's rule); for
     "how often" a number or a frequency word; for "how many/much", "what percentage/number" a
     number that can count or a number word. None for other questions."""
     from ..shortanswer import quantity_unit, question_kind, short_span

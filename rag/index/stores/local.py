@@ -1,6 +1,6 @@
 """The local store (default): documents and passages in this process, dense search by FAISS
 (exact, or HNSW above a size), BM25 by rag.bm25; changed in place and saved to a folder by
-segments (rag/persist.py)."""
+segments (rag/index/persist.py)."""
 from __future__ import annotations
 
 import logging
@@ -141,7 +141,7 @@ class LocalStore:
         return out
 
     def hybrid(self, qvecs, queries, n, rrf_k, candidates) -> None:
-        return None  # fused by the retriever (rag/fusion.py)
+        return None  # fused by the retriever (rag/index/fusion.py)
 
     def passages(self, keys: Sequence[object]) -> list[Passage]:
         return [self.index.passages[int(k)] for k in keys]
@@ -170,7 +170,7 @@ class LocalStore:
 
     def save(self, path: str | Path | None = None) -> None:
         """Write the changes to the folder (``path``, else where it was opened): a small delta
-        segment when it holds this index already, else a fresh base (rag/persist.py)."""
+        segment when it holds this index already, else a fresh base (rag/index/persist.py)."""
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("this index was built in memory: give a folder to save it to")

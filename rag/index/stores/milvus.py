@@ -8,7 +8,7 @@ Two collections per index, ``NAME_passages`` and ``NAME_documents``:
   sparse field, ``text_terms`` (the text's alone, for the readers' IDF, by text match) and the
   dense vector (HNSW, inner product). Hybrid search with ``Settings(fusion="rrf")`` is Milvus'
   ``hybrid_search`` with ``RRFRanker(rrf_k)``; by default the retriever fuses the scores of
-  :meth:`MilvusStore.dense` and :meth:`MilvusStore.bm25` itself (rag/fusion.py).
+  :meth:`MilvusStore.dense` and :meth:`MilvusStore.bm25` itself (rag/index/fusion.py).
 - documents: the per-document manifest (id, source, title, SHA-256 of the text, when added,
   passage count) and the text itself, in parts (a VARCHAR holds at most 65,535 bytes), so that a
   second process or host opens the same index with nothing local and every citation is checked
