@@ -132,10 +132,10 @@ def _browser():
     return pw, browser
 
 
-def _chat_page(browser, server):
+def _chat_page(browser, server, width: int = 1280, height: int = 900):
     """A page on the chat, ready for a question, and the list of requests it makes off
     127.0.0.1 (which must stay empty)."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport={"width": width, "height": height})
     off_machine: list[str] = []
     page.on("request", lambda r: None if r.url.startswith(
         ("http://127.0.0.1", "data:", "blob:")) else off_machine.append(r.url))
@@ -358,9 +358,7 @@ def test_browser_marks_the_answer_in_a_document_the_answer_never_cited(server):
 def test_browser_on_a_narrow_screen_the_viewer_opens_where_it_is_seen(server):
     pw, browser = _browser()
     try:
-        page = browser.new_page(viewport={"width": 900, "height": 800})
-        page.goto(server["url"])
-        page.wait_for_selector("#question textarea", timeout=60_000)
+        page, off_machine = _chat_page(browser, server, 900, 800)
         _ask(page, "Who delivered the Secret Speech?", 0)
         page.locator("#chat a.cite").first.click()
         page.wait_for_function(VIEWER_IN_VIEW, timeout=5_000)
@@ -370,7 +368,7 @@ def test_browser_on_a_narrow_screen_the_viewer_opens_where_it_is_seen(server):
         assert 0 <= top and bottom <= height, (top, bottom, height)
         mark = page.evaluate("() => document.getElementById('viewer-mark')"
                              ".getBoundingClientRect().top")
-        assert 0 <= mark < height
+        assert 0 <= mark < height and off_machine == []
     finally:
         browser.close()
         pw.stop()

@@ -228,8 +228,8 @@ def open_store(uri: str, embedder: Embedder | None, settings: Settings | None):
     if not meta:
         if connection is not None:
             connection.close()
-        raise IndexLoadError(f"no rag index in the {kind} store {location!r}: build it with "
-                             f"`rag index FOLDER --store {uri}`")
+        raise IndexLoadError(f"no rag index in the {kind.capitalize()} store {location!r}: build "
+                             f"it with `rag index FOLDER --store {uri}`")
     embedder, settings = setup(embedder, settings, meta.get("backend", "torch"))
     why = mismatch(meta, embedder, f"{kind.capitalize()} store {location!r}")
     if why:
