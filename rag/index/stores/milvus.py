@@ -150,50 +150,10 @@ class MilvusStore:
     def create(self, meta: dict) -> None:
         """(Re)create empty collections for an index described by ``meta`` (its model_id,
         backend, dimension, chunking, folders)."""
-        from pymilvus import DataType, Function, FunctionType
+        from .milvus_schema import create_collections
 
-        c = self.client
-        for name in (self.passages_name, self.documents_name):
-            if c.has_collection(name):
-                c.drop_collection(name)
-        s = c.create_schema(auto_id=False, enable_dynamic_field=False)
-        s.add_field("id", DataType.VARCHAR, is_primary=True, max_length=512)
-        s.add_field("doc_id", DataType.VARCHAR, max_length=256)
-        s.add_field("source", DataType.VARCHAR, max_length=4096)
-        s.add_field("title", DataType.VARCHAR, max_length=4096)
-        s.add_field("start", DataType.INT64)
-        s.add_field("end", DataType.INT64)
-        s.add_field("page", DataType.INT64)  # -1: no page
-        s.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        s.add_field("terms", DataType.VARCHAR, max_length=MAX_VARCHAR, enable_analyzer=True,
-                    analyzer_params={"tokenizer": "standard"})
-        # The text's terms alone (no title): what the readers' IDF counts, as the local store.
-        s.add_field("text_terms", DataType.VARCHAR, max_length=MAX_VARCHAR, enable_analyzer=True,
-                    enable_match=True, analyzer_params={"tokenizer": "standard"})
-        s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-        s.add_field("vector", DataType.FLOAT_VECTOR, dim=int(meta["dimension"]))
-        s.add_function(Function(name="bm25", function_type=FunctionType.BM25,
-                                input_field_names=["terms"], output_field_names=["sparse"]))
-        ip = c.prepare_index_params()
-        ip.add_index("vector", index_type="HNSW", metric_type="IP", params=HNSW)
-        ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
-                     params=BM25_PARAMS)
-        with _quiet():
-            c.create_collection(self.passages_name, schema=s, index_params=ip,
-                                consistency_level=CONSISTENCY)
-
-        d = c.create_schema(auto_id=False, enable_dynamic_field=False)
-        d.add_field("key", DataType.VARCHAR, is_primary=True, max_length=300)
-        d.add_field("doc_id", DataType.VARCHAR, max_length=256)
-        d.add_field("part", DataType.INT64)
-        d.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR)
-        d.add_field("info", DataType.JSON)  # source, title, sha256, added, page_starts...
-        d.add_field("unused", DataType.FLOAT_VECTOR, dim=2)  # Milvus needs a vector field
-        ip = c.prepare_index_params()
-        ip.add_index("unused", index_type="FLAT", metric_type="L2")
-        with _quiet():
-            c.create_collection(self.documents_name, schema=d, index_params=ip,
-                                consistency_level=CONSISTENCY)
+        create_collections(self.client, self.passages_name, self.documents_name,
+                           int(meta["dimension"]))
         self.meta = {**meta, "format": FORMAT, "format_version": FORMAT_VERSION}
         self._write_meta()
         self._forget()
