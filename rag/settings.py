@@ -1,7 +1,7 @@
 """Settings of a Retriever, validated at construction."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 from .errors import ConfigError
 from .index.fusion import FUSIONS
@@ -20,6 +20,146 @@ DEFAULT_BACKEND = "onnx"  # the fastest that meets the quality floors (docs/deci
 
 
 @dataclass(frozen=True)
+class EmbeddingSettings:
+    """What embeds texts: ``model``, ``backend``, ``device`` (see :class:`Settings`)."""
+
+    model: str = DEFAULT_MODEL
+    backend: str | None = None
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.device not in DEVICES:
+            raise ConfigError(f"device={self.device!r}: must be one of {', '.join(DEVICES)}")
+        if self.backend is not None:
+            check_backend(self.backend)
+
+
+@dataclass(frozen=True)
+class ChunkingSettings:
+    """How files become passages: ``max_tokens``, ``overlap_sentences``, ``chunk_align``,
+    ``html``, ``ocr`` (see :class:`Settings`). An index is rebuilt when these change."""
+
+    max_tokens: int = 200
+    overlap_sentences: int = 1
+    chunk_align: str = "paragraphs"
+    html: str = "main"
+    ocr: bool = True
+
+    def __post_init__(self) -> None:
+        if not 16 <= self.max_tokens <= 256:
+            raise ConfigError(f"max_tokens={self.max_tokens}: must be between 16 and 256 "
+                              "(the model reads at most 256 word pieces)")
+        if self.overlap_sentences < 0:
+            raise ConfigError(f"overlap_sentences={self.overlap_sentences}: must be >= 0")
+        if self.chunk_align not in ("paragraphs", "sentences"):
+            raise ConfigError(f"chunk_align={self.chunk_align!r}: must be 'paragraphs' or "
+                              "'sentences'")
+        if self.html not in ("main", "all"):
+            raise ConfigError(f"html={self.html!r}: must be 'main' (a page's main content) or "
+                              "'all' (every visible text)")
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How passages are found: ``ann``, ``fusion``, ``rrf_k``, ``dense_weight``,
+    ``candidates``, ``rerank``, ``rerank_depth`` (see :class:`Settings`)."""
+
+    ann: str = "auto"
+    fusion: str = "minmax"
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    candidates: int = 100
+    rerank: bool = False
+    rerank_depth: int = 20
+
+    def __post_init__(self) -> None:
+        if self.ann not in ANN:
+            raise ConfigError(f"ann={self.ann!r}: must be one of {', '.join(ANN)}")
+        if self.fusion not in FUSIONS:
+            raise ConfigError(f"fusion={self.fusion!r}: must be "
+                              + " or ".join(repr(f) for f in FUSIONS))
+        if self.rrf_k < 1:
+            raise ConfigError(f"rrf_k={self.rrf_k}: must be >= 1")
+        if self.dense_weight < 0:
+            raise ConfigError(f"dense_weight={self.dense_weight}: must be >= 0")
+        if self.candidates < 1:
+            raise ConfigError(f"candidates={self.candidates}: must be >= 1")
+        if self.rerank_depth < 1:
+            raise ConfigError(f"rerank_depth={self.rerank_depth}: must be >= 1")
+
+
+@dataclass(frozen=True)
+class ReadingSettings:
+    """How an answer is read from the passages: ``reader``, ``abstain_threshold``, ``gate``,
+    ``answer_sentences``, ``answer_passages``, ``answer_margin``, ``lead_weight``,
+    ``read_sentences`` (see :class:`Settings`)."""
+
+    reader: str = "heuristic"
+    abstain_threshold: float | None = None
+    gate: bool = True
+    answer_sentences: int = 3
+    answer_passages: int = 3
+    answer_margin: float = 0.1
+    lead_weight: float = 1.0
+    read_sentences: int = 32
+
+    def __post_init__(self) -> None:
+        if self.abstain_threshold is not None and not -1.0 <= self.abstain_threshold <= 1.0:
+            raise ConfigError(f"abstain_threshold={self.abstain_threshold}: must be in [-1, 1] "
+                              "(a probability for the learned reader), or None for the reader's "
+                              "own")
+        if self.reader not in READERS:
+            raise ConfigError(f"reader={self.reader!r}: must be one of {', '.join(READERS)}")
+        if self.read_sentences < 0:
+            raise ConfigError(f"read_sentences={self.read_sentences}: must be >= 0 (0 reads "
+                              "every sentence)")
+        if not 0.0 <= self.answer_margin <= 1.0:
+            raise ConfigError(f"answer_margin={self.answer_margin}: must be in [0, 1]")
+        if not 0.0 <= self.lead_weight <= 10.0:
+            raise ConfigError(f"lead_weight={self.lead_weight}: must be in [0, 10] (0: the "
+                              "heuristic score alone chooses the lead sentence)")
+        if self.answer_sentences < 1:
+            raise ConfigError(f"answer_sentences={self.answer_sentences}: must be >= 1")
+        if self.answer_passages < 1:
+            raise ConfigError(f"answer_passages={self.answer_passages}: must be >= 1")
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """The server that writes answers (none by default): ``llm_url``, ``llm_model``,
+    ``llm_timeout``, ``llm_max_tokens``, ``llm_passages``, ``llm_rerank``, ``llm_api_key``
+    (see :class:`Settings`; here without their ``llm_`` prefix)."""
+
+    url: str | None = None
+    model: str | None = None
+    timeout: float = 30.0
+    max_tokens: int = 400
+    passages: int = 5
+    rerank: bool = True
+    api_key: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.url is not None and not str(self.url).startswith(("http://", "https://")):
+            raise ConfigError(f"llm_url={self.url!r}: give an http:// or https:// address "
+                              "of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1")
+        if not 0 < self.timeout <= 600:
+            raise ConfigError(f"llm_timeout={self.timeout}: must be in (0, 600] seconds")
+        if not 16 <= self.max_tokens <= 8192:
+            raise ConfigError(f"llm_max_tokens={self.max_tokens}: must be between 16 and "
+                              "8192")
+        if self.passages < 1:
+            raise ConfigError(f"llm_passages={self.passages}: must be >= 1")
+
+
+# Each concern's settings, and every flat name (as Settings(...) takes it) -> (group, field).
+GROUPS = {"embedding": EmbeddingSettings, "chunking": ChunkingSettings,
+          "search": SearchSettings, "reading": ReadingSettings, "llm": LLMSettings}
+FLAT = {**{f.name: (g, f.name) for g, kind in GROUPS.items() if g != "llm"
+           for f in fields(kind)},
+        **{f"llm_{f.name}": ("llm", f.name) for f in fields(LLMSettings)}}
+
+
+@dataclass(frozen=True, init=False)
 class Settings:
     """Chunking, retrieval and answering settings.
 
@@ -84,97 +224,43 @@ class Settings:
       ``llm_rerank``: the LLM reads the fused top ``rerank_depth`` passages reordered by the
       learned reader (its top ``llm_passages``), so the evidence comes first in its context;
       the extractive answer (its fallback) still reads the fused order.
+
+    Grouped by concern, each group a frozen dataclass validated at construction:
+    ``embedding``, ``chunking``, ``search``, ``reading``, ``llm``. Give whole groups
+    (``Settings(reading=ReadingSettings(reader="learned"))``) or flat names
+    (``Settings(reader="learned", llm_url=...)``); read either way (``s.reading.reader`` or
+    ``s.reader``). A retriever's settings never change under it: ``Retriever.with_settings``
+    gives another view of the same index.
     """
 
-    model: str = DEFAULT_MODEL
-    backend: str | None = None
-    device: str = "auto"
-    ann: str = "auto"
-    max_tokens: int = 200
-    overlap_sentences: int = 1
-    chunk_align: str = "paragraphs"
-    fusion: str = "minmax"
-    rrf_k: int = 60
-    dense_weight: float = 1.0
-    candidates: int = 100
-    abstain_threshold: float | None = None
-    answer_sentences: int = 3
-    answer_passages: int = 3
-    html: str = "main"
-    ocr: bool = True
-    reader: str = "heuristic"
-    rerank_depth: int = 20
-    rerank: bool = False
-    read_sentences: int = 32
-    answer_margin: float = 0.1
-    lead_weight: float = 1.0
-    gate: bool = True
-    llm_url: str | None = None
-    llm_model: str | None = None
-    llm_timeout: float = 30.0
-    llm_max_tokens: int = 400
-    llm_passages: int = 5
-    llm_rerank: bool = True
-    llm_api_key: str | None = field(default=None, repr=False)
+    embedding: EmbeddingSettings
+    chunking: ChunkingSettings
+    search: SearchSettings
+    reading: ReadingSettings
+    llm: LLMSettings
 
-    def __post_init__(self) -> None:
-        if self.device not in DEVICES:
-            raise ConfigError(f"device={self.device!r}: must be one of {', '.join(DEVICES)}")
-        if self.ann not in ANN:
-            raise ConfigError(f"ann={self.ann!r}: must be one of {', '.join(ANN)}")
-        if self.backend is not None:
-            check_backend(self.backend)
-        if not 16 <= self.max_tokens <= 256:
-            raise ConfigError(f"max_tokens={self.max_tokens}: must be between 16 and 256 "
-                              "(the model reads at most 256 word pieces)")
-        if self.overlap_sentences < 0:
-            raise ConfigError(f"overlap_sentences={self.overlap_sentences}: must be >= 0")
-        if self.chunk_align not in ("paragraphs", "sentences"):
-            raise ConfigError(f"chunk_align={self.chunk_align!r}: must be 'paragraphs' or "
-                              "'sentences'")
-        if self.fusion not in FUSIONS:
-            raise ConfigError(f"fusion={self.fusion!r}: must be "
-                              + " or ".join(repr(f) for f in FUSIONS))
-        if self.rrf_k < 1:
-            raise ConfigError(f"rrf_k={self.rrf_k}: must be >= 1")
-        if self.dense_weight < 0:
-            raise ConfigError(f"dense_weight={self.dense_weight}: must be >= 0")
-        if self.candidates < 1:
-            raise ConfigError(f"candidates={self.candidates}: must be >= 1")
-        if self.abstain_threshold is not None and not -1.0 <= self.abstain_threshold <= 1.0:
-            raise ConfigError(f"abstain_threshold={self.abstain_threshold}: must be in [-1, 1] "
-                              "(a probability for the learned reader), or None for the reader's "
-                              "own")
-        if self.reader not in READERS:
-            raise ConfigError(f"reader={self.reader!r}: must be one of {', '.join(READERS)}")
-        if self.rerank_depth < 1:
-            raise ConfigError(f"rerank_depth={self.rerank_depth}: must be >= 1")
-        if self.read_sentences < 0:
-            raise ConfigError(f"read_sentences={self.read_sentences}: must be >= 0 (0 reads "
-                              "every sentence)")
-        if not 0.0 <= self.answer_margin <= 1.0:
-            raise ConfigError(f"answer_margin={self.answer_margin}: must be in [0, 1]")
-        if not 0.0 <= self.lead_weight <= 10.0:
-            raise ConfigError(f"lead_weight={self.lead_weight}: must be in [0, 10] (0: the "
-                              "heuristic score alone chooses the lead sentence)")
-        if self.answer_sentences < 1:
-            raise ConfigError(f"answer_sentences={self.answer_sentences}: must be >= 1")
-        if self.html not in ("main", "all"):
-            raise ConfigError(f"html={self.html!r}: must be 'main' (a page's main content) or "
-                              "'all' (every visible text)")
-        if self.llm_url is not None and not str(self.llm_url).startswith(("http://",
-                                                                            "https://")):
-            raise ConfigError(f"llm_url={self.llm_url!r}: give an http:// or https:// address "
-                              "of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1")
-        if not 0 < self.llm_timeout <= 600:
-            raise ConfigError(f"llm_timeout={self.llm_timeout}: must be in (0, 600] seconds")
-        if not 16 <= self.llm_max_tokens <= 8192:
-            raise ConfigError(f"llm_max_tokens={self.llm_max_tokens}: must be between 16 and "
-                              "8192")
-        if self.llm_passages < 1:
-            raise ConfigError(f"llm_passages={self.llm_passages}: must be >= 1")
-        if self.answer_passages < 1:
-            raise ConfigError(f"answer_passages={self.answer_passages}: must be >= 1")
+    def __init__(self, embedding: EmbeddingSettings | None = None,
+                 chunking: ChunkingSettings | None = None, search: SearchSettings | None = None,
+                 reading: ReadingSettings | None = None, llm: LLMSettings | None = None,
+                 **flat) -> None:
+        given = {"embedding": embedding, "chunking": chunking, "search": search,
+                 "reading": reading, "llm": llm}
+        changes: dict[str, dict] = {g: {} for g in GROUPS}
+        for name, value in flat.items():
+            if name not in FLAT:
+                raise TypeError(f"Settings() got an unexpected keyword argument {name!r}")
+            group, key = FLAT[name]
+            changes[group][key] = value
+        for group, kind in GROUPS.items():
+            base = given[group] if given[group] is not None else kind()
+            object.__setattr__(self, group, replace(base, **changes[group]) if changes[group]
+                               else base)
+
+    def __getattr__(self, name: str):
+        where = FLAT.get(name)
+        if where is None:
+            raise AttributeError(f"Settings has no setting {name!r}")
+        return getattr(object.__getattribute__(self, where[0]), where[1])
 
 
 def check_backend(backend: str) -> str:
