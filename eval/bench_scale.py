@@ -151,8 +151,7 @@ def _where(store: str, folder: Path) -> str:
 
 def build(n: int, store: str, folder: Path) -> dict:
     """Child process: build and save the index; time and peak RSS."""
-    from rag.index.sync import chunking
-    from rag.index.stores.local import LocalStore
+    from rag.dev import chunking, store_class
 
     docs, passages, vectors, *_ = corpus(n)
     emb = Precomputed({})
@@ -162,15 +161,13 @@ def build(n: int, store: str, folder: Path) -> dict:
     meta = {"model_id": emb.model_id, "backend": "torch", "dimension": DIM,
             "chunking": chunking(settings), "folders": {}}
     if store == "milvus":
-        from rag.index.stores.milvus import MilvusStore
-
-        s = MilvusStore(f"{folder}/ix.db")
+        s = store_class("milvus")(f"{folder}/ix.db")
         s.create(meta)
         s.update([], docs, passages, vectors, added)
         s.save()
         s.close()
     else:
-        s = LocalStore.empty(DIM, settings.ann, meta, path=folder / "ix")
+        s = store_class("local").empty(DIM, settings.ann, meta, path=folder / "ix")
         s.update([], docs, passages, vectors, added)
         s.save()
     return {"build_s": time.perf_counter() - t0, "build_rss_mb": _rss_mb()}

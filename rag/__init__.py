@@ -20,6 +20,7 @@ from .eval.feedback import load_rows as load_feedback
 from .eval.feedback import record as record_feedback
 from .eval.feedback import remove as remove_feedback
 from .answer.llm import LLMClient, LLMError
+from .ingest.pages import page_range, render_page
 from .ingest.loading import SUFFIXES, load_documents, load_file, load_folder
 from .ingest.extracted import ExtractionCache
 from .runtime.fair import FairGate
@@ -46,7 +47,7 @@ __all__ = [
     "remove_feedback",
     "load_beir", "load_conversations", "load_documents", "load_file", "load_folder",
     "load_questions", "make_embedder", "split_blocks", "split_sentences", "to_dict",
-    "uploads_folder", "suggested_questions", "ExtractionCache", "FairGate", "extracted_folder", "store_base",
+    "uploads_folder", "suggested_questions", "page_range", "render_page", "ExtractionCache", "FairGate", "extracted_folder", "store_base",
     "verify_citation",
 ]
 __version__ = "0.1.0"

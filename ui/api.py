@@ -273,7 +273,7 @@ def create_app(service: ChatService, key: str | None = None):
         (pixels: left, top, right, bottom) in the X-Quote-Boxes header, as JSON."""
         import json
 
-        from rag.ingest.pages import page_range, render_page
+        from rag import page_range, render_page
 
         doc = _document(doc_id)
         path = service.document_file(doc_id)
