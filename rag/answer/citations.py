@@ -1,9 +1,29 @@
-"""What every reader shares: the abstention text and the citation check."""
+"""What every reader shares: the abstention text, the one way a citation is made (the quote
+read from the document at its offsets, so always exact) and the citation check."""
 from __future__ import annotations
 
-from ..types import Citation, Document
+from collections.abc import Mapping, Sequence
+
+from ..types import Citation, Document, Hit
 
 ABSTAIN_TEXT = "The sources do not contain an answer to this question."
+
+
+def cite(n: int, hit: Hit, start: int, end: int,
+         documents: Mapping[str, Document]) -> Citation:
+    """Citation ``[n]`` of ``text[start:end]`` of the document of ``hit``'s passage, with the
+    page it is on (PDFs, slides, sheets)."""
+    doc = documents[hit.passage.doc_id]
+    return Citation(n=n, passage=hit.passage, start=start, end=end, quote=doc.text[start:end],
+                    page=doc.page_at(start))
+
+
+def quoted(spans: Sequence[tuple[Hit, int, int]],
+           documents: Mapping[str, Document]) -> tuple[list[Citation], str]:
+    """The citations of ``spans`` (hit, start, end), numbered from 1, and the answer that quotes
+    them in that order, each followed by its marker: "Quote. [1] Quote. [2]"."""
+    citations = [cite(n, hit, s, e, documents) for n, (hit, s, e) in enumerate(spans, start=1)]
+    return citations, " ".join(f"{c.quote} [{c.n}]" for c in citations)
 
 
 def verify_citation(citation: Citation, document: Document) -> bool:

@@ -60,3 +60,66 @@ def minmax_scores(scored: dict[object, tuple[float | None, float | None]],
     b = _normalised([float(y or 0.0) for _, y in scored.values()])
     return sorted(zip(keys, (dense_weight * x + y for x, y in zip(d, b))),
                   key=lambda kv: (-kv[1], kv[0]))
+
+
+# ---- rankings: one object a (mode, fusion), chosen once a search -----------------------------
+# Each gives, for every query, its ranking (key, score) best first, and the (dense, BM25) score
+# of each key when it knows both (score fusion); the searcher asks the store for the rest.
+
+class DenseRanking:
+    """Dense search alone: the store's top ``k`` by inner product."""
+
+    mode = "dense"
+
+    def rank(self, store, qvecs, queries, k: int, settings) -> list:
+        return [(ranked, None) for ranked in store.dense(qvecs, k)]
+
+
+class BM25Ranking:
+    """BM25 alone: the store's top ``k`` (only passages holding a query term)."""
+
+    mode = "bm25"
+
+    def rank(self, store, qvecs, queries, k: int, settings) -> list:
+        return [(store.bm25([query], k)[0], None) for query in queries]
+
+
+class ScoreFusion:
+    """Hybrid, ``fusion="minmax"``: each side's ``candidates`` scored by both, min-max
+    normalised, added (:func:`candidate_scores`, :func:`minmax_scores`)."""
+
+    mode = "hybrid"
+
+    def rank(self, store, qvecs, queries, k: int, settings) -> list:
+        n = max(k, settings.candidates)
+        out = []
+        for qvec, query, dense in zip(qvecs, queries, store.dense(qvecs, n)):
+            scored = candidate_scores(dense, store.bm25([query], n)[0],
+                                      lambda keys, v=qvec: store.dense_scores(keys, v),
+                                      lambda keys, q=query: store.bm25_scores(keys, q))
+            out.append((minmax_scores(scored, settings.dense_weight), scored))
+        return out
+
+
+class RankFusion:
+    """Hybrid, ``fusion="rrf"``: reciprocal rank fusion, by the engine where it fuses."""
+
+    mode = "hybrid"
+
+    def rank(self, store, qvecs, queries, k: int, settings) -> list:
+        n = max(k, settings.candidates)
+        fused = store.hybrid(qvecs, queries, k, settings.rrf_k, n)
+        if fused is not None:
+            return [(ranked, None) for ranked in fused]
+        return [(rrf([key for key, _ in dense], [key for key, _ in store.bm25([query], n)[0]],
+                     settings.rrf_k, settings.dense_weight), None)
+                for query, dense in zip(queries, store.dense(qvecs, n))]
+
+
+RANKINGS = {"dense": DenseRanking(), "bm25": BM25Ranking(), "minmax": ScoreFusion(),
+            "rrf": RankFusion()}
+
+
+def ranking(mode: str, fusion: str):
+    """The ranking of a search mode ("dense", "bm25", "hybrid" with its ``fusion``)."""
+    return RANKINGS[fusion if mode == "hybrid" else mode]

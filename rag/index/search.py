@@ -1,5 +1,5 @@
 """Search: embedder -> store -> fusion. Ranked hits for a batch of queries, densely, by BM25 or
-both fused (score fusion here; reciprocal rank fusion here or by an engine that fuses)."""
+both fused: the ranking is an object chosen once a search (rag.index.fusion.ranking)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from ..embedders import Embedder
 from ..errors import ConfigError
 from ..settings import Settings, check_k, check_mode
 from ..types import Hit
-from .fusion import candidate_scores, minmax_scores, rrf
+from .fusion import ranking
 from .stores import Store
 
 MAX_QUERY_CHARS = 2000
@@ -41,35 +41,13 @@ class Searcher:
         check_k(k)
         check_mode(mode)
         queries = [clean_query(q)[0] for q in queries]
-        store, s = self.store, settings
+        store = self.store
         # BM25 alone needs no embedding (its hits then carry no dense score).
         qvecs = self.embedder.encode(queries) if mode != "bm25" or need_vectors else None
-        n = max(k, s.candidates)
-        dense_all = fused = None
-        if mode == "dense":
-            dense_all = store.dense(qvecs, k)
-        elif mode == "hybrid":
-            # An engine that fuses does it by reciprocal rank; score fusion happens here.
-            fused = store.hybrid(qvecs, queries, k, s.rrf_k, n) if s.fusion == "rrf" else None
-            dense_all = store.dense(qvecs, n) if fused is None else None
         results = []
-        for qi, query in enumerate(queries):
-            scored = None  # score fusion's (dense, BM25) scores of its candidates
-            if mode == "dense":
-                ranked = dense_all[qi]
-            elif mode == "bm25":
-                ranked = store.bm25([query], k)[0]
-            elif fused is not None:  # the engine fused
-                ranked = fused[qi]
-            elif s.fusion == "rrf":
-                ranked = rrf([key for key, _ in dense_all[qi]],
-                             [key for key, _ in store.bm25([query], n)[0]], s.rrf_k,
-                             s.dense_weight)
-            else:
-                scored = candidate_scores(dense_all[qi], store.bm25([query], n)[0],
-                                          lambda keys, v=qvecs[qi]: store.dense_scores(keys, v),
-                                          lambda keys, q=query: store.bm25_scores(keys, q))
-                ranked = minmax_scores(scored, s.dense_weight)
+        for qi, (ranked, scored) in enumerate(ranking(mode, settings.fusion).rank(
+                store, qvecs, queries, k, settings)):
+            query = queries[qi]
             ranked = ranked[:k]
             keys = [key for key, _ in ranked]
             passages = store.passages(keys)

@@ -10,11 +10,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..citations import ABSTAIN_TEXT
+from ..citations import ABSTAIN_TEXT, quoted
 from ...index.passages import PassageIndex
 from ...paths import MODELS
 from ...settings import HEURISTIC_THRESHOLD, Settings
-from ...types import Answer, Citation, Document, Hit
+from ...types import Answer, Document, Hit
 from .signals import (LEXICAL_WEIGHT, TYPE_BONUS, ReadContext, answer_type,  # noqa: F401
                       candidate_sentences, combine, sentence_signals)
 
@@ -90,15 +90,8 @@ def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
                     key=lambda i: (cands[i][0].rank, cands[i][1]))
     if lead is not None:
         chosen.insert(0, lead)
-    citations = []
-    parts = []
-    for n, i in enumerate(chosen, start=1):
-        hit, s, e = cands[i]
-        page = documents[hit.passage.doc_id].page_at(s)
-        citations.append(Citation(n=n, passage=hit.passage, start=s, end=e, quote=texts[i],
-                                  page=page))
-        parts.append(f"{texts[i]} [{n}]")
-    return Answer(question=question, text=" ".join(parts), abstained=False,
+    citations, text = quoted([cands[i] for i in chosen], documents)
+    return Answer(question=question, text=text, abstained=False,
                   citations=tuple(citations), hits=tuple(hits), confidence=calibrated(best),
                   note=note)
 

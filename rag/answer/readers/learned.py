@@ -282,8 +282,8 @@ def compose(question: str, query: str, hits, documents, settings, reader: Learne
     passages by their best sentence, and answer with the best sentences (calibrated
     probability >= the reader's threshold), or abstain. Returns the Answer (its ``hits`` are the
     reranked top ``k``)."""
-    from ..citations import ABSTAIN_TEXT
-    from ...types import Answer, Citation
+    from ..citations import ABSTAIN_TEXT, quoted
+    from ...types import Answer
 
     # The passages were found with the earlier turns (``query``); the sentences are read with
     # the question itself, as the reader was trained: one question, no conversation.
@@ -300,13 +300,8 @@ def compose(question: str, query: str, hits, documents, settings, reader: Learne
     chosen = [int(i) for i in np.argsort(-probs, kind="stable")
               if probs[i] >= max(threshold, best - settings.answer_margin)]
     chosen = chosen[:settings.answer_sentences]
-    citations, parts = [], []
-    for n, i in enumerate(chosen, start=1):
-        hit, s, e = cands[i]
-        citations.append(Citation(n=n, passage=hit.passage, start=s, end=e, quote=texts[i],
-                                  page=documents[hit.passage.doc_id].page_at(s)))
-        parts.append(f"{texts[i]} [{n}]")
-    answer = Answer(question=question, text=" ".join(parts), abstained=False,
+    citations, text = quoted([cands[i] for i in chosen], documents)
+    answer = Answer(question=question, text=text, abstained=False,
                     citations=tuple(citations), hits=reranked, confidence=best, note=note,
                     query=query)
     return with_span(answer, reader)

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..citations import ABSTAIN_TEXT
+from ..citations import ABSTAIN_TEXT, cite
 from ..llm import LLMClient, LLMError
 from ...types import Answer, Citation, Document, Dropped, Hit
 from ..verify import NOT_FOUND, check_claims, dropped, says_not_found, split_reply
@@ -92,10 +92,7 @@ def verified_answer(question: str, reply: str, hits: Sequence[Hit],
         n = next((c.n for c in citations if (c.passage.id, c.start, c.end) == key), None)
         if n is None:
             n = len(citations) + 1
-            doc = documents[support.hit.passage.doc_id]
-            citations.append(Citation(n=n, passage=support.hit.passage, start=support.start,
-                                      end=support.end, quote=support.quote,
-                                      page=doc.page_at(support.start)))
+            citations.append(cite(n, support.hit, support.start, support.end, documents))
         body, end = _closed(claim.text)
         kept.append(f"{body} [{n}]{end}")
     if not kept:
