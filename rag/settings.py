@@ -108,8 +108,10 @@ class ReadingSettings:
             raise ConfigError(f"abstain_threshold={self.abstain_threshold}: must be in [-1, 1] "
                               "(a probability for the learned reader), or None for the reader's "
                               "own")
-        if self.reader not in READERS:
-            raise ConfigError(f"reader={self.reader!r}: must be one of {', '.join(READERS)}")
+        from .answer.readers import REGISTRY  # registered readers count too
+
+        if self.reader not in REGISTRY:
+            raise ConfigError(f"reader={self.reader!r}: must be one of {', '.join(REGISTRY)}")
         if self.read_sentences < 0:
             raise ConfigError(f"read_sentences={self.read_sentences}: must be >= 0 (0 reads "
                               "every sentence)")

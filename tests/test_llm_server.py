@@ -142,8 +142,8 @@ def test_the_chat_streams_then_shows_the_checked_answer(llama, index):
     from rag import Retriever, Settings
     from ui.service import ChatService
 
-    r = Retriever.load(index)
-    r.settings = Settings(llm_url=llama, llm_max_tokens=48, llm_timeout=120)
+    r = Retriever.load(index, settings=Settings(llm_url=llama, llm_max_tokens=48,
+                                                llm_timeout=120))
     service = ChatService(r.folders and __import__("pathlib").Path(r.folders["folder"]), index,
                           retriever=r, warm=False)
     assert "Answers written by" in service.answerer()

@@ -68,12 +68,8 @@ def test_ask_reranks_answers_and_marks_the_short_answer(learned):
     assert None not in scores and scores == sorted(scores, reverse=True)
     # The confidence is the answer gate's probability; without the gate, the reader's own.
     assert 0.0 <= a.confidence <= 1.0
-    settings = learned.settings
-    learned.settings = Settings(reader="learned", max_tokens=32, gate=False)
-    try:
-        assert learned.ask("When is the launch?").confidence == scores[0]
-    finally:
-        learned.settings = settings
+    ungated = learned.with_settings(Settings(reader="learned", max_tokens=32, gate=False))
+    assert ungated.ask("When is the launch?").confidence == scores[0]
 
 
 def test_follow_up_is_read_with_the_turn_it_leans_on(learned):
@@ -102,18 +98,14 @@ def test_search_can_rerank(learned_seed):
 
 def test_the_heuristic_reader_can_read_the_reranked_passages(learned_seed):
     question = "Did anyone have a heart attack during the speech?"
-    settings = learned_seed.settings
-    try:
-        learned_seed.settings = Settings(reader="heuristic", rerank=True)
-        a = learned_seed.ask(question, k=5)
-        reranked = learned_seed.search(question, k=5, rerank=True)
-        # The answer reads the learned reader's order (the search's, with rerank=True).
-        assert [h.passage.id for h in a.hits] == [h.passage.id for h in reranked]
-        assert all(h.reader_score is not None for h in a.hits)
-        learned_seed.settings = Settings(reader="heuristic")
-        assert all(h.reader_score is None for h in learned_seed.ask(question, k=5).hits)
-    finally:
-        learned_seed.settings = settings
+    reranking = learned_seed.with_settings(Settings(reader="heuristic", rerank=True))
+    a = reranking.ask(question, k=5)
+    reranked = reranking.search(question, k=5, rerank=True)
+    # The answer reads the learned reader's order (the search's, with rerank=True).
+    assert [h.passage.id for h in a.hits] == [h.passage.id for h in reranked]
+    assert all(h.reader_score is not None for h in a.hits)
+    plain = learned_seed.with_settings(Settings(reader="heuristic"))
+    assert all(h.reader_score is None for h in plain.ask(question, k=5).hits)
 
 
 def test_the_heuristic_answer_is_led_by_the_sentence_the_learned_reader_trusts(seed_retriever):
@@ -121,14 +113,8 @@ def test_the_heuristic_answer_is_led_by_the_sentence_the_learned_reader_trusts(s
     # learned reader's probability picks the lead ([1], where the short answer is looked for);
     # the rest follow in source order, every quote exact.
     question = "What did the 2024 update to the commemoration concept change?"
-    saved = seed_retriever.settings
-    try:
-        answers = {}
-        for weight in (0.0, 1.0):
-            seed_retriever.settings = Settings(lead_weight=weight)
-            answers[weight] = seed_retriever.ask(question)
-    finally:
-        seed_retriever.settings = saved
+    answers = {weight: seed_retriever.with_settings(Settings(lead_weight=weight)).ask(question)
+               for weight in (0.0, 1.0)}
     plain, led = answers[0.0].citations, answers[1.0].citations
     assert "2024 update softened" not in plain[0].quote
     assert "2024 update softened" in led[0].quote

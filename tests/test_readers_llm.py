@@ -1,7 +1,6 @@
 """Written answers (rag/answer/readers/llm.py, rag/llm.py) against a stand-in OpenAI-compatible server:
 the prompt, the verification of each sentence, streaming, and every failure falling back to the
 extractive answer. The real model embeds; the server is scripted (tests/llm_standin.py)."""
-import dataclasses
 import time
 
 import pytest
@@ -19,14 +18,11 @@ QUESTION = "How long did Khrushchev's address last?"
 @pytest.fixture
 def ask(seed_retriever):
     """ask(server, question=..., **settings): the seed retriever answering through ``server``."""
-    saved = seed_retriever.settings
-
     def run(server, question=QUESTION, history=None, **settings):
-        seed_retriever.settings = dataclasses.replace(saved, llm_url=server.url, **settings)
-        return seed_retriever.ask(question, history=history)
+        return seed_retriever.with_settings(llm_url=server.url, **settings).ask(
+            question, history=history)
 
-    yield run
-    seed_retriever.settings = saved
+    return run
 
 
 def _exact(answer, retriever):
@@ -138,26 +134,14 @@ def test_passage_text_cannot_close_its_delimiter():
 def test_streaming_gives_the_reply_as_written_then_the_verified_answer(seed_retriever):
     reply_text = "NOT IN THE SOURCES"
     with StandIn(lambda m: reply_text) as server:
-        seed_retriever.settings = dataclasses.replace(seed_retriever.settings,
-                                                      llm_url=server.url)
-        try:
-            items = list(seed_retriever.ask_stream(QUESTION))
-        finally:
-            seed_retriever.settings = dataclasses.replace(seed_retriever.settings,
-                                                          llm_url=None)
+        items = list(seed_retriever.with_settings(llm_url=server.url).ask_stream(QUESTION))
     pieces, last = items[:-1], items[-1]
     assert len(pieces) >= 2 and "".join(pieces) == reply_text and last.generated
 
 
 def test_quotes_only_when_asked_or_without_a_server(ask, seed_retriever):
     with StandIn(lambda m: "NOT IN THE SOURCES") as server:
-        seed_retriever.settings = dataclasses.replace(seed_retriever.settings,
-                                                      llm_url=server.url)
-        try:
-            a = seed_retriever.ask(QUESTION, llm=False)
-        finally:
-            seed_retriever.settings = dataclasses.replace(seed_retriever.settings,
-                                                          llm_url=None)
+        a = seed_retriever.with_settings(llm_url=server.url).ask(QUESTION, llm=False)
         assert server.requests == []
     assert not a.generated and a.citations
     assert not seed_retriever.ask(QUESTION).generated

@@ -4,6 +4,8 @@ import pytest
 
 from rag import HashEmbedder, Retriever, load_folder
 from rag.index import stores
+from rag.answer import readers
+from rag.answer.readers.heuristic import HeuristicReader
 from rag.index.stores.local import LocalStore
 from rag.ingest import loaders
 
@@ -14,14 +16,26 @@ class NotesStore(LocalStore):
     kind = "notes"
 
 
+class OneSentence(HeuristicReader):
+    """A reader of a test's own: the heuristic's answer, its first sentence alone."""
+
+    name = "one-sentence"
+
+    def read(self, *args, **kwargs):
+        import dataclasses
+
+        answer = super().read(*args, **kwargs)
+        return dataclasses.replace(answer, citations=answer.citations[:1],
+                                   text=answer.text.split(" [1]")[0] + " [1]")
+
+
 @pytest.fixture
 def restored():
-    kinds, formats = dict(stores.KINDS), dict(loaders.REGISTRY)
+    saved = [(r, dict(r)) for r in (stores.KINDS, loaders.REGISTRY, readers.REGISTRY)]
     yield
-    stores.KINDS.clear()
-    stores.KINDS.update(kinds)
-    loaders.REGISTRY.clear()
-    loaders.REGISTRY.update(formats)
+    for registry, entries in saved:
+        registry.clear()
+        registry.update(entries)
 
 
 def test_a_new_format_is_one_registration(tmp_path, restored):
@@ -48,3 +62,18 @@ def test_a_new_store_kind_is_one_registration(tmp_path, restored):
     again = Retriever.open(f"notes:{tmp_path / 'idx'}", embedder=HashEmbedder())
     assert again.store.kind == "notes"
     assert again.search("lighthouse", k=1)[0].passage.source == "a.txt"
+
+
+def test_a_new_reader_is_one_registration(tmp_path, restored):
+    from rag import ConfigError, Document, Settings
+
+    with pytest.raises(ConfigError, match="reader='one-sentence'"):
+        Settings(reader="one-sentence")
+    readers.register("one-sentence", "test_registries:OneSentence")
+    r = Retriever.from_documents([Document(id="d", text="The lighthouse was built in 1874. "
+                                           "Its lamp was electrified in 1910.")],
+                                 embedder=HashEmbedder(),
+                                 settings=Settings(reader="one-sentence", abstain_threshold=-1.0,
+                                                   answer_sentences=2, gate=False))
+    a = r.ask("When was the lighthouse built?")
+    assert len(a.citations) == 1 and a.text.endswith("[1]")

@@ -22,7 +22,7 @@ from ...settings import Settings
 from ...types import Answer, Hit
 from .signals import ReadContext
 
-__all__ = ["ReadContext", "Reader", "make_reader"]
+__all__ = ["REGISTRY", "ReadContext", "Reader", "make_reader", "register"]
 
 
 class Reader(Protocol):
@@ -39,17 +39,27 @@ class Reader(Protocol):
              on_text: Callable[[str], None] | None = None) -> Answer: ...
 
 
+# reader name (Settings(reader=...)) -> "module:Class" of this package, or of a module elsewhere
+REGISTRY: dict[str, str] = {"heuristic": "heuristic:HeuristicReader",
+                            "learned": "learned:CrossEncoderReader"}
+
+
+def register(name: str, target: str) -> None:
+    """Make ``name`` a reader (``Settings(reader=name)``): ``target`` is "module:Class" of this
+    package, or "package.module:Class"; the class has ``name``, ``depth`` and ``read``."""
+    REGISTRY[name] = target
+
+
 def make_reader(settings: Settings, llm_client=None) -> Reader:
     """The reader of ``settings.reader``, behind the answer gate (``settings.gate``,
     rag/answer/readers/gate.py), wrapped by the LLM reader when a client is given."""
-    if settings.reader == "learned":
-        from .learned import CrossEncoderReader
+    import importlib
+    import importlib.util
 
-        reader: Reader = CrossEncoderReader()
-    else:
-        from .heuristic import HeuristicReader
-
-        reader = HeuristicReader()
+    module, _, name = REGISTRY[settings.reader].partition(":")
+    if importlib.util.find_spec(f"{__package__}.{module}") is not None:
+        module = f"{__package__}.{module}"
+    reader: Reader = getattr(importlib.import_module(module), name)()
     if settings.gate:
         from .gate import GatedReader
 
