@@ -87,3 +87,11 @@ def test_chat_follow_up_uses_the_conversation(seed_retriever, tmp_path, monkeypa
     # A "when" follow-up's short answer, when the answer gate shows one, is a date.
     short = seen[1][1].short
     assert not short or any(ch.isdigit() for ch in short)
+
+
+def test_a_title_that_is_a_sentence_is_not_offered(tmp_path):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "keeper.txt").write_text("The keeper lit the lamp at dusk every evening.\n\n"
+                                       "He kept a log of every ship that passed the point.")
+    assert service_for(folder, tmp_path).examples() == []

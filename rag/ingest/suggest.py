@@ -10,6 +10,7 @@ from ..types import Document
 
 _SENTENCE_END = re.compile(r"[.!?…:;,\"”’)\]]\s*$")
 HEADING_WORDS = (1, 10)  # a heading's length in words
+TITLE_WORDS = 16  # a longer title reads as a sentence
 PROSE_WORDS = 20  # the block after a heading must read as prose: this many words or more
 
 
@@ -24,7 +25,10 @@ def _topics(doc: Document) -> list[str]:
     """The document's title, then each heading that opens prose (the blocks up to the next
     heading hold a sentence of ``PROSE_WORDS`` words or more), in document order."""
     topics = []
-    if doc.title and doc.title != doc.source.rsplit("/", 1)[-1]:
+    # A title that is a sentence (a document without one is titled by its first line) or a
+    # file name says nothing to ask about.
+    if (doc.title and doc.title != doc.source.rsplit("/", 1)[-1]
+            and len(doc.title.split()) <= TITLE_WORDS and not _SENTENCE_END.search(doc.title)):
         topics.append(doc.title)
     blocks = [doc.text[s:e].strip() for s, e in split_blocks(doc.text)]
     for i, block in enumerate(blocks):
