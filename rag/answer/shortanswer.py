@@ -24,30 +24,20 @@ _QUANTITY = re.compile(
     r"(?:\s*(?:%|percent|per cent))?(?:\s+(?:of\s+)?[A-Za-z]+)?", re.I)
 _NAME = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|the|de|von|van|du|la|le|del)\s+)*"
                    r"[A-Z][\w'’-]*)*")
-_MONTHS = MONTH_WORDS
-_WORD = WORD
-_STOP = STOP_WORDS
-
-
-# What each kind of question asks with (rag.answer.lexicon): "How old was she when she
-# married?" asks for a quantity, "Who ruled when...?" for a name, "How did he react when...?"
-# for neither.
-_TITLE_WORDS = TITLE_WORDS
-_KIND_WORDS = KIND_WORDS
 
 
 def _asking(question: str) -> tuple[str, str]:
     """(kind, the words that ask it): see :func:`question_kind`."""
     q = question.lower()
-    if (m := _TITLE_WORDS.search(q)) is not None:
+    if (m := TITLE_WORDS.search(q)) is not None:
         return "title", m.group()
-    found = [(m.start(), i, kind, m.group()) for i, (kind, pattern) in enumerate(_KIND_WORDS)
+    found = [(m.start(), i, kind, m.group()) for i, (kind, pattern) in enumerate(KIND_WORDS)
              if (m := pattern.search(q)) is not None]
     return min(found)[2:] if found else ("phrase", "")
 
 
 def question_kind(question: str) -> str:
-    """date, quantity, name, title or phrase (see ``_KIND_WORDS``)."""
+    """date, quantity, name, title or phrase (see ``KIND_WORDS``)."""
     return _asking(question)[0]
 
 
@@ -64,13 +54,12 @@ def asked_for(question: str) -> str:
     return words if kind == "quantity" else ""
 
 
-_stem = light_stem
 
 
 def _new(span_text: str, asked: set[str]) -> bool:
     """True when the span says something the question does not."""
-    words = [_stem(w) for w in _WORD.findall(span_text)]
-    return any(w not in asked and w not in _STOP for w in words)
+    words = [light_stem(w) for w in WORD.findall(span_text)]
+    return any(w not in asked and w not in STOP_WORDS for w in words)
 
 
 def _trimmed_names(sentence: str, asked: set[str]):
@@ -79,11 +68,11 @@ def _trimmed_names(sentence: str, asked: set[str]):
     for m in _NAME.finditer(sentence):
         words = [(w.start() + m.start(), w.end() + m.start(), w.group())
                  for w in re.finditer(r"\S+", m.group())]
-        while words and (_stem(words[0][2]) in asked or _stem(words[0][2]) in _STOP):
+        while words and (light_stem(words[0][2]) in asked or light_stem(words[0][2]) in STOP_WORDS):
             words.pop(0)
-        while words and (_stem(words[-1][2]) in asked or _stem(words[-1][2]) in _STOP):
+        while words and (light_stem(words[-1][2]) in asked or light_stem(words[-1][2]) in STOP_WORDS):
             words.pop()
-        if words and not all(w[2].lower().strip(".") in _MONTHS for w in words):
+        if words and not all(w[2].lower().strip(".") in MONTH_WORDS for w in words):
             yield words[0][0], words[-1][1], words
 
 
@@ -102,8 +91,8 @@ def _name(question: str, sentence: str, asked: set[str]) -> tuple[int, int] | No
             return None  # a name not after "in/at/near..." is seldom the place asked for
         # Of several places, the one nearest the words the question shares with the sentence
         # ("...in Georgia... and in Hungary, where Soviet troops...": Hungary for the troops).
-        shared = [m.start() for m in _WORD.finditer(sentence)
-                  if _stem(m.group()) in asked and _stem(m.group()) not in _STOP
+        shared = [m.start() for m in WORD.finditer(sentence)
+                  if light_stem(m.group()) in asked and light_stem(m.group()) not in STOP_WORDS
                   and m.group().lower() != "where"]
         if not shared:
             return places[0]
@@ -166,7 +155,7 @@ def short_span(question: str, sentence: str) -> tuple[int, int] | None:
     for: hours for "how long", metres for "how tall") for "how many/much/long...", a name for
     "who" (for "where": a name after "in/at/near..."), a quoted title or a name for "what is
     it called/what was the title"; nothing for other questions (the sentence is the answer)."""
-    asked = {_stem(w) for w in _WORD.findall(question)}
+    asked = {light_stem(w) for w in WORD.findall(question)}
     kind = question_kind(question)
     if kind == "name":
         return _name(question, sentence, asked)

@@ -40,13 +40,11 @@ _NOT_FOUND = re.compile(
     r"(?:be )?(?:answer|determine|find|found|tell)|no (?:information|mention|answer) (?:about|"
     r"on|of|in|to)", re.I)
 
-_UNITS, _ORDINALS, _SCALES = CARDINALS, ORDINALS, SCALES
 # A negation the quote must share. "No"/"without" are left out: "paid no attention" restates
 # "ignored". Only a claim negated where its quote is not is caught: "is not X but Y" quotes
 # are restated as "Y" (docs/decisions.md, the claims check).
 _NEGATION = re.compile(r"\b(?:not|never|neither|nor|cannot)\b|n['’]t\b", re.I)
 # Capitalised words that are not names when they open a sentence (or stand anywhere).
-_COMMON = NOT_NAMES
 
 
 @dataclass(frozen=True)
@@ -128,11 +126,11 @@ def numbers(text: str) -> set[float]:
             if digits:
                 close()
                 found.add(float(digits.group(1).replace(",", "")))
-            elif piece in _UNITS or piece in _SCALES:
-                run.append(float(_UNITS.get(piece, _SCALES.get(piece, 0))))
-            elif piece in _ORDINALS:
+            elif piece in CARDINALS or piece in SCALES:
+                run.append(float(CARDINALS.get(piece, SCALES.get(piece, 0))))
+            elif piece in ORDINALS:
                 close()
-                found.add(float(_ORDINALS[piece]))
+                found.add(float(ORDINALS[piece]))
             elif piece not in ("and", "a"):
                 close()
     close()
@@ -175,7 +173,7 @@ def names(text: str, known: set[str] | frozenset[str] = frozenset()) -> set[str]
     out = set()
     for m in re.finditer(r"\b[A-Z][\w'’-]*", text):
         base = re.sub(r"['’]s$", "", m.group(0))
-        if base.lower() in _COMMON or len(base) < 2:
+        if base.lower() in NOT_NAMES or len(base) < 2:
             continue
         first = not text[:m.start()].strip(" \"“‘'(")
         if first and _norm(base) not in known and base.lower() in _vocabulary():

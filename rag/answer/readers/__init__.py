@@ -53,13 +53,9 @@ def register(name: str, target: str) -> None:
 def make_reader(settings: Settings, llm_client=None) -> Reader:
     """The reader of ``settings.reader``, behind the answer gate (``settings.gate``,
     rag/answer/readers/gate.py), wrapped by the LLM reader when a client is given."""
-    import importlib
-    import importlib.util
+    from ...runtime.targets import resolve
 
-    module, _, name = REGISTRY[settings.reader].partition(":")
-    if importlib.util.find_spec(f"{__package__}.{module}") is not None:
-        module = f"{__package__}.{module}"
-    reader: Reader = getattr(importlib.import_module(module), name)()
+    reader: Reader = resolve(REGISTRY[settings.reader], __package__)()
     if settings.gate:
         from .gate import GatedReader
 

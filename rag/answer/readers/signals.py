@@ -46,15 +46,13 @@ _YEAR_OR_DATE = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b|\b("
                            + "|".join(MONTHS + MONTH_ABBREVIATIONS + WEEKDAYS)
                            + r"|[Ww]eekdays?|[Ww]eekends?|noon|"
                            r"midnight)\b|o['’]clock|\b\d{1,2}(:\d\d)?\s?([ap]m|[ap]\.m\.)")
-_COUNT_WORDS = COUNT_WORDS
-_COUNT_WORD = re.compile(_COUNT_WORDS, re.I)
+_COUNT_WORD = re.compile(COUNT_WORDS, re.I)
 # Numbers, number words and frequency words: what the type bonus counts as a quantity.
-_QUANTITY = re.compile(r"\d|" + _COUNT_WORDS + r"|\b(" + "|".join(FREQUENCY_WORDS) + r")\b",
+_QUANTITY = re.compile(r"\d|" + COUNT_WORDS + r"|\b(" + "|".join(FREQUENCY_WORDS) + r")\b",
                        re.I)
 _CENTURY = re.compile(r"\b(\d{1,2}|[a-z]+)(st|nd|rd|th)[\s-]+century\b", re.I)  # "16th century"
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
 # Question words carry no evidence: "what" in a sentence does not make it an answer.
-_QUESTION_WORDS = QUESTION_WORDS
 _ASKS_FOR_TITLE = re.compile(r"\b(title|titled|called|named|name of|headline|heading|"
                              r"what is the name|what was the name)\b", re.I)
 _TERMINAL = tuple(".?;\"”’')]")
@@ -182,7 +180,7 @@ def _type_bonus(question: str, sentence: str) -> float:
 def unknown_names(question: str, index: PassageIndex) -> list[str]:
     """Capitalised words inside the question (names) that occur in no passage."""
     words = re.findall(r"\b[A-Z][\w'’-]*", question)[1:]  # the first word is capitalised anyway
-    terms = [w for w in words if w.lower() not in _QUESTION_WORDS]
+    terms = [w for w in words if w.lower() not in QUESTION_WORDS]
     stems = bm25_tokenize(terms) if terms else []
     return [w for w, st in zip(terms, stems) if st and all(index.doc_freq(t) == 0 for t in st)]
 
@@ -195,7 +193,7 @@ def sentence_signals(question: str, qvec: np.ndarray, texts: list[str], index: P
     the same for every sentence, ``unknown_names``: how many names in the question no passage
     holds."""
     sims = encode(texts) @ np.asarray(qvec, dtype=np.float32)
-    q_terms = set(bm25_tokenize([question])[0]) - _QUESTION_WORDS
+    q_terms = set(bm25_tokenize([question])[0]) - QUESTION_WORDS
     weights = {t: index.idf(t) for t in q_terms}
     total = sum(weights.values())
     lexical = np.zeros(len(texts), dtype=np.float32)

@@ -19,6 +19,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from ...errors import ConfigError
+from ...runtime.targets import resolve
 from ...types import Document, DocumentInfo, Passage
 
 # Ranked (key, score) pairs: a key is whatever the store uses to fetch a passage back.
@@ -38,23 +39,12 @@ def register(kind: str, target: str) -> None:
     KINDS[kind] = target
 
 
-def _module(name: str):
-    """A module of this package by its name, else the module of that absolute name."""
-    import importlib
-    import importlib.util
-
-    if importlib.util.find_spec(f"{__package__}.{name}") is not None:
-        return importlib.import_module(f".{name}", __package__)
-    return importlib.import_module(name)
-
-
 def store_class(kind: str):
     """The class of a store kind (ConfigError for an unknown one)."""
     target = KINDS.get(kind)
     if target is None:
         raise ConfigError(f"store kind {kind!r} is unknown: give one of {', '.join(KINDS)}")
-    module, _, name = target.partition(":")
-    return getattr(_module(module), name)
+    return resolve(target, __package__)
 
 
 @runtime_checkable

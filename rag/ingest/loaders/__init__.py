@@ -5,12 +5,11 @@ A format is added by writing its module and registering its suffixes here (:func
 modules are imported only when a file of theirs is read."""
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...runtime.targets import resolve
 from .ocr import IMAGE_SUFFIXES
 
 Loaded = tuple[str, str, tuple[int, ...]]
@@ -57,12 +56,7 @@ def read(path: Path, suffix: str, options: ReadOptions = ReadOptions()) -> Loade
     if target is None:
         raise ValueError(f"type {suffix or '(none)'} is not read: registered are "
                          f"{', '.join(REGISTRY)}")
-    module, _, function = target.partition(":")
-    if importlib.util.find_spec(f"{__package__}.{module}") is not None:
-        where = importlib.import_module(f".{module}", __package__)
-    else:  # a module elsewhere
-        where = importlib.import_module(module)
-    return getattr(where, function)(Path(path), options)
+    return resolve(target, __package__)(Path(path), options)
 
 
 def join_pages(parts: Sequence[str], sep: str = "\n\n") -> tuple[str, tuple[int, ...]]:
