@@ -16,6 +16,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 
 SQUAD = ROOT.parent / "shared" / "data" / "squad" / "squad-v1.1-dev-part-a.json.gz"
+# All 442 SQuAD training articles (none a development article): what the learned reader trains on.
+TRAIN_SET = SQUAD.parent / "squad-train.json.gz"
 
 
 def held_out(index: int) -> bool:
@@ -29,18 +31,21 @@ def head_fit_article(article: int) -> bool:
     return held_out(article) and article % 8 == 3
 
 
-def load_squad(path: Path = SQUAD) -> list[dict]:
-    """[{article, title, context, sentences: [(s, e)], qas: [{id, question, starts}]}]"""
+def load_squad(path: Path = SQUAD, articles: int = 0) -> list[dict]:
+    """[{article, title, context, sentences: [(s, e)], qas: [{id, question, answers: [(s, e)],
+    impossible}]}] (``impossible``: a SQuAD 2.0 unanswerable question; its ``answers`` are
+    empty). ``articles``: read only the first that many (all when 0)."""
     from rag import split_sentences
 
     data = json.loads(gzip.open(path, "rt", encoding="utf-8").read())["data"]
     paragraphs = []
-    for a, article in enumerate(data):
+    for a, article in enumerate(data[:articles] if articles else data):
         for p in article["paragraphs"]:
             ctx = p["context"]
             qas = [{"id": q["id"], "question": q["question"],
                     "answers": [(x["answer_start"], x["answer_start"] + len(x["text"]))
-                                for x in q["answers"]]} for q in p["qas"]]
+                                for x in q["answers"]],
+                    "impossible": bool(q.get("is_impossible"))} for q in p["qas"]]
             paragraphs.append({"article": a, "title": article["title"], "context": ctx,
                                "sentences": split_sentences(ctx), "qas": qas})
     return paragraphs

