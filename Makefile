@@ -101,13 +101,10 @@ train-reader: setup
 calibrate-heuristic: setup
 	$(PY) -m eval.calibrate_heuristic
 
-# Fit the answer gate (abstention, short answers) on held-out SQuAD (~15 min on 2 cores):
-# rag/models/gate.json and eval/report/gate_*.png. Fitted on the heuristic's answers in source
-# order, then its probability recalibrated on answers led by the learned reader (the default),
-# every decision kept (docs/decisions.md, "The gate after the lead").
+# Fit the answer gate (abstention, hedge, short answers) on held-out SQuAD and SQuAD 2.0's
+# unanswerable questions (~20 min on 2 cores): rag/models/gate.json and eval/report/gate_*.png.
 fit-gate: setup
-	$(PY) -m eval.fit_gate --lead-weight 0 --write
-	$(PY) -m eval.fit_gate --recalibrate heuristic --write
+	$(PY) -m eval.fit_gate --write
 
 # End-to-end reader figures on the held-out SQuAD articles, both readers.
 eval-squad: setup

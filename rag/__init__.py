@@ -6,7 +6,7 @@
 
 Importing rag is light: torch, faiss and sentence-transformers load on first use.
 """
-from .answer.citations import ABSTAIN_TEXT, verify_citation
+from .answer.citations import ABSTAIN_TEXT, DISAGREE_LABEL, HEDGE_LABEL, verify_citation
 from .ingest.chunking import chunk_document
 from .embedders import Embedder, make_embedder
 from .embedders.hashing import HashEmbedder
@@ -35,7 +35,7 @@ from .types import (Answer, Citation, Conversation, Document, DocumentInfo, Drop
                     ExpectedSpan, Hit, IndexStats, Passage, Question, QuestionResult, to_dict)
 
 __all__ = [
-    "ABSTAIN_TEXT", "Answer", "BACKENDS", "Citation", "ConfigError", "Conversation",
+    "ABSTAIN_TEXT", "Answer", "DISAGREE_LABEL", "HEDGE_LABEL", "BACKENDS", "Citation", "ConfigError", "Conversation",
     "DEFAULT_BACKEND", "DEFAULT_MODEL", "Document", "DocumentInfo", "Dropped", "Embedder",
     "EvalResult", "ExpectedSpan", "HashEmbedder", "Hit", "IndexLoadError", "IndexStats",
     "LLMClient", "LLMError", "MODES",

@@ -11,7 +11,9 @@ class Document:
 
     ``source`` is the path relative to the indexed folder (for in-memory documents, the id).
     ``page_starts`` holds, for paginated sources (PDF), the character offset where each page
-    begins, so that an offset can be mapped back to its page number.
+    begins, so that an offset can be mapped back to its page number. ``modified``: when its
+    file was last changed (UTC, ISO 8601; "" when not from a file): the date of a document
+    that does not state its own.
     """
 
     id: str
@@ -19,6 +21,7 @@ class Document:
     title: str = ""
     source: str = ""
     page_starts: tuple[int, ...] = ()
+    modified: str = ""
 
     def page_at(self, offset: int) -> int | None:
         """1-based page number containing ``offset``, or None for unpaginated documents."""
@@ -79,6 +82,7 @@ class Citation:
     page: int | None = None
     answer_start: int | None = None
     answer_end: int | None = None
+    dated: str = ""  # when the sources disagree: the date of the quote's document, and whence
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,12 @@ class Answer:
     sentence answers the question. ``short`` is the span of it that answers (may be empty).
     ``query`` is what was searched: the question, with earlier turns when it leans on them.
 
+    How sure it is, in three outcomes: answered; ``hedged`` — the reader is not sure the cited
+    sentences answer (``confidence`` between the abstention and the answer thresholds): they
+    are shown as the closest passages, that may not answer, with no short answer; or
+    ``abstained``. ``outcome`` names which. ``disagree``: documents give different values for
+    what is asked; each is cited, the newest first, its citation ``dated``.
+
     ``generated``: the text was written by an LLM (``model``) and every sentence of it was
     checked against the quote it cites; ``dropped`` lists the sentences it wrote that were not
     supported (never part of ``text``); ``first_token_ms``: how long its first words took.
@@ -120,6 +130,13 @@ class Answer:
     dropped: tuple[Dropped, ...] = ()
     model: str = ""
     first_token_ms: float | None = None
+    hedged: bool = False
+    disagree: bool = False
+
+    @property
+    def outcome(self) -> str:
+        """"answered", "hedged" or "abstained"."""
+        return "abstained" if self.abstained else "hedged" if self.hedged else "answered"
 
 
 @dataclass(frozen=True)
@@ -153,7 +170,10 @@ def to_dict(obj: Any) -> Any:
     """JSON-ready dict of any of the dataclasses above (lists of them too)."""
     if isinstance(obj, (list, tuple)):
         return [to_dict(o) for o in obj]
-    return asdict(obj)
+    out = asdict(obj)
+    if isinstance(obj, Answer):
+        out["outcome"] = obj.outcome
+    return out
 
 
 @dataclass(frozen=True)
@@ -210,6 +230,12 @@ class QuestionResult:
     kept: int = 0             # sentences of the written answer shown
     dropped: int = 0          # sentences it wrote that were not supported
     first_token_ms: float | None = None
+    hedged: bool = False      # answered as the closest passages, that may not answer
+
+    @property
+    def outcome(self) -> str:
+        """"answered", "hedged" or "abstained" (as :attr:`Answer.outcome`)."""
+        return "abstained" if self.abstained else "hedged" if self.hedged else "answered"
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,15 @@ def test_ask_json_has_verified_citations(index):
     answer = json.loads(out.stdout)
     text = SEED_FILE.read_text(encoding="utf-8")
     assert not answer["abstained"] and answer["citations"]
+    assert answer["outcome"] in ("answered", "hedged") and 0.0 <= answer["confidence"] <= 1.0
     for c in answer["citations"]:
         assert text[c["start"]:c["end"]] == c["quote"]
     assert "mausoleum" in answer["text"]
+    # The plain answer says the same: its outcome and confidence last.
+    plain = rag("ask", "What happened to Stalin's body after the 22nd Congress?", "--index",
+                index["index"])
+    last = plain.stdout.strip().splitlines()[-1]
+    assert last == f"{answer['outcome']}, confidence {answer['confidence']:.2f}"
 
 
 def test_search_prints_sources_and_spans(index):
@@ -103,7 +109,14 @@ def test_eval_command_writes_json_per_mode(index, tmp_path):
     # Every citation of every answer quotes its document exactly.
     assert hybrid["metrics"]["citations"] > 40 and hybrid["metrics"]["citations_verified"] == 1.0
     q = hybrid["questions"][0]
-    assert {"retrieved", "first_relevant_rank", "answer", "abstained", "citations"} <= set(q)
+    assert {"retrieved", "first_relevant_rank", "answer", "abstained", "hedged",
+            "citations"} <= set(q)
+    # The three outcomes of each kind of question: shares that add up to one.
+    m = hybrid["metrics"]
+    for kind in ("answerable", "unanswerable"):
+        shares = [m[f"{outcome}_{kind}"] for outcome in ("answered", "hedged", "abstained")]
+        assert sum(shares) == pytest.approx(1.0)
+    assert "| hedged_unanswerable |" in out.stdout
 
 
 def test_eval_beir_fixture(tmp_path):

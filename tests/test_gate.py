@@ -98,6 +98,29 @@ def test_an_abstention_says_what_the_sources_mention(retriever, monkeypatch):
     assert not gated(raw, "heuristic", 0.0, retriever.read_context().learned).abstained
 
 
+def test_between_the_thresholds_the_answer_is_hedged(retriever, monkeypatch):
+    retriever = _with(retriever, Settings(max_tokens=48, gate=False))
+    raw = retriever.ask("Who was the keeper of the lighthouse?")
+    learned = retriever.read_context().learned
+    gate = json.loads(json.dumps(packaged_gate()))
+    p = gated(raw, "heuristic", None, learned).confidence
+    answer = gate["readers"]["heuristic"]["answer"]
+    answer["threshold"], answer["hedge"] = p / 2, min(1.0, p + 0.01)  # p lies between them
+    gate["readers"]["heuristic"]["short"]["threshold"] = 0.0  # a short answer would be shown
+    monkeypatch.setattr(gate_module, "packaged_gate", lambda: gate)
+    hedged = gated(raw, "heuristic", None, learned)
+    # The closest sentences, said to be unsure: cited, exact, no bold short answer.
+    assert hedged.hedged and not hedged.abstained and hedged.outcome == "hedged"
+    assert hedged.citations == tuple(dataclasses.replace(c, answer_start=None, answer_end=None)
+                                     if i == 0 else c for i, c in enumerate(raw.citations))
+    assert hedged.short == "" and hedged.confidence == pytest.approx(p)
+    answer["hedge"] = p / 2  # above the hedge: answered, with its short answer
+    sure = gated(raw, "heuristic", None, learned)
+    assert sure.outcome == "answered" and sure.short
+    answer["threshold"] = answer["hedge"] = min(1.0, p + 0.01)  # below both: abstained
+    assert gated(raw, "heuristic", None, learned).outcome == "abstained"
+
+
 def test_features_read_the_span_head_and_the_words_the_sources_never_say(retriever):
     retriever = _with(retriever, Settings(max_tokens=48, gate=False))
     a = retriever.ask("When was the Pemberton lighthouse built?")
@@ -122,12 +145,16 @@ def test_fit_gate_smoke(tmp_path):
     """eval/fit_gate.py end to end on a few questions, without writing the packaged gate."""
     records = tmp_path / "records.jsonl"
     out = subprocess.run([sys.executable, "-m", "eval.fit_gate", "--limit", "30", "--near", "12",
-                          "--paraphrase", "0", "--records", str(records),
+                          "--squad2", "8", "--paraphrase", "0", "--records", str(records),
                           "--report", str(tmp_path)], cwd=ROOT,
                          capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stderr[-2000:]
     rows = [json.loads(x) for x in records.read_text().splitlines()]
-    assert {r["kind"] for r in rows} == {"answerable", "near", "off"}
+    assert {r["kind"] for r in rows} == {"answerable", "near", "off", "unanswerable"}
+    assert {r["source"] for r in rows} == {"part A", "SQuAD 2.0"}
+    # An unanswerable question's first citation never counts as holding the answer.
+    assert not any(r["holds"] for r in rows if r["kind"] == "unanswerable")
+    assert "SQuAD 2.0 unanswerable: hedged" in out.stdout
     assert {r["reader"] for r in rows} == {"heuristic", "learned"}
     assert "short answers:" in out.stdout and "abstained near-topic" in out.stdout
     assert (tmp_path / "gate_short_answers.png").stat().st_size > 0

@@ -63,7 +63,9 @@ def test_context_lines():
     doc = Document(id="d", text="", title="The Copper Kettle Tea Room")
     text = ("The Copper Kettle Tea Room\n\nSupport The Moscow Times!\n\nA Message from The Moscow "
             "Times:\n\n| Height | 32 m |\n\nIt is owned by Mara Okafor.\n\nOpening Hours\n\n"
-            "Founded in 1952 by twelve growers of apples and pears in the valley\n")
+            "Founded in 1952 by twelve growers of apples and pears in the valley\n\nFire wardens\n\n"
+            "Row 2: Floor: 1; Warden: Ann Lee.\n\n- Free parking\n\nParking costs 2 pounds\n\n"
+            "Last words here\n")
     lines = [ln for ln in text.split("\n") if ln]
     flags = {ln: is_context_line(text, text.index(ln), text.index(ln) + len(ln), doc)
              for ln in lines}
@@ -71,7 +73,11 @@ def test_context_lines():
         "The Copper Kettle Tea Room": True, "Support The Moscow Times!": True,
         "A Message from The Moscow Times:": True, "| Height | 32 m |": False,
         "It is owned by Mara Okafor.": False, "Opening Hours": True,
-        "Founded in 1952 by twelve growers of apples and pears in the valley": False}
+        "Founded in 1952 by twelve growers of apples and pears in the valley": False,
+        # A few words in sentence case above more text: a heading; a bullet, a line with a
+        # number or the document's last line stays a statement.
+        "Fire wardens": True, "Row 2: Floor: 1; Warden: Ann Lee.": False, "- Free parking": False,
+        "Parking costs 2 pounds": False, "Last words here": False}
     # A short note's title is read from its first sentence: that sentence is still an answer.
     note = "Quokkas live on Rottnest Island."
     assert not is_context_line(note, 0, len(note), Document(id="n", text=note, title=note))

@@ -76,8 +76,24 @@ def test_html_inline_elements_stay_in_their_sentence_and_blocks_break(tmp_path):
         "<p>Line one<br>Line two</p></body></html>")
     doc = load_file(tmp_path / "p.html", "p.html", html="all")
     assert "The file is owned by group src and is owned and writable by the group." in doc.text
-    assert doc.text.split("\n\n")[1:4] == ["First item", "Second item", "Name | Jane Doe"]
+    assert doc.text.split("\n\n")[1:4] == ["First item", "Second item", "Name: Jane Doe."]
     assert "Line one\nLine two" in doc.text
+
+
+@pytest.mark.parametrize("html", ["main", "all"])
+def test_html_headings_are_marked_and_table_rows_keep_their_column_names(tmp_path, html):
+    rows = "".join(f"<tr><td>{floor}</td><td>{name}</td></tr>"
+                   for floor, name in (("1", "Ann Lee"), ("2", "Bo Chan")))
+    (tmp_path / "p.html").write_text(
+        f"<html><body><main><h1>Site safety</h1><p>{PARA}</p><h2>Fire wardens</h2>"
+        f"<table><tr><th>Floor</th><th>Warden</th></tr>{rows}</table><p>{PARA}</p>"
+        "</main></body></html>")
+    doc = load_file(tmp_path / "p.html", "p.html", html=html)
+    blocks = doc.text.split("\n\n")
+    assert "# Site safety" in blocks and "## Fire wardens" in blocks
+    at = blocks.index("## Fire wardens")
+    assert blocks[at + 1:at + 3] == ["Row 2: Floor: 1; Warden: Ann Lee.",
+                                     "Row 3: Floor: 2; Warden: Bo Chan."]
 
 
 def test_html_main_content_drops_navigation_unless_all_is_asked(tmp_path):
@@ -132,9 +148,10 @@ def test_docx_paragraphs_tables_and_heading_title(tmp_path):
     assert [x.source for x in docs] == ["r.docx"] and skipped == ["broken.docx"]
     doc = docs[0]
     assert doc.title == "Quarterly report"
-    assert doc.text.split("\n\n") == ["Quarterly report",
+    # Headings marked as such; a table's rows read with their column names.
+    assert doc.text.split("\n\n") == ["# Quarterly report",
                                       "Our CEO is Jane Doe. The launch is on 3 May.",
-                                      "| Region | Sales |", "| North | 120 |"]
+                                      "Row 2: Region: North; Sales: 120."]
 
 
 @pytest.mark.parametrize("meta_title", ["Enscript Output", "Microsoft Word - policy.docx",

@@ -1,7 +1,7 @@
 import pytest
 
 from conftest import kept_at
-from rag import Answer, Citation, HashEmbedder, Hit, Passage, Retriever, Settings
+from rag import HEDGE_LABEL, Answer, Citation, HashEmbedder, Hit, Passage, Retriever, Settings
 from ui import render
 from ui.service import ChatService
 from ui.chat import Chat
@@ -56,6 +56,25 @@ def test_abstention_looks_different_and_offers_closest_passages():
     out = render.answer_html(0, a)
     assert 'class="msg bot abstain"' in out and "Not in the sources" in out
     assert "Closest passages" in out and "Nearby text." in out and "cite" not in out
+
+
+def test_every_answer_says_how_sure_and_a_hedge_is_drawn_apart():
+    p = _passage("The tower is white.")
+    c = Citation(n=1, passage=p, start=0, end=19, quote="The tower is white.")
+    hits = (Hit(rank=1, score=0.4, passage=p),)
+    sure = render.answer_html(0, Answer(question="q", text="The tower is white. [1]",
+                                        abstained=False, citations=(c,), hits=hits,
+                                        confidence=0.91, short="white"))
+    hedged = render.answer_html(0, Answer(question="q", text="The tower is white. [1]",
+                                          abstained=False, citations=(c,), hits=hits,
+                                          confidence=0.27, hedged=True))
+    refused = render.answer_html(0, Answer(question="q", text="no", abstained=True, hits=hits,
+                                           confidence=0.04))
+    assert 'class="sureness answered"' in sure and "confidence 0.91" in sure
+    assert 'class="msg bot"' in sure and HEDGE_LABEL not in sure and "<b>white</b>" in sure
+    assert 'class="msg bot hedge"' in hedged and 'class="sureness hedged"' in hedged
+    assert "May not answer" in hedged and HEDGE_LABEL in hedged and "confidence 0.27" in hedged
+    assert 'class="sureness abstained"' in refused and "confidence 0.04" in refused
 
 
 @pytest.fixture

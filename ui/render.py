@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from rag import Answer, Citation, DocumentInfo, Hit, Passage
+from rag import DISAGREE_LABEL, HEDGE_LABEL, Answer, Citation, DocumentInfo, Hit, Passage
 
 
 
@@ -133,28 +133,45 @@ def grade_html(a: Answer) -> str:
             f'<span class="grade-status"></span></div>')
 
 
+def sureness_html(a: Answer) -> str:
+    """How sure the answer is: its outcome and confidence, on every answer."""
+    label = {"answered": "Answered", "hedged": "May not answer",
+             "abstained": "Not in the sources"}[a.outcome]
+    return (f'<div class="sureness {a.outcome}" title="how likely the answer holds what was '
+            f'asked">{label} · confidence {a.confidence:.2f}</div>')
+
+
 def answer_html(turn: int, a: Answer) -> str:
-    """One assistant turn: the answer with [n] links to its sources, and the sources below it."""
+    """One assistant turn: the answer with [n] links to its sources, and the sources below it;
+    how sure it is above (a hedged answer is drawn as the closest passages, that may not
+    answer)."""
     dropped = dropped_html(a)
+    sure = sureness_html(a)
     if a.abstained:
         closest = "".join(closest_card(h) for h in a.hits[:3])
-        return (f'<div class="msg bot abstain"><div class="abstain-label">Not in the sources'
-                f'</div><p>{esc(a.text)}</p>{dropped}<details class="sources" open><summary>'
-                f'Closest passages, for you to judge</summary>{closest}</details>'
-                f'{grade_html(a)}</div>')
+        return (f'<div class="msg bot abstain">{sure}<p>{esc(a.text)}</p>{dropped}'
+                f'<details class="sources" open><summary>Closest passages, for you to judge'
+                f'</summary>{closest}</details>{grade_html(a)}</div>')
     if a.generated:
         body = written_html(turn, a)
         by = (f'<div class="by">Written by {esc(a.model)}; every sentence checked against its '
               f'quote</div>')
     else:
         body = " ".join(f'{quote_html(c)} <a class="cite" href="#src-{turn}-{c.n}" '
-                        f'data-n="{c.n}" {cite_data(c)}>[{c.n}]</a>' for c in a.citations)
+                        f'data-n="{c.n}" {cite_data(c)}>[{c.n}]</a>'
+                        + (f' <span class="dated">({esc(c.dated)})</span>' if c.dated else "")
+                        for c in a.citations)
         by = ""
     short = f'<p class="short"><b>{esc(a.short)}</b></p>' if a.short else ""
+    hedge = f'<p class="hedge-note">{esc(HEDGE_LABEL)}</p>' if a.hedged else ""
+    if a.disagree:
+        hedge += f'<p class="disagree-note">{esc(DISAGREE_LABEL)}</p>'
+
     cards = source_cards(turn, a.citations)
-    return (f'<div class="msg bot">{short}<p>{body}</p>{by}{dropped}<details class="sources" '
-            f'open><summary>Sources ({len(a.citations)})</summary>{cards}</details>'
-            f'{grade_html(a)}</div>')
+    kind = " hedge" if a.hedged else ""
+    return (f'<div class="msg bot{kind}">{sure}{hedge}{short}<p>{body}</p>{by}{dropped}'
+            f'<details class="sources" open><summary>Sources ({len(a.citations)})</summary>'
+            f'{cards}</details>{grade_html(a)}</div>')
 
 
 _OPEN = '<details class="sources" open>'

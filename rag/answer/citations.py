@@ -1,4 +1,4 @@
-"""What every reader shares: the abstention text, the one way a citation is made (the quote
+"""What every reader shares: the abstention text and the hedge's label, the one way a citation is made (the quote
 read from the document at its offsets, so always exact) and the citation check."""
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ from collections.abc import Mapping, Sequence
 from ..types import Citation, Document, Hit
 
 ABSTAIN_TEXT = "The sources do not contain an answer to this question."
+# What a hedged answer (Answer.hedged) is shown under, on every surface.
+HEDGE_LABEL = "The closest passages; they may not answer this."
+# What an answer whose sources disagree (Answer.disagree) opens with.
+DISAGREE_LABEL = "The sources disagree; the newest first."
 
 
 def cite(n: int, hit: Hit, start: int, end: int,
@@ -24,6 +28,19 @@ def quoted(spans: Sequence[tuple[Hit, int, int]],
     them in that order, each followed by its marker: "Quote. [1] Quote. [2]"."""
     citations = [cite(n, hit, s, e, documents) for n, (hit, s, e) in enumerate(spans, start=1)]
     return citations, " ".join(f"{c.quote} [{c.n}]" for c in citations)
+
+
+def quoted_dated(spans: Sequence[tuple[Hit, int, int]], documents: Mapping[str, Document],
+                 labels: Mapping[str, str]) -> tuple[list[Citation], str]:
+    """:func:`quoted` for sources that disagree: each citation ``dated`` with its document's
+    label (``labels``: document id -> date label), the answer saying so and giving the dates."""
+    import dataclasses
+
+    citations = [dataclasses.replace(c, dated=labels.get(c.passage.doc_id, ""))
+                 for c in quoted(spans, documents)[0]]
+    text = " ".join(f"{c.quote} [{c.n}] ({c.dated})" if c.dated else f"{c.quote} [{c.n}]"
+                    for c in citations)
+    return citations, f"{DISAGREE_LABEL} {text}"
 
 
 def verify_citation(citation: Citation, document: Document) -> bool:

@@ -6,6 +6,7 @@ import os
 import sys
 
 from .. import paths
+from ..answer.citations import HEDGE_LABEL
 from ..errors import RagError
 from .common import (_llm_fields, _local_index, _milvus_target, _open, _place, _print_json,
                      _progress, _settings, _with_llm)
@@ -79,6 +80,8 @@ def cmd_ask(args) -> int:
     if a.short:
         bold = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("**", "**")
         print(f"{bold[0]}{a.short}{bold[1]}")
+    if a.hedged:
+        print(HEDGE_LABEL)
     print(a.text)
     if a.abstained:
         print("\nClosest passages:")
@@ -89,8 +92,9 @@ def cmd_ask(args) -> int:
         for c in a.citations:
             where = f"{c.passage.source} [{c.start}:{c.end}]"
             where += f" p.{c.page}" if c.page else ""
+            where += f" ({c.dated})" if c.dated else ""
             print(f"  [{c.n}] {where} \"{c.quote}\"")
-        print(f"\nconfidence {a.confidence:.2f}")
+    print(f"\n{a.outcome}, confidence {a.confidence:.2f}")
     if a.dropped:
         print("\nRemoved (not supported by the sources):")
         for d in a.dropped:

@@ -26,12 +26,13 @@ def load_run(path: str | Path) -> dict:
 
 
 def outcome(q: dict) -> str:
-    """What a question's answer did: "abstained", "answered (supported)" or "answered (not
-    supported)", with the rank of the first relevant passage for an answerable one."""
+    """What a question's answer did: "abstained", "answered (supported)", "hedged (not
+    supported)"..., with the rank of the first relevant passage for an answerable one."""
     if q.get("abstained"):
         what = "abstained"
     else:
-        what = "answered (supported)" if q.get("supported") else "answered (not supported)"
+        what = "hedged" if q.get("hedged") else "answered"
+        what += " (supported)" if q.get("supported") else " (not supported)"
     if q.get("answerable"):
         rank = q.get("first_relevant_rank")
         what += f", evidence at rank {rank}" if rank else ", evidence not retrieved"
@@ -39,8 +40,11 @@ def outcome(q: dict) -> str:
 
 
 def _better(q: dict) -> bool:
-    """For an answerable question: supported; for an unanswerable one: abstained."""
-    return bool(q.get("supported")) if q.get("answerable") else bool(q.get("abstained"))
+    """For an answerable question: supported; for an unanswerable one: not answered as if
+    known (abstained or hedged)."""
+    if q.get("answerable"):
+        return bool(q.get("supported"))
+    return bool(q.get("abstained") or q.get("hedged"))
 
 
 def compare(before: dict, after: dict) -> dict:

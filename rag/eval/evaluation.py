@@ -172,7 +172,8 @@ def evaluate(retriever: Retriever, questions: Sequence[Question], k: int = 10,
             generated=answer.generated,
             fell_back=bool(retriever.settings.llm_url) and not answer.generated,
             kept=answer.text.count(" [") if answer.generated and not answer.abstained else 0,
-            dropped=len(answer.dropped), first_token_ms=answer.first_token_ms))
+            dropped=len(answer.dropped), first_token_ms=answer.first_token_ms,
+            hedged=answer.hedged))
     return EvalResult(mode=mode, metrics=_metrics(retriever, records),
                       questions=tuple(records))
 
@@ -200,6 +201,10 @@ def _metrics(retriever: Retriever, records: Sequence[QuestionResult]) -> dict[st
         **{f"abstain_recall_{topic}_topic": m.mean([float(r.abstained) for r in unanswerable
                                                       if r.topic == topic])
            for topic in ("off", "near") if any(r.topic == topic for r in unanswerable)},
+        # The three outcomes (answered, hedged, abstained) of each kind of question.
+        **{f"{outcome}_{kind}": m.mean([float(r.outcome == outcome) for r in group])
+           for kind, group in (("answerable", answerable), ("unanswerable", unanswerable))
+           if group for outcome in ("answered", "hedged", "abstained")},
         "latency_p50_ms": m.percentile(latencies, 50),
         "latency_p95_ms": m.percentile(latencies, 95),
         "questions": float(len(records)), "answerable": float(len(answerable)),

@@ -9,7 +9,10 @@ from ..types import EvalResult
 TABLE_METRICS = ("hit@1", "hit@5", "hit@10", "recall@10", "mrr@10", "ndcg@10", "evidence@500",
                  "evidence@1000", "evidence@3000", "answer_supported",
                  "citation_precision", "abstain_precision", "abstain_recall",
-                 "abstain_recall_off_topic", "abstain_recall_near_topic", "followup_hit@5",
+                 "abstain_recall_off_topic", "abstain_recall_near_topic",
+                 "answered_answerable", "hedged_answerable", "abstained_answerable",
+                 "answered_unanswerable", "hedged_unanswerable", "abstained_unanswerable",
+                 "followup_hit@5",
                  "followup_answer_supported", "short_shown", "short_in_evidence",
                  "latency_p50_ms", "latency_p95_ms",
                  "llm_generated", "llm_fell_back", "llm_sentences_kept", "llm_sentences_dropped",
@@ -80,7 +83,7 @@ def write_report(results: Sequence[EvalResult], out: str | Path, threshold: floa
         for q in failed:
             lines.append(f"- **{q.id}** {_md(q.question)} (first relevant rank: "
                          f"{q.first_relevant_rank}, answer "
-                         f"{'abstained' if q.abstained else 'given'}"
+                         f"{q.outcome}, confidence {q.confidence:.2f}"
                          f", supported: {q.supported})")
             for e in q.expected:
                 lines.append(f"  - expected: {_md(e.quote)}")

@@ -74,7 +74,7 @@ def _write_jsonl(path: Path, rows) -> None:
 
 def _doc_row(d: Document) -> dict:
     return {"id": d.id, "source": d.source, "title": d.title, "text": d.text,
-            "page_starts": list(d.page_starts)}
+            "page_starts": list(d.page_starts), "modified": d.modified}
 
 
 def _passage_row(p: Passage) -> dict:
@@ -336,7 +336,8 @@ def _read(folder: Path, manifest: dict, segments: list[dict], ann: str
             if r["id"] in current:
                 by_id[r["id"]] = Document(id=r["id"], text=r["text"], title=r["title"],
                                           source=r["source"],
-                                          page_starts=tuple(r["page_starts"]))
+                                          page_starts=tuple(r["page_starts"]),
+                                          modified=r.get("modified", ""))
     deleted = np.asarray(manifest.get("deleted", []), np.int64)
     passages: list[Passage] = []
     vectors = faiss.read_index(str(folder / BASE / VECTORS))

@@ -57,11 +57,20 @@ def load_file(path: Path, source: str, html: str = "main", ocr: bool = True,
     ``ocr``: read scanned PDF pages and images with Tesseract; ``suffix``: the type to read it
     as (default: the path's own, e.g. an upload kept under a temporary name)."""
     suffix = (suffix or Path(path).suffix).lower()
-    return _document(source, *_loaded(Path(path), suffix, html, ocr), suffix)
+    return _document(source, *_loaded(Path(path), suffix, html, ocr), suffix,
+                     modified=_modified(Path(path)))
+
+
+def _modified(path: Path) -> str:
+    """When the file was last changed (UTC, ISO 8601)."""
+    from datetime import datetime, timezone
+
+    stamp = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+    return stamp.isoformat(timespec="seconds")
 
 
 def _document(source: str, text: str, title: str, page_starts: tuple[int, ...],
-              suffix: str = "") -> Document:
+              suffix: str = "", modified: str = "") -> Document:
     """A Document; without a title of its own, a table is titled by its file name, anything
     else by its first heading or line, else its file name."""
     if not text.strip():
@@ -73,7 +82,7 @@ def _document(source: str, text: str, title: str, page_starts: tuple[int, ...],
         title = (Path(name).stem if suffix in _TITLED_BY_NAME else
                  _first_line_title(text) or name)
     return Document(id=doc_id_for(source, text), text=text, title=title, source=source,
-                    page_starts=page_starts)
+                    page_starts=page_starts, modified=modified)
 
 
 class CachedFailure(ValueError):
@@ -129,13 +138,14 @@ def load_documents(path: Path, source: str, html: str = "main", ocr: bool = True
             raise CachedFailure(hit.error)
         if hit is not None:
             return [_document(f"{source}/{n}" if n else source, t, ti, s,
-                              Path(n).suffix.lower() if n else suffix)
+                              Path(n).suffix.lower() if n else suffix, _modified(path))
                     for n, t, ti, s in hit.parts]
     t0 = time.perf_counter()
     try:
         parts = _parts(path, suffix, html, ocr)
         docs = [_document(f"{source}/{n}" if n else source, t, ti, s,
-                          Path(n).suffix.lower() if n else suffix) for n, t, ti, s in parts]
+                          Path(n).suffix.lower() if n else suffix, _modified(path))
+                for n, t, ti, s in parts]
     except OcrUnavailable:  # may be installed later: not kept
         raise
     except Exception as e:

@@ -6,8 +6,9 @@ near-topic unanswerables (eval/fit_gate.py; rag/models/gate.json):
 
 - ``answer``: the probability that the first citation holds the fact asked for. It becomes
   ``Answer.confidence``; below the threshold the answer abstains ("not in the sources"), saying
-  what the sources do mention of the question's subject. An answer the reader already
-  abstained on (below its own threshold) stays so, with the reader's confidence.
+  what the sources do mention of the question's subject; below ``hedge`` it is hedged (the
+  closest sentences, that may not answer: ``Answer.hedged``, no short answer). An answer the
+  reader already abstained on (below its own threshold) stays so, with the reader's confidence.
 - ``short``: the probability that the short answer is right; shown only at or above its
   threshold (chosen for precision on held-out articles), else the sentence stands alone.
 """
@@ -156,7 +157,8 @@ def gated(answer: Answer, reader: str, threshold: float | None, learned) -> Answ
         return answer
     row = features(answer, learned)
     p = probability(row, gate["answer"])
-    if p < (gate["answer"]["threshold"] if threshold is None else threshold):
+    abstain = gate["answer"]["threshold"] if threshold is None else threshold
+    if p < abstain:
         return Answer(question=answer.question, text=covered_text(answer.question, answer),
                       abstained=True, hits=answer.hits, confidence=p, note=answer.note,
                       query=answer.query)
@@ -164,6 +166,8 @@ def gated(answer: Answer, reader: str, threshold: float | None, learned) -> Answ
     plain = dataclasses.replace(first, answer_start=None, answer_end=None)
     answer = dataclasses.replace(answer, confidence=p, short="",
                                  citations=(plain, *answer.citations[1:]))
+    if p < gate["answer"].get("hedge", abstain):
+        return dataclasses.replace(answer, hedged=True)
     span = short_of(row)
     if span is not None and probability(row, gate["short"]) >= gate["short"]["threshold"]:
         return mark_short(answer, span)

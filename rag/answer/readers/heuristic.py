@@ -10,7 +10,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..citations import ABSTAIN_TEXT, quoted
+from ..citations import ABSTAIN_TEXT, quoted, quoted_dated
+from ..disagree import newest_first
 from ...index.passages import PassageIndex
 from ...paths import MODELS
 from ...settings import HEURISTIC_THRESHOLD, Settings
@@ -23,6 +24,9 @@ log = logging.getLogger(__name__)
 # Sentences scoring within this margin of the best one join the answer (0.08 on the seed set:
 # answer_supported 0.854 at 1.4 citations an answer; 0.12 adds noise, 0.04 loses support).
 _MARGIN = 0.08
+# A further sentence joins the lead only when the learned reader's probability that it answers
+# is at least this share of the lead's (chosen on held-out SQuAD: docs/decisions.md).
+JOIN_SHARE = 0.5
 # Subtracted from the confidence for each name in the question that the sources never mention:
 # the sources cannot answer a question about someone or something they do not name.
 UNKNOWN_NAME_PENALTY = 0.25
@@ -83,33 +87,42 @@ def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
                       confidence=calibrated(best), note=note)
     order = [i for i in np.argsort(-sims, kind="stable")
              if sims[i] >= max(threshold, best - _MARGIN)]
-    lead = _lead(question, cands, texts, signals, sims, threshold, settings, learned)
+    lead, probs = _lead(question, cands, texts, signals, sims, threshold, settings, learned)
     if lead is not None:  # in the answer whether or not the margin had it: [1], then the rest
-        order = [i for i in order if i != lead]
+        # No padding: a further sentence joins only when the learned reader finds that it too
+        # answers (not merely that it is about the subject).
+        order = [i for i in order if i != lead and probs[i] >= JOIN_SHARE * probs[lead]]
     chosen = sorted(order[: settings.answer_sentences - (lead is not None)],
                     key=lambda i: (cands[i][0].rank, cands[i][1]))
+    labels: dict[str, str] = {}
     if lead is not None:
         chosen.insert(0, lead)
-    citations, text = quoted([cands[i] for i in chosen], documents)
+        chosen, labels = newest_first(question, chosen, cands, texts, probs, documents,
+                                      JOIN_SHARE)
+    citations, text = (quoted_dated([cands[i] for i in chosen], documents, labels) if labels
+                       else quoted([cands[i] for i in chosen], documents))
     return Answer(question=question, text=text, abstained=False,
                   citations=tuple(citations), hits=tuple(hits), confidence=calibrated(best),
-                  note=note)
+                  note=note, disagree=bool(labels))
 
 
 def _lead(question: str, cands, texts: list[str], signals: dict[str, np.ndarray],
-          sims: np.ndarray, threshold: float, settings: Settings, learned) -> int | None:
+          sims: np.ndarray, threshold: float, settings: Settings,
+          learned) -> tuple[int | None, np.ndarray]:
     """The sentence that leads the answer (its first citation, where the short answer is
     looked for): the best by the heuristic score plus ``settings.lead_weight`` times the
     learned reader's probability, among those the heuristic would cite at all; None when
-    ``lead_weight`` is 0 (the answer is then in source order)."""
+    ``lead_weight`` is 0 (the answer is then in source order). With it, the learned reader's
+    probability of each candidate (0 for those it did not read)."""
     if settings.lead_weight <= 0:
-        return None
+        return None, np.zeros(len(texts), dtype=np.float32)
     from .learned import lead_probabilities
 
     can_lead = sims >= threshold
     probs = lead_probabilities(learned, question, cands, texts, signals,
                                settings.read_sentences, eligible=can_lead)
-    return int(np.argmax(np.where(can_lead, sims + settings.lead_weight * probs, -np.inf)))
+    lead = int(np.argmax(np.where(can_lead, sims + settings.lead_weight * probs, -np.inf)))
+    return lead, probs
 
 
 class HeuristicReader:

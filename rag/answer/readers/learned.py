@@ -282,8 +282,10 @@ def compose(question: str, query: str, hits, documents, settings, reader: Learne
     passages by their best sentence, and answer with the best sentences (calibrated
     probability >= the reader's threshold), or abstain. Returns the Answer (its ``hits`` are the
     reranked top ``k``)."""
-    from ..citations import ABSTAIN_TEXT, quoted
+    from ..citations import ABSTAIN_TEXT, quoted, quoted_dated
+    from ..disagree import newest_first
     from ...types import Answer
+    from .heuristic import JOIN_SHARE
 
     # The passages were found with the earlier turns (``query``); the sentences are read with
     # the question itself, as the reader was trained: one question, no conversation.
@@ -300,10 +302,12 @@ def compose(question: str, query: str, hits, documents, settings, reader: Learne
     chosen = [int(i) for i in np.argsort(-probs, kind="stable")
               if probs[i] >= max(threshold, best - settings.answer_margin)]
     chosen = chosen[:settings.answer_sentences]
-    citations, text = quoted([cands[i] for i in chosen], documents)
+    chosen, labels = newest_first(question, chosen, cands, texts, probs, documents, JOIN_SHARE)
+    citations, text = (quoted_dated([cands[i] for i in chosen], documents, labels) if labels
+                       else quoted([cands[i] for i in chosen], documents))
     answer = Answer(question=question, text=text, abstained=False,
                     citations=tuple(citations), hits=reranked, confidence=best, note=note,
-                    query=query)
+                    query=query, disagree=bool(labels))
     return with_span(answer, reader)
 
 

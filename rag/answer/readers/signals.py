@@ -67,8 +67,9 @@ def asks_for_title(question: str) -> bool:
 def is_context_line(text: str, start: int, end: int, doc: Document) -> bool:
     """A heading, title, label or banner rather than a statement: the document's title, a
     Markdown heading, a line ending in a colon ("A Message from The Moscow Times:"), a short
-    exclamation ("Support The Moscow Times!"), or a short line of capitalised words without a
-    full stop ("Lindqvist Orchard Cooperative"). Table rows are data, never context lines. It
+    exclamation ("Support The Moscow Times!"), a short line of capitalised words without a
+    full stop ("Lindqvist Orchard Cooperative") or of a few words in sentence case ("Fire
+    wardens"), before more text. Table rows are data, never context lines. It
     still gives the sentences under it their subject (the learned reader reads the title)."""
     line = text[start:end].strip()
     own_line = (start == 0 or text[start - 1] == "\n") and (end == len(text) or
@@ -87,8 +88,12 @@ def is_context_line(text: str, start: int, end: int, doc: Document) -> bool:
     if line.endswith(":") or (line.endswith("!") and len(words) <= 6):
         return True
     capitalised = sum(1 for w in words if w[:1].isupper() or w[:1].isdigit())
-    return (len(words) <= 10 and not line.endswith(_TERMINAL)
-            and capitalised >= 0.6 * max(1, len(words)))
+    if len(words) <= 10 and capitalised >= 0.6 * max(1, len(words)):
+        return True
+    # A few words alone on a line, no number, no bullet, text after them: a heading in
+    # sentence case ("Fire wardens" above the table of wardens), not a statement.
+    return (len(words) <= 4 and not any(ch.isdigit() for ch in line)
+            and not line.startswith(("-", "*", "•")) and bool(text[end:].strip()))
 
 
 def candidate_sentences(hits: Sequence[Hit], documents: dict[str, Document],

@@ -216,7 +216,8 @@ class MilvusStore:
                                          "rebuild it with `rag index FOLDER --store URI`")
                 out[doc_id] = Document(id=doc_id, text="".join(r["text"] for r in rs),
                                        title=info["title"], source=info["source"],
-                                       page_starts=tuple(info["page_starts"]))
+                                       page_starts=tuple(info["page_starts"]),
+                                       modified=info.get("modified", ""))
         return out
 
     def update(self, remove: Sequence[str], documents: Sequence[Document],
@@ -234,6 +235,7 @@ class MilvusStore:
             pieces = [d.text[i:i + TEXT_PART] for i in range(0, len(d.text), TEXT_PART)] or [""]
             info = {"source": d.source, "title": d.title, "sha256": _text_hash(d.text),
                     "added": added.get(d.id, ""), "page_starts": list(d.page_starts),
+                    "modified": d.modified,
                     "passages": counts.get(d.id, 0), "chars": len(d.text), "parts": len(pieces)}
             doc_rows += [{"key": f"{d.id}#{n}", "doc_id": d.id, "part": n, "text": piece,
                           "info": info if n == 0 else {"parts": len(pieces)},

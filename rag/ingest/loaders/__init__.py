@@ -59,6 +59,26 @@ def read(path: Path, suffix: str, options: ReadOptions = ReadOptions()) -> Loade
     return resolve(target, __package__)(Path(path), options)
 
 
+def heading(text: str, level: int = 1) -> str:
+    """A heading the file marks as one (a Word heading style, a slide title, <h2>), written as
+    Markdown ("## Fire wardens"): readers then know it titles what follows and never cite it
+    alone as an answer."""
+    return f"{'#' * max(1, min(level, 6))} {' '.join(text.split())}"
+
+
+def table_blocks(rows: Sequence[Sequence[str]]) -> list[str]:
+    """A table's rows as blocks read with their column names, as sheets are
+    (rag.ingest.loaders.sheets.rows_text): "Row 2: Model: CM400; Price: 89.99."."""
+    from .sheets import rows_text
+
+    filled = [[c for c in row if c] for row in rows if any(row)]
+    if len(filled) == 1:  # no header to read it with: a label and its value, or a list
+        cells = filled[0]
+        return [(": " if len(cells) == 2 else "; ").join(cells) + "."]
+    text = rows_text(rows)
+    return text.split("\n\n") if text else []
+
+
 def join_pages(parts: Sequence[str], sep: str = "\n\n") -> tuple[str, tuple[int, ...]]:
     """The parts (pages, slides, sheets...) joined by ``sep``, and where each starts."""
     starts, pos, kept = [], 0, []

@@ -1,10 +1,12 @@
 """Web pages (.html, .htm): the main content (trafilatura: navigation, sidebars, footers and
-boilerplate dropped) or every visible text, inline elements kept inline, blocks a line each."""
+boilerplate dropped) or every visible text, inline elements kept inline, blocks a line each,
+headings marked as such ("## Fire wardens") and table rows read with their column names."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from . import heading, table_blocks
 from .text import read_text
 
 
@@ -37,6 +39,14 @@ def _html_all_text(soup) -> str:
                 name = child.name.lower()
                 if name == "br":
                     out.append("\n")
+                elif name == "table" and not pre:
+                    rows = [[" ".join(c.get_text(" ").split()) for c in tr.find_all(("td", "th"))]
+                            for tr in child.find_all("tr")]
+                    out.append("\n\n" + "\n\n".join(table_blocks(rows)) + "\n\n")
+                elif re.fullmatch(r"h[1-6]", name) and not pre:
+                    text = " ".join(child.get_text(" ").split())
+                    if text:
+                        out.append("\n\n" + heading(text, int(name[1])) + "\n\n")
                 elif name in ("td", "th"):
                     out.append(" | ")
                     walk(child, pre)
@@ -64,8 +74,32 @@ def _html_main_text(raw: str) -> str | None:
     import trafilatura
 
     text = trafilatura.extract(raw, include_comments=False, include_tables=True,
-                               include_images=False, favor_recall=True, deduplicate=False)
-    return text.strip() if text and text.strip() else None
+                               include_images=False, favor_recall=True, deduplicate=False,
+                               output_format="markdown")
+    return pipe_tables(text).strip() if text and text.strip() else None
+
+
+def pipe_tables(text: str) -> str:
+    """``text`` (Markdown) with each pipe table's rows read with their column names
+    (rag.ingest.loaders.table_blocks), the separator row dropped; other lines unchanged."""
+    out: list[str] = []
+    rows: list[list[str]] = []
+
+    def flush() -> None:
+        if rows:
+            out.append("\n\n".join(table_blocks(rows)))
+            rows.clear()
+
+    for line in text.split("\n"):
+        if line.strip().startswith("|"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if not all(re.fullmatch(r":?-{3,}:?", c) for c in cells if c):
+                rows.append(cells)
+            continue
+        flush()
+        out.append(line)
+    flush()
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(out))
 
 
 def page_text(raw: str, html: str = "main") -> tuple[str, str]:

@@ -1,12 +1,17 @@
-"""OpenDocument text (.odt, odfpy): headings, paragraphs, list items and table rows in order."""
+"""OpenDocument text (.odt, odfpy): headings (marked as such), paragraphs, list items and table
+rows (read with their column names) in order."""
 from __future__ import annotations
 
 from pathlib import Path
+
+from . import heading as heading_block
+from . import table_blocks
 
 
 def odt_text(path: Path, options=None) -> tuple[str, str, tuple[int, ...]]:
     from odf import opendocument, teletype
     from odf.namespaces import TABLENS, TEXTNS
+    from odf.table import TableRow
 
     doc = opendocument.load(str(path))
     blocks: list[str] = []
@@ -17,17 +22,19 @@ def odt_text(path: Path, options=None) -> tuple[str, str, tuple[int, ...]]:
         for child in node.childNodes:
             if child.nodeType != child.ELEMENT_NODE:
                 continue
-            if child.qname == (TABLENS, "table-row"):
-                cells = [" ".join(teletype.extractText(c).split()) for c in child.childNodes
-                         if c.nodeType == c.ELEMENT_NODE]
-                if any(cells):
-                    blocks.append("| " + " | ".join(cells) + " |")
+            if child.qname == (TABLENS, "table"):
+                blocks.extend(table_blocks([
+                    [" ".join(teletype.extractText(c).split()) for c in row.childNodes
+                     if c.nodeType == c.ELEMENT_NODE]
+                    for row in child.getElementsByType(TableRow)]))
             elif child.qname in ((TEXTNS, "p"), (TEXTNS, "h")):
                 text = " ".join(teletype.extractText(child).split())
-                if text:
+                if text and child.qname == (TEXTNS, "h"):
+                    level = child.getAttribute("outlinelevel")
+                    blocks.append(heading_block(text, int(level) if level else 1))
+                    heading = heading or text
+                elif text:
                     blocks.append(text)
-                    if child.qname == (TEXTNS, "h") and not heading:
-                        heading = text
             else:
                 walk(child)
 

@@ -1,10 +1,11 @@
-"""PowerPoint (.pptx, python-pptx): each slide's title, its text frames and tables in reading
-order (top to bottom, then left to right), and its speaker notes; the slide number is the page."""
+"""PowerPoint (.pptx, python-pptx): each slide's title (a heading), its text frames and tables
+(rows read with their column names) in reading order (top to bottom, then left to right), and its
+speaker notes; the slide number is the page."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from . import join_pages
+from . import heading, join_pages, table_blocks
 
 
 def _shape_blocks(shape) -> list[str]:
@@ -13,12 +14,8 @@ def _shape_blocks(shape) -> list[str]:
     if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
         return [b for s in _ordered(shape.shapes) for b in _shape_blocks(s)]
     if getattr(shape, "has_table", False) and shape.has_table:
-        rows = []
-        for row in shape.table.rows:
-            cells = [" ".join(c.text.split()) for c in row.cells]
-            if any(cells):
-                rows.append("| " + " | ".join(cells) + " |")
-        return rows
+        return table_blocks([[" ".join(c.text.split()) for c in row.cells]
+                             for row in shape.table.rows])
     if getattr(shape, "has_text_frame", False) and shape.has_text_frame:
         return [" ".join(p.text.split()) for p in shape.text_frame.paragraphs if p.text.strip()]
     return []
@@ -37,7 +34,7 @@ def pptx_text(path: Path, options=None) -> tuple[str, str, tuple[int, ...]]:
         title_shape = slide.shapes.title
         title = " ".join(title_shape.text.split()) if title_shape is not None else ""
         first_title = first_title or title
-        blocks = [title] if title else []
+        blocks = [heading(title)] if title else []
         for shape in _ordered(slide.shapes):
             if title_shape is not None and shape.shape_id == title_shape.shape_id:
                 continue

@@ -1,0 +1,226 @@
+"""A newcomer's own folder: the mix of files a small office indexes on its first day (a handbook
+with headings and tables, a CSV price list, two return policies of which the newer replaces the
+older, a web page, an e-mail, slides and a scanned memo), and 30 questions about it, 6 of them
+not answered by the files though they look answerable.
+
+    .venv/bin/python -m eval.newcomer [--folder DIR] [--reader NAME] [--json]
+
+Builds the folder (eval/cache/newcomer unless --folder), indexes it with the default settings
+and asks every question. Prints each answer's outcome (answered, hedged, abstained) and whether
+it is right (an answerable question: its first citation holds an expected fact; an
+unanswerable one: not answered as if known), the headings cited as an answer (never wanted),
+and the totals: answerable right, confidently wrong (answered as if known, and wrong).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from email.message import EmailMessage
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FOLDER = ROOT / "eval" / "cache" / "newcomer"
+
+RETURNS_2022 = """Return policy 2022
+
+Items bought from us may be returned within 14 days of delivery.
+
+The customer pays for return shipping. Refunds are made to the original payment method within
+ten working days of the item reaching our warehouse.
+"""
+
+RETURNS_2024 = """# Return policy
+
+Effective 1 March 2024. This policy replaces all earlier versions.
+
+Items bought from us may be returned within 30 days of delivery.
+
+Return shipping is free: print the prepaid label from your order page. Refunds are made to the
+original payment method within five working days of the item reaching our warehouse.
+"""
+
+PRICES = """product,model,price_gbp,stock
+Electric kettle,KT200,39.50,120
+Coffee maker,CM400,89.99,42
+Toaster,TS150,29.00,0
+Milk frother,MF20,24.95,65
+"""
+
+ABOUT = """<html><head><title>About Fernhill Appliances</title></head><body>
+<nav><a href="/">Home</a> | <a href="/shop">Shop</a></nav>
+<main><h1>About Fernhill Appliances</h1>
+<p>Fernhill Appliances was founded in 2011 by Priya Natarajan and Tom Ellery in a rented garage
+in Bristol.</p>
+<p>Today the company employs 46 people and ships small kitchen appliances to customers across
+the United Kingdom and Ireland.</p>
+<h2>Showroom</h2>
+<p>Our showroom at 14 Quay Road is open from 10 am to 6 pm, Tuesday to Saturday.</p>
+<h2>Customer service</h2>
+<p>Customer service answers calls on 0117 496 0321 from 9 am to 5 pm on weekdays.</p>
+</main><footer>Fernhill Appliances Ltd, registered in England.</footer></body></html>
+"""
+
+MEMO = ["MEMO - Facilities", "", "The server room door code changes on the first",
+        "Monday of every quarter. Ask the IT desk on extension",
+        "214 for the current code. Never write the code down."]
+
+QUESTIONS: list[tuple[str, tuple[str, ...]]] = [
+    # The handbook (.docx: headings, tables)
+    ("Who is the fire warden for the second floor?", ("Bo Chan",)),
+    ("Which fire extinguisher should be used on electrical fires?", ("Carbon dioxide", "CO2")),
+    ("What colour is the label of a foam extinguisher?", ("Cream",)),
+    ("Where is the assembly point?", ("car park B",)),
+    ("How often are fire drills held?", ("twice a year",)),
+    ("Where is the first aid kit kept?", ("kitchen",)),
+    # The price list (.csv)
+    ("How much does the CM400 coffee maker cost?", ("89.99",)),
+    ("How many KT200 kettles are in stock?", ("120",)),
+    ("Which product is out of stock?", ("TS150", "Toaster")),
+    # The return policies (.txt 2022, .md 2024 replacing it)
+    ("Is return shipping free?", ("Return shipping is free",)),
+    ("How many days do customers have to return an item?", ("30 days",)),
+    ("How quickly are refunds made?", ("five working days",)),
+    # The web page (.html)
+    ("When was Fernhill Appliances founded?", ("2011",)),
+    ("Who founded Fernhill Appliances?", ("Priya Natarajan",)),
+    ("How many people does the company employ?", ("46",)),
+    ("When is the showroom open?", ("10 am to 6 pm",)),
+    ("What is the customer service phone number?", ("0117 496 0321",)),
+    # The e-mail (.eml)
+    ("When will the car park be closed?", ("12 and 13 May",)),
+    ("Where should staff park during the resurfacing?", ("Harbour Street",)),
+    # The slides (.pptx)
+    ("When does the CM500 launch?", ("September",)),
+    ("Which markets will get the CM500 first?", ("Ireland",)),
+    ("What is the launch price of the CM500?", ("129",)),
+    # The scanned memo (.png, OCR)
+    ("How often does the server room door code change?", ("quarter",)),
+    ("Who do I ask for the server room code?", ("IT desk",)),
+    # Not in the files, though they look answerable
+    ("How much does the TS300 toaster cost?", ()),
+    ("Who is the fire warden for the fifth floor?", ()),
+    ("When was the Dublin office opened?", ()),
+    ("What is the showroom's phone number on Sundays?", ()),
+    ("How many CM500 units were sold in the first month?", ()),
+    ("What is the Wi-Fi password for guests?", ()),
+]
+
+
+def build(folder: Path) -> Path:
+    """Write the newcomer's folder (the same bytes every run but the .docx/.pptx timestamps)."""
+    import docx
+    import matplotlib
+    from PIL import Image, ImageDraw, ImageFont
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    folder.mkdir(parents=True, exist_ok=True)
+    d = docx.Document()
+    d.add_heading("Office safety handbook", level=1)
+    d.add_paragraph("Every member of staff reads this handbook in their first week.")
+    d.add_heading("Fire wardens", level=2)
+    table = d.add_table(rows=4, cols=3)
+    for r, row in enumerate([("Floor", "Warden", "Extension"), ("Ground", "Ana Silva", "201"),
+                             ("First", "Kofi Mensah", "202"), ("Second", "Bo Chan", "203")]):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    d.add_heading("Fire extinguisher types", level=2)
+    table = d.add_table(rows=4, cols=3)
+    for r, row in enumerate([("Type", "Label colour", "Use on"),
+                             ("Water", "Red", "Paper, wood and textiles"),
+                             ("Foam", "Cream", "Paper, wood and burning liquids"),
+                             ("Carbon dioxide (CO2)", "Black", "Electrical fires")]):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    d.add_heading("Evacuation", level=2)
+    d.add_paragraph("When the alarm sounds, leave by the nearest exit and gather at the "
+                    "assembly point in car park B. Fire drills are held twice a year.")
+    d.add_heading("First aid", level=2)
+    d.add_paragraph("The first aid kit is kept in the kitchen on every floor, beside the sink.")
+    d.save(str(folder / "safety-handbook.docx"))
+
+    (folder / "prices.csv").write_text(PRICES, encoding="utf-8")
+    (folder / "returns-2022.txt").write_text(RETURNS_2022, encoding="utf-8")
+    (folder / "returns-2024.md").write_text(RETURNS_2024, encoding="utf-8")
+    (folder / "about.html").write_text(ABOUT, encoding="utf-8")
+
+    mail = EmailMessage()
+    mail["From"] = "facilities@fernhill.example"
+    mail["To"] = "staff@fernhill.example"
+    mail["Subject"] = "Car park resurfacing"
+    mail["Date"] = "Mon, 04 May 2026 09:12:00 +0100"
+    mail.set_content("Hello all,\n\nThe car park will be closed on 12 and 13 May while it is "
+                     "resurfaced. Please park in the public car park on Harbour Street; we will "
+                     "refund the fees.\n\nThanks,\nFacilities")
+    (folder / "car-park.eml").write_bytes(bytes(mail))
+
+    deck = Presentation()
+    s1 = deck.slides.add_slide(deck.slide_layouts[1])
+    s1.shapes.title.text = "CM500 launch plan"
+    s1.placeholders[1].text = ("The CM500 coffee maker launches in September 2026.\n"
+                               "Ireland and the United Kingdom get it first.")
+    s2 = deck.slides.add_slide(deck.slide_layouts[5])
+    s2.shapes.title.text = "Pricing"
+    t = s2.shapes.add_table(3, 2, Inches(1), Inches(2), Inches(6), Inches(1)).table
+    for r, row in enumerate([("Model", "Launch price"), ("CM500", "£129"),
+                             ("CM500 with frother", "£149")]):
+        for c, text in enumerate(row):
+            t.cell(r, c).text = text
+    deck.core_properties.title = "CM500 launch"
+    deck.save(str(folder / "cm500-launch.pptx"))
+
+    font = ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+                                  / "DejaVuSans.ttf"), 36)
+    image = Image.new("RGB", (1700, 120 + 60 * len(MEMO)), "white")
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(MEMO):
+        draw.text((80, 60 + 60 * i), line, fill="black", font=font)
+    image.save(str(folder / "server-room-memo.png"))
+    return folder
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--folder", default=str(FOLDER), help="where the folder is built")
+    ap.add_argument("--reader", default=None, help="a registered reader (default: Settings')")
+    ap.add_argument("--json", action="store_true", help="print one JSON object per question")
+    args = ap.parse_args()
+
+    from rag import Retriever, Settings
+    from rag.dev import is_context_line
+
+    folder = build(Path(args.folder))
+    settings = Settings() if args.reader is None else Settings(reader=args.reader)
+    r = Retriever.from_folder(folder, settings=settings)
+    rows = []
+    for question, facts in QUESTIONS:
+        a = r.ask(question)
+        first = a.citations[0] if a.citations else None
+        right = (any(f.lower() in first.quote.lower() for f in facts) if facts and first
+                 else not facts and a.outcome != "answered")
+        headings = [c.quote for c in a.citations
+                    if is_context_line(r.documents[c.passage.doc_id].text, c.start, c.end,
+                                       r.documents[c.passage.doc_id])]
+        rows.append({"question": question, "answerable": bool(facts), "outcome": a.outcome,
+                     "confidence": round(a.confidence, 3), "right": right,
+                     "first": first.quote if first else "", "source": first.passage.source
+                     if first else "", "headings": headings})
+    for row in rows:
+        if args.json:
+            print(json.dumps(row))
+        else:
+            mark = "ok " if row["right"] else "BAD"
+            print(f"{mark} {row['outcome']:9} {row['confidence']:.2f}  {row['question']}  "
+                  f"-> {row['source']}: {row['first'][:90]!r}")
+    answerable = [x for x in rows if x["answerable"]]
+    wrong = [x for x in rows if x["outcome"] == "answered" and not x["right"]]
+    print(f"\nanswerable right: {sum(x['right'] for x in answerable)} of {len(answerable)}; "
+          f"unanswerable not answered as if known: "
+          f"{sum(x['right'] for x in rows if not x['answerable'])} of "
+          f"{len(rows) - len(answerable)}; confidently wrong: {len(wrong)}; headings cited: "
+          f"{sum(len(x['headings']) for x in rows)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
