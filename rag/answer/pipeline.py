@@ -127,14 +127,14 @@ class Answerer:
         it cites (``Answer.generated``, ``Answer.dropped``); ``on_text`` gets its reply as it
         is written. When the server fails, the extractive answer comes with a note."""
         from .conversation import contextual_query
-        from .readers import make_reader
+        from .readers import make_reader, reranked_by
 
         question, note = clean_query(question)
         check_k(k)
         query = contextual_query(question, history)
         reader = make_reader(settings, self.llm_client(settings) if llm is not False else None)
         t0 = time.perf_counter()
-        rerank = settings.rerank and settings.reader != "learned"
+        rerank = reranked_by(settings) == "search"
         depth = reader.depth(settings, k)
         found, qvecs = self.searcher.search([query], max(depth, settings.rerank_depth)
                                             if rerank else depth, mode, settings,

@@ -22,7 +22,7 @@ from ...settings import Settings
 from ...types import Answer, Hit
 from .signals import ReadContext
 
-__all__ = ["REGISTRY", "ReadContext", "Reader", "make_reader", "register"]
+__all__ = ["REGISTRY", "ReadContext", "Reader", "make_reader", "register", "reranked_by"]
 
 
 class Reader(Protocol):
@@ -48,6 +48,18 @@ def register(name: str, target: str) -> None:
     """Make ``name`` a reader (``Settings(reader=name)``): ``target`` is "module:Class" of this
     package, or "package.module:Class"; the class has ``name``, ``depth`` and ``read``."""
     REGISTRY[name] = target
+
+
+def reranked_by(settings: Settings) -> str:
+    """Where the learned reader reorders the fused passages, decided here only: "reader" (the
+    learned reader reranks as it reads), "search" (``Settings(rerank=True)``: the pipeline
+    reranks before any reader reads), "llm" (``Settings(llm_rerank=True)``: the LLM reader's
+    context only, its extractive fallback reading the fused order), or "" (nowhere)."""
+    if settings.reader == "learned":
+        return "reader"
+    if settings.rerank:
+        return "search"
+    return "llm" if settings.llm_rerank else ""
 
 
 def make_reader(settings: Settings, llm_client=None) -> Reader:

@@ -176,6 +176,7 @@ class LLMReader:
 
 
 def _reranks(settings) -> bool:
-    """Whether the LLM reader reranks its passages itself: not when the hits come reranked
-    already (``Settings(rerank=True)``, or the learned reader, which reranks as it reads)."""
-    return settings.llm_rerank and not settings.rerank and settings.reader != "learned"
+    """Whether the LLM reader reranks its passages itself (rag.answer.readers.reranked_by)."""
+    from . import reranked_by
+
+    return reranked_by(settings) == "llm"
