@@ -46,7 +46,7 @@ MAX_FALSE_ABSTAIN = 0.025
 MAX_HEDGED = 0.08
 # Shown short answers: at least this share match a gold answer (token F1 >= 0.5) on the fit
 # articles.
-SHORT_PRECISION = 0.9
+SHORT_PRECISION = 0.85
 # SQuAD's questions copy their paragraph's words; users ask in their own. Half the questions are
 # asked rewritten (each word shared with the answering sentence swapped for an embedding
 # neighbour, eval/train_reader.py), so that the gate does not learn that an answerable question

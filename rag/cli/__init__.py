@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="rag: %(levelname)s: %(message)s")
+    # This program's own environment (the library never sets it): OCR reads several pages at
+    # once, a Tesseract each, faster with one OpenMP thread apiece.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     try:
         code = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush

@@ -90,19 +90,6 @@ def count_word_pieces(embedder, text: str) -> int:
     return len(embedder.tokenizer.encode(text, add_special_tokens=False).ids)
 
 
-def quiet_offline_transformers() -> None:
-    """Call before transformers (or sentence-transformers) loads a model: local files only,
-    no progress bars or warnings on every start."""
-    import os
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-
-
 def backend_of(embedder) -> str:
     """The backend that produced an embedder's vectors ("torch" for embedders that do not say)."""
     return getattr(embedder, "backend", "torch")

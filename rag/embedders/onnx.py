@@ -22,8 +22,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..index.passages import _sha256
 from ..settings import DEFAULT_MODEL
-from . import (count_word_pieces, counting_tokenizer, encode_with_progress, model_path,
-               quiet_offline_transformers)
+from . import count_word_pieces, counting_tokenizer, encode_with_progress, model_path
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +109,6 @@ def export(source: str, out: Path | None = None, quiet: bool = False) -> Path:
     if not quiet:
         log.warning("exporting the embedding model to ONNX (once) into %s ...", out)
     try:
-        quiet_offline_transformers()
         import onnxruntime.quantization  # noqa: F401 - needs the onnx package
         import torch
         from transformers import AutoModel
@@ -126,7 +124,8 @@ def export(source: str, out: Path | None = None, quiet: bool = False) -> Path:
             super().__init__()
             # Eager attention exports as plain MatMul/Softmax, which ONNX Runtime runs ~1.2x
             # faster on CPU than the exported scaled-dot-product attention.
-            self.encoder = AutoModel.from_pretrained(source, attn_implementation="eager")
+            self.encoder = AutoModel.from_pretrained(source, attn_implementation="eager",
+                                                     local_files_only=True)
 
         def forward(self, input_ids, attention_mask, token_type_ids):
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,

@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..settings import DEFAULT_MODEL
-from . import (count_word_pieces, counting_tokenizer, encode_with_progress, model_path,
-               quiet_offline_transformers)
+from . import count_word_pieces, counting_tokenizer, encode_with_progress, model_path
 
 
 class SentenceTransformerEmbedder:
@@ -25,12 +24,13 @@ class SentenceTransformerEmbedder:
     @property
     def model(self):
         if self._model is None:
-            quiet_offline_transformers()
             from sentence_transformers import SentenceTransformer
 
             from . import torch_device
 
-            self._model = SentenceTransformer(self._path, device=torch_device(self.device))
+            # The packaged weights only: nothing is fetched from a model hub.
+            self._model = SentenceTransformer(self._path, device=torch_device(self.device),
+                                              local_files_only=True)
         return self._model
 
     @property

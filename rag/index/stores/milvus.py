@@ -21,7 +21,6 @@ differently from the local store; feeding Milvus our own tokens gives both store
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 from collections.abc import Sequence
@@ -54,21 +53,6 @@ CONSISTENCY = "Session"
 ROW_FIELDS = ["id", *PASSAGE_FIELDS, "vector"]  # what a search returns with each hit
 
 
-@contextlib.contextmanager
-def _quiet():
-    """milvus-lite lacks the timestamp call that creating a collection and iterating start with:
-    pymilvus falls back, but its in-process server logs a stack trace first. Silence it here."""
-    loggers = [logging.getLogger(n) for n in ("grpc._server", "pymilvus")]
-    levels = [g.level for g in loggers]
-    for g in loggers:
-        g.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for g, level in zip(loggers, levels):
-            g.setLevel(level)
-
-
 def _quote(values: Sequence[str]) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
@@ -81,8 +65,6 @@ class MilvusStore:
     def __init__(self, uri: str, name: str = "rag", token: str | None = None) -> None:
         import os
 
-        # gRPC's C core logs milvus-lite's keep-alive quarrels ("too_many_pings") at exit.
-        os.environ.setdefault("GRPC_VERBOSITY", "NONE")
         try:
             from pymilvus import MilvusClient
         except ImportError as e:
@@ -179,12 +161,12 @@ class MilvusStore:
         if count <= QUERY_WINDOW:
             return c.query(collection, filter=filter, output_fields=fields, limit=QUERY_WINDOW)
         rows: list[dict] = []
-        with _quiet():
-            it = c.query_iterator(collection, batch_size=BATCH, filter=filter,
-                                  output_fields=fields)
-            while batch := it.next():
-                rows.extend(batch)
-            it.close()
+        # (milvus-lite gives the iterator no timestamp: pymilvus warns once that it takes the
+        # client's own, which is right for a single client.)
+        it = c.query_iterator(collection, batch_size=BATCH, filter=filter, output_fields=fields)
+        while batch := it.next():
+            rows.extend(batch)
+        it.close()
         return rows
 
     def entries(self) -> dict[str, DocumentInfo]:

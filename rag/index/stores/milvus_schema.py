@@ -2,7 +2,7 @@
 BM25 function over rag's own terms and HNSW over the vectors, and documents in text parts."""
 from __future__ import annotations
 
-from .milvus import BM25_PARAMS, CONSISTENCY, HNSW, MAX_VARCHAR, _quiet
+from .milvus import BM25_PARAMS, CONSISTENCY, HNSW, MAX_VARCHAR
 
 
 def create_collections(client, passages: str, documents: str, dimension: int) -> None:
@@ -35,9 +35,7 @@ def create_collections(client, passages: str, documents: str, dimension: int) ->
     ip.add_index("vector", index_type="HNSW", metric_type="IP", params=HNSW)
     ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
                  params=BM25_PARAMS)
-    with _quiet():
-        c.create_collection(passages, schema=s, index_params=ip,
-                            consistency_level=CONSISTENCY)
+    _create(c, passages, s, ip)
 
     d = c.create_schema(auto_id=False, enable_dynamic_field=False)
     d.add_field("key", DataType.VARCHAR, is_primary=True, max_length=300)
@@ -48,6 +46,13 @@ def create_collections(client, passages: str, documents: str, dimension: int) ->
     d.add_field("unused", DataType.FLOAT_VECTOR, dim=2)  # Milvus needs a vector field
     ip = c.prepare_index_params()
     ip.add_index("unused", index_type="FLAT", metric_type="L2")
-    with _quiet():
-        c.create_collection(documents, schema=d, index_params=ip,
-                            consistency_level=CONSISTENCY)
+    _create(c, documents, d, ip)
+
+
+def _create(c, name: str, schema, index_params) -> None:
+    """Create and load a collection. Its indexes are created without waiting on them (they are
+    built before the first search): waiting asks the server for a timestamp, which milvus-lite
+    does not implement (its gRPC server would log a stack trace)."""
+    c.create_collection(name, schema=schema, consistency_level=CONSISTENCY)
+    c.create_index(name, index_params, sync=False)
+    c.load_collection(name)

@@ -33,11 +33,9 @@ def ocr_image(image) -> str:
         raise OcrUnavailable("it needs OCR and Tesseract is not installed (apt install "
                              "tesseract-ocr)")
     import pytesseract
-    import pytesseract.pytesseract as runner
 
-    # The environment pytesseract starts Tesseract with (only its): one OpenMP thread.
-    if runner.environ.get("OMP_THREAD_LIMIT") != "1":
-        runner.environ = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    # Tesseract runs with the process's environment: the `rag` programs set OMP_THREAD_LIMIT=1
+    # (WORKERS Tesseracts at once, one thread each); an application embedding rag decides.
     text = pytesseract.image_to_string(image.convert("L"), lang="eng")
     text = re.sub(r"[ \t]+\n", "\n", text.replace("\x0c", ""))
     return re.sub(r"\n{3,}", "\n\n", text).strip()
