@@ -34,3 +34,21 @@ def test_number_words_have_their_values_and_every_amount_word_is_a_count():
     for word in lexicon.AMOUNT_WORDS:
         if word != "several":
             assert count.fullmatch(word), word
+
+
+@pytest.mark.parametrize("question, kinds", [
+    ("Who gave the speech, and when?", ["date", "name"]),
+    ("How far is the harbour from the station?", ["quantity"]),
+    ("Which company built the bridge?", ["name"]),
+    ("In which year did it open?", ["date"]),
+    ("Why did the tower lean?", []),
+])
+def test_every_kind_a_question_asks_for_and_the_first_is_its_kind(question, kinds):
+    from rag.answer.lexicon import asked_kinds
+    from rag.answer.shortanswer import question_kind
+
+    assert asked_kinds(question) == kinds
+    # One classifier: a question's kind is the first of what it asks ("which <noun>" asks
+    # for a name of some kind, but the short answer rule marks none: a phrase).
+    first = question_kind(question)
+    assert first in kinds if first != "phrase" else (not kinds or question.startswith("Which"))

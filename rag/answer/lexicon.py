@@ -65,6 +65,22 @@ KIND_WORDS = (
     ("name", re.compile(r"\b(who|whom|whose|where)\b")),
     ("phrase", re.compile(r"\b(how|what|which|why)\b")),
 )
+# "Which <noun>" asks for one of a kind of thing (which town, which company): a sentence naming
+# something may answer it (``asked_kinds``), though no short answer is marked for it (the
+# question's kind stays "phrase": the noun, not a rule, says what is asked).
+WHICH_NAME = re.compile(r"\bwhich (?!(?:year|date|day|month|century)\b)[a-z]+\b")
+
+
+def asked_kinds(question: str) -> list[str]:
+    """Every kind of answer ``question`` asks for, wherever its question words stand ("Who
+    gave it, and when?": date and name), of date, quantity and name (``KIND_WORDS``, and
+    ``WHICH_NAME`` a name). rag.answer.shortanswer.question_kind takes the one whose words
+    come first (a title when it asks for one)."""
+    q = question.lower()
+    kinds = [kind for kind, pattern in KIND_WORDS if kind != "phrase" and pattern.search(q)]
+    if "name" not in kinds and WHICH_NAME.search(q):
+        kinds.append("name")
+    return kinds
 
 
 def light_stem(word: str) -> str:

@@ -17,7 +17,7 @@ from ...ingest.segment import split_sentences
 from ...settings import Settings
 from ...types import Document, Hit
 from ..lexicon import (COUNT_WORDS, FREQUENCY_WORDS, MONTH_ABBREVIATIONS, MONTHS,
-                       QUESTION_WORDS, WEEKDAYS)
+                       QUESTION_WORDS, WEEKDAYS, asked_kinds)
 
 
 @dataclass(frozen=True)
@@ -151,26 +151,10 @@ def answer_type(question: str) -> Callable[[str], bool] | None:
     return _holds_count
 
 
-def _asked_types(question: str) -> list[str]:
-    """The kinds of answer a question asks for, from its question words wherever they stand
-    ("Who gave it, and when?" asks for a name and a date)."""
-    q = question.lower()
-    kinds = []
-    if re.search(r"\b(when|what (year|date|day)|(in|on|at) what (year|date|day))\b", q):
-        kinds.append("date")
-    if re.search(r"\bhow (many|much|long|often|old)\b", q):
-        kinds.append("quantity")
-    # "Which <noun>" asks for a name (which town, which company), unless the noun is a time.
-    if re.search(r"\b(who|whose|whom|where|which (?!(?:year|date|day|month|century)\b)[a-z]+)"
-                 r"\b", q):
-        kinds.append("name")
-    return kinds
-
-
 def _type_bonus(question: str, sentence: str) -> float:
     """Bonus for each kind of answer asked for (date, quantity, name) that the sentence holds."""
     bonus = 0.0
-    for kind in _asked_types(question):
+    for kind in asked_kinds(question):
         if kind == "date":
             bonus += TYPE_BONUS if _YEAR_OR_DATE.search(sentence) else 0.0
         elif kind == "quantity":
