@@ -208,6 +208,9 @@ def test_search_and_ask_return_the_library_types(client, tmp_path):
     answer = client.post("/api/v1/ask", json={"question": "When was the lamp electrified?",
                                               "history": ["Who built the lighthouse?"]}).json()
     assert not answer["abstained"] and answer["citations"]
+    # How sure it is: the outcome beside its flags, and the confidence.
+    assert answer["outcome"] == ("hedged" if answer["hedged"] else "answered")
+    assert 0.0 <= answer["confidence"] <= 1.0 and answer["disagree"] is False
     for c in answer["citations"]:
         assert TEXT[c["start"]:c["end"]] == c["quote"]
 

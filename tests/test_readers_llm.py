@@ -44,6 +44,9 @@ def test_a_restated_fact_is_kept_with_its_exact_quote(ask, seed_retriever):
     assert "spoke for over four hours" in a.citations[0].quote
     _exact(a, seed_retriever)
     assert a.first_token_ms is not None and a.short == ""
+    # How sure: as sure as the extractive reading of the same passages.
+    quotes = seed_retriever.ask(QUESTION)
+    assert a.confidence == quotes.confidence and a.hedged == (quotes.hedged or quotes.abstained)
 
 
 def test_unsupported_sentences_are_dropped_and_listed(ask, seed_retriever):

@@ -98,8 +98,10 @@ def verified_answer(question: str, reply: str, hits: Sequence[Hit],
     if not kept:
         return Answer(text=ABSTAIN_TEXT, abstained=True, dropped=tuple(lost),
                       note="no sentence the LLM wrote is supported by the sources", **base)
+    # Its sentences are supported; whether they answer is what the extractive reading says:
+    # a written answer where that one hedged or abstained is hedged.
     return Answer(text=" ".join(kept), abstained=False, citations=tuple(citations),
-                  dropped=tuple(lost), **base)
+                  dropped=tuple(lost), hedged=fallback.hedged or fallback.abstained, **base)
 
 
 def _closed(sentence: str) -> tuple[str, str]:
