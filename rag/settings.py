@@ -91,8 +91,8 @@ class SearchSettings:
 @dataclass(frozen=True)
 class ReadingSettings:
     """How an answer is read from the passages: ``reader``, ``abstain_threshold``, ``gate``,
-    ``answer_sentences``, ``answer_passages``, ``answer_margin``, ``lead_weight``,
-    ``read_sentences`` (see :class:`Settings`)."""
+    ``answer_sentences``, ``answer_passages``, ``answer_margin``, ``answer_join``,
+    ``lead_weight``, ``read_sentences`` (see :class:`Settings`)."""
 
     reader: str = "heuristic"
     abstain_threshold: float | None = None
@@ -100,6 +100,7 @@ class ReadingSettings:
     answer_sentences: int = 3
     answer_passages: int = 3
     answer_margin: float = 0.1
+    answer_join: float = 0.5
     lead_weight: float = 1.0
     read_sentences: int = 32
 
@@ -117,6 +118,9 @@ class ReadingSettings:
                               "every sentence)")
         if not 0.0 <= self.answer_margin <= 1.0:
             raise ConfigError(f"answer_margin={self.answer_margin}: must be in [0, 1]")
+        if not 0.0 <= self.answer_join <= 1.0:
+            raise ConfigError(f"answer_join={self.answer_join}: must be in [0, 1] (a share of "
+                              "the lead sentence's probability)")
         if not 0.0 <= self.lead_weight <= 10.0:
             raise ConfigError(f"lead_weight={self.lead_weight}: must be in [0, 10] (0: the "
                               "heuristic score alone chooses the lead sentence)")
@@ -203,7 +207,10 @@ class Settings:
       whether to show a short answer; ``Answer.confidence`` is then its probability and
       ``abstain_threshold`` is on that scale. False: the reader's own confidence and threshold.
     - ``answer_sentences``: at most this many sentences in an answer; ``answer_margin``: with the
-      learned reader, sentences within this probability of the best join it.
+      learned reader, sentences within this probability of the best join it; ``answer_join``:
+      no padding: a further sentence joins only when the learned reader's probability that it
+      answers is at least this share of the lead's (chosen on held-out SQuAD); where one of
+      another document does and gives another value, the sources disagree.
     - ``answer_passages``: the heuristic reads the sentences of this many top passages.
     - ``lead_weight``: the heuristic reader's answer is led ([1], where the short answer is
       looked for) by the sentence with the best heuristic score plus this weight times the

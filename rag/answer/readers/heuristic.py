@@ -24,9 +24,6 @@ log = logging.getLogger(__name__)
 # Sentences scoring within this margin of the best one join the answer (0.08 on the seed set:
 # answer_supported 0.854 at 1.4 citations an answer; 0.12 adds noise, 0.04 loses support).
 _MARGIN = 0.08
-# A further sentence joins the lead only when the learned reader's probability that it answers
-# is at least this share of the lead's (chosen on held-out SQuAD: docs/decisions.md).
-JOIN_SHARE = 0.5
 # Subtracted from the confidence for each name in the question that the sources never mention:
 # the sources cannot answer a question about someone or something they do not name.
 UNKNOWN_NAME_PENALTY = 0.25
@@ -91,14 +88,15 @@ def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
     if lead is not None:  # in the answer whether or not the margin had it: [1], then the rest
         # No padding: a further sentence joins only when the learned reader finds that it too
         # answers (not merely that it is about the subject).
-        order = [i for i in order if i != lead and probs[i] >= JOIN_SHARE * probs[lead]]
+        order = [i for i in order
+                 if i != lead and probs[i] >= settings.answer_join * probs[lead]]
     chosen = sorted(order[: settings.answer_sentences - (lead is not None)],
                     key=lambda i: (cands[i][0].rank, cands[i][1]))
     labels: dict[str, str] = {}
     if lead is not None:
         chosen.insert(0, lead)
         chosen, labels = newest_first(question, chosen, cands, texts, probs, documents,
-                                      JOIN_SHARE)
+                                      settings.answer_join)
     citations, text = (quoted_dated([cands[i] for i in chosen], documents, labels) if labels
                        else quoted([cands[i] for i in chosen], documents))
     return Answer(question=question, text=text, abstained=False,

@@ -285,7 +285,6 @@ def compose(question: str, query: str, hits, documents, settings, reader: Learne
     from ..citations import ABSTAIN_TEXT, quoted, quoted_dated
     from ..disagree import newest_first
     from ...types import Answer
-    from .heuristic import JOIN_SHARE
 
     # The passages were found with the earlier turns (``query``); the sentences are read with
     # the question itself, as the reader was trained: one question, no conversation.
@@ -302,7 +301,8 @@ def compose(question: str, query: str, hits, documents, settings, reader: Learne
     chosen = [int(i) for i in np.argsort(-probs, kind="stable")
               if probs[i] >= max(threshold, best - settings.answer_margin)]
     chosen = chosen[:settings.answer_sentences]
-    chosen, labels = newest_first(question, chosen, cands, texts, probs, documents, JOIN_SHARE)
+    chosen, labels = newest_first(question, chosen, cands, texts, probs, documents,
+                                  settings.answer_join)
     citations, text = (quoted_dated([cands[i] for i in chosen], documents, labels) if labels
                        else quoted([cands[i] for i in chosen], documents))
     answer = Answer(question=question, text=text, abstained=False,
