@@ -1,9 +1,10 @@
 """SQuAD 2.0 on long documents: answerable questions and the unanswerable ones people wrote to look
 answerable (part A, ../shared/data/squad: 7 articles, 1,286 answerable and 1,332 unanswerable
 questions). Each article is one document, its paragraphs separated by blank lines, as users'
-files are; the learned reader never trains on these articles.
+files are (``--paragraphs``: each paragraph a document); the learned reader never trains on
+these articles.
 
-    .venv/bin/python -m eval.squad2 [--every N] [--reader NAME] [--records FILE]
+    .venv/bin/python -m eval.squad2 [--every N] [--paragraphs] [--reader NAME] [--records FILE]
 
 Prints, for answerable questions: how often the first citation holds a gold answer, how often
 some citation does, how often it abstains, the short answers shown and their precision (token
@@ -28,15 +29,20 @@ from rag import Document, Retriever, Settings, make_embedder
 SQUAD2 = SQUAD.parent / "squad-v2.0-dev-part-a.json.gz"
 
 
-def articles() -> tuple[list[Document], list[dict]]:
-    """The 7 articles as documents, and their questions: [{question, impossible, golds: [text],
-    article}] (``golds``: the plausible answers of an unanswerable question)."""
+def articles(paragraphs: bool = False) -> tuple[list[Document], list[dict]]:
+    """The 7 articles as documents (``paragraphs``: each paragraph a document instead), and
+    their questions: [{question, impossible, golds: [text], article}] (``golds``: the
+    plausible answers of an unanswerable question)."""
     data = json.loads(gzip.open(SQUAD2, "rt", encoding="utf-8").read())["data"]
     docs, questions = [], []
     for article in data:
         title = article["title"]
-        docs.append(Document(id=title, title=title.replace("_", " "),
-                             text="\n\n".join(p["context"] for p in article["paragraphs"])))
+        if paragraphs:
+            docs += [Document(id=f"{title}#{i}", title=title.replace("_", " "),
+                              text=p["context"]) for i, p in enumerate(article["paragraphs"])]
+        else:
+            docs.append(Document(id=title, title=title.replace("_", " "),
+                                 text="\n\n".join(p["context"] for p in article["paragraphs"])))
         for p in article["paragraphs"]:
             for qa in p["qas"]:
                 impossible = bool(qa.get("is_impossible"))
@@ -90,10 +96,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--every", type=int, default=1, help="ask every N-th question")
     ap.add_argument("--reader", default=None, help="a registered reader (default: Settings')")
+    ap.add_argument("--paragraphs", action="store_true",
+                    help="each paragraph a document (default: each article one long document)")
     ap.add_argument("--records", default=None, metavar="FILE",
                     help="write one JSON line per question")
     args = ap.parse_args()
-    docs, questions = articles()
+    docs, questions = articles(args.paragraphs)
     questions = questions[::args.every]
     settings = Settings() if args.reader is None else Settings(reader=args.reader)
     t0 = time.time()
@@ -107,7 +115,8 @@ def main() -> None:
     rows = {"held out from the gate": summary([x for x in records
                                                if not squad2_fit_article(x["article"])]),
             "all 7 articles": summary(records)}
-    print(f"| SQuAD 2.0 part A, long documents ({settings.reader}) | " + " | ".join(rows) + " |")
+    shape = "paragraphs" if args.paragraphs else "long documents"
+    print(f"| SQuAD 2.0 part A, {shape} ({settings.reader}) | " + " | ".join(rows) + " |")
     print("|---|" + "---:|" * len(rows))
     for name in next(iter(rows.values())):
         cells = [f"{v[name]:.0f}" if name in ("answerable", "unanswerable") or "ms" in name
