@@ -92,10 +92,13 @@ bench-scale: setup
 load-test: setup
 	$(PY) -m eval.load
 
-# Retrain the reader from the packaged MiniLM on SQuAD part A (CPU, seeded; ~20 min on 2 cores).
-# Writes rag/models/reader-int8.onnx + reader.json and eval/report/reader_reliability.png.
+# Retrain the reader from the packaged MiniLM on the SQuAD training articles (seeded; ~75 min on
+# 2 CPU cores, bf16; checkpoints every 200 steps in eval/cache/train-reader, so the same command
+# resumes an interrupted run; ARGS="--device cuda --questions 0" on a GPU). Part A's development
+# articles validate, calibrate and fit its answer head. Writes rag/models/reader-int8.onnx +
+# reader.json and eval/report/reader_reliability.png; then `make fit-gate`.
 train-reader: setup
-	$(PY) -m eval.train_reader
+	$(PY) -m eval.train_reader $(ARGS)
 
 # Calibrate the heuristic reader's confidence on held-out SQuAD (~2 min): rag/models/heuristic.json.
 calibrate-heuristic: setup

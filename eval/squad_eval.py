@@ -7,8 +7,9 @@ that the answer head was not fitted on (``head_fit_article``) asked.
 Prints, per reader: the share of questions where some citation holds a gold answer string, and
 where the first citation does; short-answer exact match and token F1 (SQuAD's normalisation),
 how often a short answer is shown and, of those, how many match a gold answer (F1 >= 0.5);
+citations an answer and the share that hold a gold answer (citation precision); hedges and
 abstentions on answerable questions; and, for the same questions asked of an index of the
-head's articles (unanswerable there), the share it abstains on; warm ask p50/p95.
+head's articles (unanswerable there), the share not answered as if known; warm ask p50/p95.
 """
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ def main() -> None:
     ap.add_argument("--reader", choices=(*READERS, "all"), default="all")
     ap.add_argument("--unanswerable", type=int, default=300,
                     help="questions asked of the other articles' index")
+    ap.add_argument("--answer-join", type=float, default=None, metavar="SHARE",
+                    help="Settings(answer_join): the share of the lead's probability a further "
+                    "sentence needs to join the answer (default: the Settings')")
     ap.add_argument("--abstain-threshold", type=float, default=None,
                     help="override the readers' own threshold (0: never abstain)")
     ap.add_argument("--split", choices=("eval", "fit"), default="eval",
@@ -60,7 +64,7 @@ def main() -> None:
     other = Retriever.from_documents([d for d, p in zip(docs, paragraphs)
                                       if head_fit_article(p["article"]) != (args.split == "fit")],
                                      embedder=embedder)
-    foreign = qas[:: max(1, len(qas) // args.unanswerable)][: args.unanswerable]
+    foreign = qas[:: max(1, len(qas) // max(1, args.unanswerable))][: args.unanswerable]
     print(f"{len(docs)} held-out paragraphs of {len(articles)} articles "
           f"({', '.join(sorted({p['title'] for p in paragraphs}))}); {len(qas)} questions of "
           f"{', '.join(sorted({p['title'] for _, p in qas}))}; "
@@ -70,9 +74,12 @@ def main() -> None:
     records: list[dict] = []
     built = (full, other)
     for reader in readers:
-        settings = Settings(reader=reader, abstain_threshold=args.abstain_threshold)
+        settings = Settings(reader=reader, abstain_threshold=args.abstain_threshold,
+                            **({} if args.answer_join is None
+                               else {"answer_join": args.answer_join}))
         full, other = (r.with_settings(settings) for r in built)
         any_hit, first_hit, abstained, em, f1s, lat, shown = [], [], [], [], [], [], []
+        cited, hedged = [], []
         for qa, p in qas:
             golds = [p["context"][s:e] for s, e in qa["answers"]]
             t = time.perf_counter()
@@ -80,6 +87,8 @@ def main() -> None:
             lat.append((time.perf_counter() - t) * 1000)
             holds = [any(g in c.quote for g in golds) for c in a.citations]
             any_hit.append(any(holds))
+            cited += holds
+            hedged.append(a.hedged)
             first_hit.append(bool(holds) and holds[0])
             abstained.append(a.abstained)
             em.append(max(float(normalize(a.short) == normalize(g)) for g in golds))
@@ -89,7 +98,8 @@ def main() -> None:
                             "confidence": a.confidence, "abstained": a.abstained,
                             "short": a.short, "short_f1": f1s[-1], "holds": any_hit[-1],
                             "first_holds": first_hit[-1]})
-        refused = [other.ask(qa["question"], k=5).abstained for qa, _ in foreign]
+        # Not answered as if known: abstained or hedged.
+        refused = [other.ask(qa["question"], k=5).outcome != "answered" for qa, _ in foreign]
         rows[reader] = {
             "questions": len(qas), "some citation holds the answer": np.mean(any_hit),
             "first citation holds the answer": np.mean(first_hit),
@@ -98,8 +108,11 @@ def main() -> None:
             # Of the short answers shown, those that match a gold answer (token F1 >= 0.5).
             "short answer precision": (np.mean([f >= 0.5 for f, sh in zip(f1s, shown) if sh])
                                        if any(shown) else 0.0),
+            "citations an answer": len(cited) / max(1, sum(not x for x in abstained)),
+            "citation precision": np.mean(cited) if cited else 0.0,
+            "hedged (answerable)": np.mean(hedged),
             "abstained (answerable)": np.mean(abstained),
-            "abstained (other articles' index)": np.mean(refused),
+            "abstained or hedged (other articles' index)": np.mean(refused) if refused else 0.0,
             "ask p50 ms": np.percentile(lat, 50), "ask p95 ms": np.percentile(lat, 95),
         }
         print(f"{reader}: done", file=sys.stderr)

@@ -65,3 +65,17 @@ def test_short_sentences_that_answer_are_cited(real_embedder):
                                ("When is the launch?", "The launch is on 3 May.")):
         answer = r.ask(question)
         assert not answer.abstained and answer.citations[0].quote == expected, answer.text
+
+
+@pytest.mark.model
+def test_no_padding_a_further_sentence_joins_only_when_it_too_answers(seed_retriever):
+    """Settings(answer_join): a sentence joins the lead only when the learned reader gives it at
+    least that share of the lead's probability; 0 lets in every sentence near the best score."""
+    question = "Who gave the Secret Speech?"
+    counts = {}
+    for share in (0.0, 0.5, 1.0):
+        a = seed_retriever.with_settings(answer_join=share).ask(question)
+        assert not a.abstained and "Khrushchev" in a.citations[0].quote
+        counts[share] = len(a.citations)
+    assert counts[0.0] >= counts[0.5] >= counts[1.0] == 1
+    assert counts[0.0] > counts[1.0]
