@@ -46,7 +46,7 @@ MAX_FALSE_ABSTAIN = 0.025
 MAX_HEDGED = 0.08
 # Shown short answers: at least this share match a gold answer (token F1 >= 0.5) on the fit
 # articles.
-SHORT_PRECISION = 0.85
+SHORT_PRECISION = 0.8
 # SQuAD's questions copy their paragraph's words; users ask in their own. Half the questions are
 # asked rewritten (each word shared with the answering sentence swapped for an embedding
 # neighbour, eval/train_reader.py), so that the gate does not learn that an answerable question
@@ -190,7 +190,8 @@ def _p(rows: list[dict], model: dict) -> np.ndarray:
     return np.array([probability(r, model) for r in rows])
 
 
-def fit_reader(records: list[dict], reader: str) -> tuple[dict, dict]:
+def fit_reader(records: list[dict], reader: str,
+               short_precision: float = SHORT_PRECISION) -> tuple[dict, dict]:
     """The gate of one reader (answer and short models, thresholds) fitted on the fit articles,
     and its figures on the eval articles."""
     from rag.dev import design
@@ -220,7 +221,7 @@ def fit_reader(records: list[dict], reader: str) -> tuple[dict, dict]:
     order = np.argsort(-p_short)
     precision = np.cumsum(good[order]) / np.arange(1, len(order) + 1)
     # The lowest threshold whose shown short answers (all above it) keep the precision.
-    ok = [i for i in range(len(order)) if precision[i] >= SHORT_PRECISION and i >= 9]
+    ok = [i for i in range(len(order)) if precision[i] >= short_precision and i >= 9]
     short["threshold"] = float(p_short[order[ok[-1]]]) if ok else 1.0
     gate["short"] = short
     return gate, figures(held, gate)
@@ -262,6 +263,8 @@ def figures(rows: list[dict], gate: dict) -> dict:
             "abstained answerable, answered right": float(abstain[ans & holds].mean()),
             "abstained near-topic": float(abstain[kind == "near"].mean()),
             "abstained off-topic": float(abstain[kind == "off"].mean()),
+            "abstained or hedged near-topic": float((abstain | hedge)[kind == "near"].mean()),
+            "abstained or hedged off-topic": float((abstain | hedge)[kind == "off"].mean()),
             "first citation holds (answered)": float(holds[ans & ~abstain].mean()),
             "ece": ece(p, holds.astype(float)),
             "ece ungated": ece(np.array([r["confidence"] for r in rows]), holds.astype(float)),
@@ -341,6 +344,9 @@ def main() -> None:
     ap.add_argument("--recalibrate", default=None, choices=READERS, metavar="READER",
                     help="keep the packaged gate and its decisions; only recalibrate READER's "
                          "answer probability on the records (after that reader changed)")
+    ap.add_argument("--short-precision", type=float, default=SHORT_PRECISION, metavar="P",
+                    help=f"shown short answers' precision on the fit articles (default "
+                    f"{SHORT_PRECISION})")
     ap.add_argument("--write", action="store_true", help=f"write {GATE.relative_to(ROOT)}")
     args = ap.parse_args()
     if args.from_records:
@@ -354,13 +360,14 @@ def main() -> None:
 
     gate = {"format": "rag-gate", "format_version": 1, "model_id": DEFAULT_MODEL,
             "max_false_abstain": MAX_FALSE_ABSTAIN, "max_hedged": MAX_HEDGED,
-            "short_precision": SHORT_PRECISION,
+            "short_precision": args.short_precision,
             "paraphrase_rate": args.paraphrase, "readers": {}, "figures": {}}
     if args.recalibrate:
         gate = json.loads(GATE.read_text(encoding="utf-8"))
     for reader in READERS:
         if args.recalibrate is None:
-            gate["readers"][reader], gate["figures"][reader] = fit_reader(records, reader)
+            gate["readers"][reader], gate["figures"][reader] = fit_reader(
+                records, reader, args.short_precision)
         else:
             if reader == args.recalibrate:
                 gate["readers"][reader] = recalibrated(gate["readers"][reader], records, reader)

@@ -100,7 +100,7 @@ class ReadingSettings:
     answer_sentences: int = 3
     answer_passages: int = 3
     answer_margin: float = 0.1
-    answer_join: float = 0.5
+    answer_join: float = 0.35
     lead_weight: float = 1.0
     read_sentences: int = 32
 
