@@ -1,6 +1,8 @@
 """Web pages (.html, .htm): the main content (trafilatura: navigation, sidebars, footers and
 boilerplate dropped) or every visible text, inline elements kept inline, blocks a line each,
-headings marked as such ("## Fire wardens") and table rows read with their column names."""
+table rows read with their column names; in every visible text, headings marked as such ("##
+Fire wardens"). (trafilatura's Markdown would mark them in the main content too, but it also
+writes emphasis and keeps the page's line wraps inside sentences.)"""
 from __future__ import annotations
 
 import re
@@ -74,13 +76,12 @@ def _html_main_text(raw: str) -> str | None:
     import trafilatura
 
     text = trafilatura.extract(raw, include_comments=False, include_tables=True,
-                               include_images=False, favor_recall=True, deduplicate=False,
-                               output_format="markdown")
+                               include_images=False, favor_recall=True, deduplicate=False)
     return pipe_tables(text).strip() if text and text.strip() else None
 
 
 def pipe_tables(text: str) -> str:
-    """``text`` (Markdown) with each pipe table's rows read with their column names
+    """``text`` (trafilatura's) with each pipe table's rows read with their column names
     (rag.ingest.loaders.table_blocks), the separator row dropped; other lines unchanged."""
     out: list[str] = []
     rows: list[list[str]] = []
