@@ -110,8 +110,6 @@ QUESTIONS: list[tuple[str, tuple[str, ...]]] = [
 def build(folder: Path) -> Path:
     """Write the newcomer's folder (the same bytes every run but the .docx/.pptx timestamps)."""
     import docx
-    import matplotlib
-    from PIL import Image, ImageDraw, ImageFont
     from pptx import Presentation
     from pptx.util import Inches
 
@@ -170,14 +168,23 @@ def build(folder: Path) -> Path:
     deck.core_properties.title = "CM500 launch"
     deck.save(str(folder / "cm500-launch.pptx"))
 
+    text_image(MEMO).save(str(folder / "server-room-memo.png"))
+    return folder
+
+
+def text_image(lines: list[str]):
+    """A white page with ``lines`` in 36 px DejaVu Sans (matplotlib's font): what a scan or a
+    phone photo of a printed page gives OCR."""
+    import matplotlib
+    from PIL import Image, ImageDraw, ImageFont
+
     font = ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf"
                                   / "DejaVuSans.ttf"), 36)
-    image = Image.new("RGB", (1700, 120 + 60 * len(MEMO)), "white")
+    image = Image.new("RGB", (1700, 120 + 60 * len(lines)), "white")
     draw = ImageDraw.Draw(image)
-    for i, line in enumerate(MEMO):
+    for i, line in enumerate(lines):
         draw.text((80, 60 + 60 * i), line, fill="black", font=font)
-    image.save(str(folder / "server-room-memo.png"))
-    return folder
+    return image
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import make_pdf
+from eval.newcomer import text_image
 from rag import SUFFIXES, ConfigError, Retriever, Settings, load_documents, load_file, \
     load_folder, verify_citation
 
@@ -110,21 +111,6 @@ def make_eml(path: Path, html_only: bool = False, attachment: bool = True) -> No
         msg.add_attachment(b"Part,Price\nLens,300\n", maintype="text", subtype="csv",
                            filename="costs.csv")
     path.write_bytes(bytes(msg))
-
-
-def text_image(lines: list[str]):
-    """A white page with ``lines`` in 36 px DejaVu Sans (matplotlib's font): what a scan or a
-    phone photo of a printed page gives OCR."""
-    import matplotlib
-    from PIL import Image, ImageDraw, ImageFont
-
-    font = ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-                                  / "DejaVuSans.ttf"), 36)
-    image = Image.new("RGB", (1700, 120 + 60 * len(lines)), "white")
-    draw = ImageDraw.Draw(image)
-    for i, line in enumerate(lines):
-        draw.text((80, 60 + 60 * i), line, fill="black", font=font)
-    return image
 
 
 def make_scan(path: Path, pages: list[list[str]]) -> None:
