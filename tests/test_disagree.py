@@ -5,7 +5,7 @@ from datetime import datetime
 import pytest
 
 from rag import DISAGREE_LABEL, Document, Retriever, Settings, load_folder, verify_citation
-from rag.answer.disagree import document_date
+from rag.answer.disagree import document_date, same_statement
 
 OLD = ("Return policy 2022\n\nItems bought from us may be returned within 14 days of delivery.\n\n"
        "The customer pays for return shipping.\n")
@@ -25,6 +25,16 @@ def test_a_document_is_dated_by_what_it_says_else_its_name_else_its_file():
     assert when.date().isoformat() == "2025-06-30" and label == "file changed 2025-06-30"
     assert document_date(Document(id="x", text="No date here.", title="Notes")) == \
         (None, "", False)
+
+
+def test_only_versions_of_one_statement_can_disagree():
+    # The same statement with another value: two versions; two facts with numbers: not.
+    assert same_statement("Items may be returned within 14 days of delivery.",
+                          "Items may be returned within 30 days of delivery.")
+    assert same_statement("Refunds are made within ten working days.",
+                          "Refunds are made within five working days of receipt.")
+    assert not same_statement("The bridge opened in 1932 after four years of work.",
+                              "The canal was dug by 300 labourers in 1950.")
 
 
 @pytest.mark.model

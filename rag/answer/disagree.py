@@ -1,6 +1,7 @@
 """When the sources disagree: two documents whose best sentences for a question both answer it
-(the learned reader says so) with different values of what is asked (the date for "when", the
-number for "how many/long"...). Both are cited, the newest document first, each labelled with its
+(the learned reader says so), say the same thing in mostly the same words (two versions of one
+statement, not two facts) and give different values of what is asked (the date for "when", the
+number for "how many/long"..., else the numbers they hold). Both are cited, the newest document first, each labelled with its
 date: the one it states ("Effective 1 March 2024"), else a year in its title or file name, else
 its file's modification time. A document that says it replaces earlier versions comes first."""
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 import numpy as np
 
 from ..types import Document
-from .lexicon import MONTH
+from .lexicon import CARDINALS, MONTH, STOP_WORDS
 
 _DAY_MONTH_YEAR = (rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH}\.?,?\s+\d{{4}}|"
                    rf"{MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|{MONTH}\.?\s+\d{{4}}|"
@@ -26,6 +27,10 @@ _SUPERSEDES = re.compile(r"\b(?:replaces|supersedes|overrides)\s+(?:all\s+|any\s
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 # How far into a document its own date is looked for (a policy states it at the top).
 _HEAD_CHARS = 1500
+# Two sentences are versions of one statement when this share of their words (not numbers or
+# stop words) is shared (Jaccard): "returned within 14 days of delivery" / "... 30 days ...".
+SAME_STATEMENT = 0.5
+_NUMBERS = re.compile(r"\d[\d,.]*\d|\d|\b(?:" + "|".join(CARDINALS) + r")\b", re.I)
 
 
 def document_date(doc: Document) -> tuple[datetime | None, str, bool]:
@@ -58,9 +63,21 @@ def _value(question: str, sentence: str) -> str:
     from .shortanswer import short_span
 
     span = short_span(question, sentence)
-    if span is None:
-        return ""
+    if span is None:  # no typed answer: the numbers it states
+        return " ".join(sorted({m.group().lower() for m in _NUMBERS.finditer(sentence)}))
     return " ".join(re.findall(r"\w+", sentence[span[0]:span[1]].lower()))
+
+
+def _words(sentence: str) -> set[str]:
+    """The sentence's words that are neither numbers nor stop words, lower case."""
+    return {w for w in re.findall(r"[a-z]+", _NUMBERS.sub(" ", sentence.lower()))
+            if w not in STOP_WORDS}
+
+
+def same_statement(a: str, b: str) -> bool:
+    """Whether two sentences are versions of one statement (:data:`SAME_STATEMENT`)."""
+    wa, wb = _words(a), _words(b)
+    return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= SAME_STATEMENT
 
 
 def newest_first(question: str, chosen: Sequence[int], cands, texts: Sequence[str],
@@ -80,6 +97,8 @@ def newest_first(question: str, chosen: Sequence[int], cands, texts: Sequence[st
     if not rivals:
         return list(chosen), {}
     rival = int(rivals[0])
+    if not same_statement(texts[lead], texts[rival]):
+        return list(chosen), {}  # two facts, not two versions of one
     mine, theirs = _value(question, texts[lead]), _value(question, texts[rival])
     if not mine or not theirs or mine == theirs:
         return list(chosen), {}

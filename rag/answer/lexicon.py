@@ -31,7 +31,8 @@ AMOUNT_WORDS = tuple(w for w in CARDINALS if w != "zero") + tuple(SCALES) + ("ha
 # The same as a regular expression's alternatives (a count said in words).
 COUNT_WORDS = r"\b(" + "|".join([w for w in CARDINALS if w != "zero"] + list(SCALES)
                                 + ["half"]) + r")\b"
-FREQUENCY_WORDS = ("every", "daily", "weekly", "monthly", "annual")
+FREQUENCY_WORDS = ("every", "daily", "weekly", "fortnightly", "monthly", "quarterly", "annual",
+                   "annually", "yearly", "hourly", "nightly", "twice", "thrice")
 
 STOP_WORDS = frozenset(
     "a an the of in on at to for by with from and or but is are was were be been being as that "
