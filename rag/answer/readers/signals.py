@@ -68,8 +68,8 @@ def is_context_line(text: str, start: int, end: int, doc: Document) -> bool:
     """A heading, title, label or banner rather than a statement: the document's title, a
     Markdown heading, a line ending in a colon ("A Message from The Moscow Times:"), a short
     exclamation ("Support The Moscow Times!"), a short line of capitalised words without a
-    full stop ("Lindqvist Orchard Cooperative") or of a few words in sentence case ("Fire
-    wardens"), before more text. Table rows are data, never context lines. It
+    full stop ("Lindqvist Orchard Cooperative") or of a few words in sentence case ("Opening
+    hours"), before more text. Table rows are data, never context lines. It
     still gives the sentences under it their subject (the learned reader reads the title)."""
     line = text[start:end].strip()
     own_line = (start == 0 or text[start - 1] == "\n") and (end == len(text) or
@@ -91,7 +91,7 @@ def is_context_line(text: str, start: int, end: int, doc: Document) -> bool:
     if len(words) <= 10 and capitalised >= 0.6 * max(1, len(words)):
         return True
     # A few words alone on a line, no number, no bullet, text after them: a heading in
-    # sentence case ("Fire wardens" above the table of wardens), not a statement.
+    # sentence case ("Opening hours" above the hours), not a statement.
     return (len(words) <= 4 and not any(ch.isdigit() for ch in line)
             and not line.startswith(("-", "*", "•")) and bool(text[end:].strip()))
 

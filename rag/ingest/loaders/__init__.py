@@ -61,7 +61,7 @@ def read(path: Path, suffix: str, options: ReadOptions = ReadOptions()) -> Loade
 
 def heading(text: str, level: int = 1) -> str:
     """A heading the file marks as one (a Word heading style, a slide title, <h2>), written as
-    Markdown ("## Fire wardens"): readers then know it titles what follows and never cite it
+    Markdown ("## Opening hours"): readers then know it titles what follows and never cite it
     alone as an answer."""
     return f"{'#' * max(1, min(level, 6))} {' '.join(text.split())}"
 

@@ -1,7 +1,7 @@
 """Web pages (.html, .htm): the main content (trafilatura: navigation, sidebars, footers and
 boilerplate dropped) or every visible text, inline elements kept inline, blocks a line each,
 table rows read with their column names; in every visible text, headings marked as such ("##
-Fire wardens"). (trafilatura's Markdown would mark them in the main content too, but it also
+Opening hours"). (trafilatura's Markdown would mark them in the main content too, but it also
 writes emphasis and keeps the page's line wraps inside sentences.)"""
 from __future__ import annotations
 
