@@ -58,8 +58,8 @@ def document_date(doc: Document) -> tuple[datetime | None, str, bool]:
 
 
 def _value(question: str, sentence: str) -> str:
-    """What ``sentence`` gives for what ``question`` asks (the typed short answer), normalised;
-    "" when it gives no typed value (then no disagreement can be told)."""
+    """What ``sentence`` gives for what ``question`` asks, normalised: the typed short answer,
+    else the numbers it states; "" when neither (then no disagreement can be told)."""
     from .shortanswer import short_span
 
     span = short_span(question, sentence)
