@@ -306,6 +306,11 @@ class Checkpoints:
         tmp.replace(self.path)  # a run killed while saving keeps the last whole checkpoint
         (self.folder / f"{self.key}.json").write_text(json.dumps(self.recipe, indent=1))
 
+    def clear(self) -> None:
+        """Forget this recipe's checkpoint (its run finished: the next one starts afresh)."""
+        for path in (self.path, self.folder / f"{self.key}.json"):
+            path.unlink(missing_ok=True)
+
 
 def build_model(path: str):
     import torch
@@ -596,6 +601,7 @@ def main() -> None:
             print(f"stopped after {args.minutes:g} min at step {step + 1}/{steps}: run the "
                   "same command again to resume", file=sys.stderr)
             sys.exit(3)
+    ckpt.clear()
     model = model.to("cpu").float()
     train_s = round(trained_s + time.time() - started)
 

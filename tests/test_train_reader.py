@@ -79,6 +79,10 @@ def test_a_checkpoint_resumes_its_own_recipe_and_no_other(tmp_path):
     other = parts(2)
     assert Checkpoints(tmp_path, {"questions": 20}).resume(*other, torch.device("cpu")) == \
         (0, 0.0)
+    # A finished run forgets its checkpoint: the same command then trains afresh.
+    Checkpoints(tmp_path, {"questions": 10}).clear()
+    assert Checkpoints(tmp_path, {"questions": 10}).resume(*other, torch.device("cpu")) == \
+        (0, 0.0) and not list(tmp_path.iterdir())
 
 NEAR = {"address": ["speech", "talk"], "long": ["lengthy"], "give": ["deliver"],
         "khrushchev": ["stalin"], "office": ["bureau"]}
