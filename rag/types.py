@@ -136,7 +136,7 @@ class Answer:
     @property
     def outcome(self) -> str:
         """"answered", "hedged" or "abstained"."""
-        return "abstained" if self.abstained else "hedged" if self.hedged else "answered"
+        return outcome(self.abstained, self.hedged)
 
 
 @dataclass(frozen=True)
@@ -164,6 +164,11 @@ class IndexStats:
     unchanged: int = 0
     passages: int = 0
     skipped: tuple[str, ...] = field(default_factory=tuple)
+
+
+def outcome(abstained: bool, hedged: bool) -> str:
+    """An answer's outcome from its flags: "abstained", "hedged" or "answered"."""
+    return "abstained" if abstained else "hedged" if hedged else "answered"
 
 
 def to_dict(obj: Any) -> Any:
@@ -235,7 +240,7 @@ class QuestionResult:
     @property
     def outcome(self) -> str:
         """"answered", "hedged" or "abstained" (as :attr:`Answer.outcome`)."""
-        return "abstained" if self.abstained else "hedged" if self.hedged else "answered"
+        return outcome(self.abstained, self.hedged)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 read from the document at its offsets, so always exact) and the citation check."""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 from ..types import Citation, Document, Hit
@@ -22,25 +23,19 @@ def cite(n: int, hit: Hit, start: int, end: int,
                     page=doc.page_at(start))
 
 
-def quoted(spans: Sequence[tuple[Hit, int, int]],
-           documents: Mapping[str, Document]) -> tuple[list[Citation], str]:
+def quoted(spans: Sequence[tuple[Hit, int, int]], documents: Mapping[str, Document],
+           labels: Mapping[str, str] | None = None) -> tuple[list[Citation], str]:
     """The citations of ``spans`` (hit, start, end), numbered from 1, and the answer that quotes
-    them in that order, each followed by its marker: "Quote. [1] Quote. [2]"."""
-    citations = [cite(n, hit, s, e, documents) for n, (hit, s, e) in enumerate(spans, start=1)]
-    return citations, " ".join(f"{c.quote} [{c.n}]" for c in citations)
-
-
-def quoted_dated(spans: Sequence[tuple[Hit, int, int]], documents: Mapping[str, Document],
-                 labels: Mapping[str, str]) -> tuple[list[Citation], str]:
-    """:func:`quoted` for sources that disagree: each citation ``dated`` with its document's
-    label (``labels``: document id -> date label), the answer saying so and giving the dates."""
-    import dataclasses
-
-    citations = [dataclasses.replace(c, dated=labels.get(c.passage.doc_id, ""))
-                 for c in quoted(spans, documents)[0]]
+    them in that order, each followed by its marker: "Quote. [1] Quote. [2]". ``labels``
+    (document id -> date label) when the sources disagree: each citation ``dated`` with its
+    document's label, the answer saying so and giving the dates."""
+    labels = labels or {}
+    citations = [dataclasses.replace(cite(n, hit, s, e, documents),
+                                     dated=labels.get(hit.passage.doc_id, ""))
+                 for n, (hit, s, e) in enumerate(spans, start=1)]
     text = " ".join(f"{c.quote} [{c.n}] ({c.dated})" if c.dated else f"{c.quote} [{c.n}]"
                     for c in citations)
-    return citations, f"{DISAGREE_LABEL} {text}"
+    return citations, f"{DISAGREE_LABEL} {text}" if labels else text
 
 
 def verify_citation(citation: Citation, document: Document) -> bool:

@@ -13,7 +13,8 @@ from datetime import datetime
 import numpy as np
 
 from ..types import Document
-from .lexicon import CARDINALS, MONTH, STOP_WORDS
+from .lexicon import COUNT_WORDS, MONTH, STOP_WORDS
+from .shortanswer import NUMBER, short_span
 
 _DAY_MONTH_YEAR = (rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH}\.?,?\s+\d{{4}}|"
                    rf"{MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|{MONTH}\.?\s+\d{{4}}|"
@@ -30,7 +31,8 @@ _HEAD_CHARS = 1500
 # Two sentences are versions of one statement when this share of their words (not numbers or
 # stop words) is shared (Jaccard): "returned within 14 days of delivery" / "... 30 days ...".
 SAME_STATEMENT = 0.5
-_NUMBERS = re.compile(r"\d[\d,.]*\d|\d|\b(?:" + "|".join(CARDINALS) + r")\b", re.I)
+# A number in digits or in words.
+_NUMBERS = re.compile(f"{NUMBER.pattern}|{COUNT_WORDS}", re.I)
 
 
 def document_date(doc: Document) -> tuple[datetime | None, str, bool]:
@@ -60,8 +62,6 @@ def document_date(doc: Document) -> tuple[datetime | None, str, bool]:
 def _value(question: str, sentence: str) -> str:
     """What ``sentence`` gives for what ``question`` asks, normalised: the typed short answer,
     else the numbers it states; "" when neither (then no disagreement can be told)."""
-    from .shortanswer import short_span
-
     span = short_span(question, sentence)
     if span is None:  # no typed answer: the numbers it states
         return " ".join(sorted({m.group().lower() for m in _NUMBERS.finditer(sentence)}))

@@ -131,6 +131,7 @@ def load_documents(path: Path, source: str, html: str = "main", ocr: bool = True
     path = Path(path)
     suffix = (suffix or path.suffix).lower()
     key = None
+    modified = _modified(path)
     if cache is not None:
         key = cache.key(file_digest(path), suffix, html, ocr)
         hit = cache.get(key)
@@ -138,13 +139,13 @@ def load_documents(path: Path, source: str, html: str = "main", ocr: bool = True
             raise CachedFailure(hit.error)
         if hit is not None:
             return [_document(f"{source}/{n}" if n else source, t, ti, s,
-                              Path(n).suffix.lower() if n else suffix, _modified(path))
+                              Path(n).suffix.lower() if n else suffix, modified)
                     for n, t, ti, s in hit.parts]
     t0 = time.perf_counter()
     try:
         parts = _parts(path, suffix, html, ocr)
         docs = [_document(f"{source}/{n}" if n else source, t, ti, s,
-                          Path(n).suffix.lower() if n else suffix, _modified(path))
+                          Path(n).suffix.lower() if n else suffix, modified)
                 for n, t, ti, s in parts]
     except OcrUnavailable:  # may be installed later: not kept
         raise

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..citations import ABSTAIN_TEXT, quoted, quoted_dated
+from ..citations import ABSTAIN_TEXT, quoted
 from ..disagree import newest_first
 from ...index.passages import PassageIndex
 from ...paths import MODELS
@@ -97,8 +97,7 @@ def compose_answer(question: str, qvec: np.ndarray, hits: Sequence[Hit],
         chosen.insert(0, lead)
         chosen, labels = newest_first(question, chosen, cands, texts, probs, documents,
                                       settings.answer_join)
-    citations, text = (quoted_dated([cands[i] for i in chosen], documents, labels) if labels
-                       else quoted([cands[i] for i in chosen], documents))
+    citations, text = quoted([cands[i] for i in chosen], documents, labels)
     return Answer(question=question, text=text, abstained=False,
                   citations=tuple(citations), hits=tuple(hits), confidence=calibrated(best),
                   note=note, disagree=bool(labels))

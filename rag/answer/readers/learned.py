@@ -282,7 +282,7 @@ def compose(question: str, query: str, hits, documents, settings, reader: Learne
     passages by their best sentence, and answer with the best sentences (calibrated
     probability >= the reader's threshold), or abstain. Returns the Answer (its ``hits`` are the
     reranked top ``k``)."""
-    from ..citations import ABSTAIN_TEXT, quoted, quoted_dated
+    from ..citations import ABSTAIN_TEXT, quoted
     from ..disagree import newest_first
     from ...types import Answer
 
@@ -303,8 +303,7 @@ def compose(question: str, query: str, hits, documents, settings, reader: Learne
     chosen = chosen[:settings.answer_sentences]
     chosen, labels = newest_first(question, chosen, cands, texts, probs, documents,
                                   settings.answer_join)
-    citations, text = (quoted_dated([cands[i] for i in chosen], documents, labels) if labels
-                       else quoted([cands[i] for i in chosen], documents))
+    citations, text = quoted([cands[i] for i in chosen], documents, labels)
     answer = Answer(question=question, text=text, abstained=False,
                     citations=tuple(citations), hits=reranked, confidence=best, note=note,
                     query=query, disagree=bool(labels))
