@@ -87,3 +87,33 @@ def passage_with(messages: list[dict], words: str) -> int:
         if words in text:
             return int(n)
     raise AssertionError(f"no passage holds {words!r}")
+
+
+# The ways real models (Ollama, llama.cpp, vLLM) write a cited reply, for styled().
+STYLES = ("plain", "after-stop", "source-paren", "source-bracket", "cjk", "caret", "framing",
+          "bullets", "bold", "paragraph-end")
+
+
+def styled(sentences: list[tuple[str, int]], style: str) -> str:
+    """A reply of ``sentences`` ((text without its full stop, passage number)) written in
+    ``style``: markers after the full stop, "(Source [1])", "[Source 1]", "【1】", "^1",
+    framing words, a bulleted list with bold, bold sentences, or one marker closing a
+    paragraph (when every sentence cites the same passage; else plain)."""
+    def cap(text: str) -> str:
+        return text[0].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+    if style == "paragraph-end" and len({n for _, n in sentences}) == 1:
+        return ". ".join(t for t, _ in sentences) + f". [{sentences[0][1]}]"
+    write = {
+        "after-stop": lambda t, n: f"{t}.[{n}]",
+        "source-paren": lambda t, n: f"{t} (Source [{n}]).",
+        "source-bracket": lambda t, n: f"{t} [Source {n}].",
+        "cjk": lambda t, n: f"{t}【{n}】.",
+        "caret": lambda t, n: f"{t}.^{n}",
+        "framing": lambda t, n: f"According to passage {n}, {cap(t)} [{n}].",
+        "bullets": lambda t, n: f"- **{t.split()[0]}** {' '.join(t.split()[1:])} [{n}]",
+        "bold": lambda t, n: f"**{t}.** [{n}]",
+    }.get(style, lambda t, n: f"{t} [{n}].")
+    joiner = "\n" if style == "bullets" else " "
+    head = "Here is what the sources say:\n" if style == "bullets" else ""
+    return head + joiner.join(write(t, n) for t, n in sentences)

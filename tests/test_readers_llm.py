@@ -6,7 +6,7 @@ import time
 import pytest
 
 from conftest import SEED_FILE
-from llm_standin import StandIn, passage_with
+from llm_standin import STYLES, StandIn, passage_with, styled
 
 from rag import ABSTAIN_TEXT, Settings, verify_citation
 
@@ -80,7 +80,7 @@ def test_the_model_saying_not_in_the_sources_abstains(ask):
 def test_nothing_supported_abstains(ask):
     with StandIn(lambda m: "Answer: 7 years. [1]") as server:
         a = ask(server)
-    assert a.abstained and a.generated and [d.text for d in a.dropped] == ["Answer: 7 years. [1]"]
+    assert a.abstained and a.generated and [d.text for d in a.dropped] == ["Answer: 7 years [1]."]
     assert "7 is not in its quote" in a.dropped[0].reason
 
 
@@ -233,3 +233,60 @@ def test_rag_ask_with_a_server_down_exits_0_with_the_quotes(tmp_path):
     assert out.returncode == 0 and "Traceback" not in out.stderr
     assert "unreachable" in out.stderr and "showing quotes from the sources" in out.stderr
     assert "Sources:" in out.stdout and time.perf_counter() - t0 < 60
+
+
+# Sentences real models write about the seed (true: a fact of the passage holding ``words``,
+# reworded or reformatted; false: an added fact), and the question they answer.
+TRUE_SENTENCES = [
+    ("Khrushchev gave the speech on 25 February 1956", "Feb. 25 1956"),
+    ("Khrushchev spoke for more than 4 hours", "spoke for over four hours"),
+    ("Since the 2010s, dozens of Stalin statues and busts have been unveiled across Russia and "
+     "in occupied Crimea", "dozens of Stalin busts"),
+    ("The resolution of summer 1956 softened the speech's criticism", "softening of the speech"),
+]
+ADDED_FACTS = [
+    ("It was broadcast live on Soviet radio", "spoke for over four hours"),
+    ("Dozens of Stalin statues were also unveiled in Belarus", "dozens of Stalin busts"),
+]
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_replies_in_the_styles_models_write_keep_what_is_true(ask, seed_retriever, style):
+    def reply(messages):
+        picked = TRUE_SENTENCES[:2] + ADDED_FACTS[:1] + TRUE_SENTENCES[2:] + ADDED_FACTS[1:]
+        return styled([(t, passage_with(messages, w)) for t, w in picked], style)
+
+    with StandIn(reply) as server:
+        a = ask(server, question="What happened at and after Khrushchev's Secret Speech?")
+    assert a.generated and not a.abstained, a.note
+    kept = a.text
+    for sentence, _ in TRUE_SENTENCES:
+        assert sentence.split()[-1] in kept, (style, sentence, a.dropped)
+    assert len(a.dropped) == len(ADDED_FACTS), (style, a.text, a.dropped)
+    assert "radio" not in kept and "Belarus" not in kept
+    _exact(a, seed_retriever)
+
+
+def test_the_quote_is_the_sentence_holding_the_claims_facts(ask, seed_retriever):
+    """The date is in the passage's sentence "... on Feb. 25 1956, ...", not in the one
+    nearest in meaning: that sentence is quoted."""
+    def reply(messages):
+        return f"Khrushchev gave the speech on 25 February 1956 [{passage_with(messages, 'Feb. 25')}]."
+
+    with StandIn(reply) as server:
+        a = ask(server, question="When did Khrushchev give the Secret Speech?")
+    assert a.dropped == () and "Feb. 25 1956" in a.citations[0].quote
+    _exact(a, seed_retriever)
+
+
+def test_a_sentence_leaning_on_the_one_before_is_read_with_it(ask, seed_retriever):
+    def reply(messages):
+        n = passage_with(messages, "ignored the last major anniversary")
+        return (f"President Vladimir Putin was in office at the last major anniversary of the "
+                f"speech, in 2016 [{n}]. He ignored it, according to the article [{n}].")
+
+    with StandIn(reply) as server:
+        a = ask(server, question="Did Putin mark the last major anniversary of the speech?")
+    assert "He ignored it" in a.text, a.dropped
+    assert any("ignored the last major anniversary" in c.quote for c in a.citations)
+    _exact(a, seed_retriever)

@@ -11,7 +11,7 @@ def test_replies_split_into_sentences_with_their_markers():
     assert [c.text for c in claims] == ["Khrushchev spoke for four hours.", "He attacked Stalin.",
                                         "It shocked listeners."]
     assert [c.markers for c in claims] == [(1,), (2, 3), (1, 4)]
-    assert claims[1].written == "He attacked Stalin. [2][3]"
+    assert claims[1].written == "He attacked Stalin [2][3]."  # its markers in one format
     assert split_reply("Just a sentence with no marker.")[0].markers == ()
     assert split_reply("   ") == []
 
@@ -21,6 +21,8 @@ def test_replies_split_into_sentences_with_their_markers():
     ("the 22nd Congress", {22}), ("in 1956", {1956}), ("the 1950s", {1950}),
     ("1,000 people", {1000}), ("two hundred", {200}), ("three thousand five hundred", {3500}),
     ("the second time", {2}), ("dozens of statues", {12}), ("no number here", set()),
+    ("the Twenty-second Congress", {22}), ("1.5 million people", {1_500_000}),
+    ("$3bn", {3e9}), ("a 5km walk", {5}), ("20% of them", {20}), ("on 1956-02-25", {25, 1956}),
 ])
 def test_numbers_in_digits_and_words(text, expected):
     assert numbers(text) == expected
@@ -79,3 +81,38 @@ def test_not_found_replies():
     assert says_not_found("NOT IN THE SOURCES")
     assert says_not_found("The passages do not contain that information.")
     assert not says_not_found("Khrushchev spoke for four hours [1].")
+
+
+@pytest.mark.parametrize("claim, quote", [
+    # dates in other spellings
+    ("Khrushchev gave the speech on 25 February 1956.", "On Feb. 25 1956 Khrushchev spoke."),
+    ("It was delivered on 1956-02-25.", "On Feb. 25 1956 Khrushchev spoke."),
+    ("It opened on February 3.", "It opened on 3 Feb."),
+    ("It opened in Sept. 2001.", "It opened in September 2001."),
+    # numbers in words on either side, compounds, scales
+    ("After the 22nd Congress the monuments went.", "After the Twenty-second Party Congress, "
+                                                    "all monuments disappeared."),
+    ("The address lasted more than 4 hours.", "He spoke for over four hours."),
+    ("It cost 1.5 million dollars.", "It cost $1,500,000."),
+    # initialisms with and without dots
+    ("In the USSR criticism grew.", "In the U.S.S.R., criticisms grew."),
+])
+def test_facts_written_another_way_are_the_same_facts(claim, quote):
+    assert missing_facts(claim, quote) == []
+
+
+@pytest.mark.parametrize("claim, quote", [
+    ("Putin marked the anniversary with a speech.", "Putin ignored the last anniversary."),
+    ("Khrushchev praised Stalin's leadership.", "Khrushchev mocked his leadership."),
+    ("The law was repealed in 2015.", "The law came into force in 2015."),
+    ("The number of prisoners has fallen.", "The number of prisoners has ballooned."),
+    ("Putin has spoken often about Stalin.", "Putin has said little about Stalin."),
+])
+def test_a_claim_saying_the_opposite_of_its_quote_is_caught(claim, quote):
+    found = missing_facts(claim, quote)
+    assert any("opposite" in p for p in found), found
+
+
+def test_a_quote_saying_both_sides_is_no_opposite():
+    assert missing_facts("The statues were restored.",
+                         "The statues were removed, then restored.") == []

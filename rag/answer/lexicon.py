@@ -34,6 +34,38 @@ COUNT_WORDS = r"\b(" + "|".join([w for w in CARDINALS if w != "zero"] + list(SCA
 FREQUENCY_WORDS = ("every", "daily", "weekly", "fortnightly", "monthly", "quarterly", "annual",
                    "annually", "yearly", "hourly", "nightly", "twice", "thrice")
 
+# Opposite predicates: a claim that says one side where its quote says only the other says the
+# opposite of it ("praised" for "mocked", "repealed" for "came into force"). Word beginnings,
+# general English (a written answer's check reads them, as it reads negations).
+OPPOSITES = (
+    (r"prais|commend|laud|applaud|admir|honou?r|glorif", r"criticis|criticiz|mock|condemn|"
+     r"denounc|attack|blam|ridicul|disparag"),
+    (r"ignor|neglect|overlook|disregard|skipp", r"mark|celebrat|commemorat|acknowledg|observ|"
+     r"honou?r|attend|address"),
+    (r"increas|ris[ei]|rose|grow|grew|expand|balloon|soar|doubl|tripl", r"decreas|declin|fall|"
+     r"fell|shr[iu]nk|drop|halv|dwindl|plummet"),
+    (r"restor|reinstat|rebuil|reappear|reviv|return", r"remov|destroy|demolish|disappear|"
+     r"vanish|tor?n down|blew up|blow up|abolish"),
+    (r"repeal|abolish|revok|rescind|annul|scrap", r"introduc|enact|adopt|into force|in force|"
+     r"came into|took effect|establish"),
+    (r"open", r"clos|shut"),
+    (r"won|win", r"los[te]"),
+    (r"accept|approv|endors|embrac", r"reject|refus|declin|oppos|veto"),
+    (r"allow|permit|legalis|legaliz", r"ban|forb[ia]d|prohibit|outlaw"),
+    (r"support|back|favou?r", r"oppos|resist|object"),
+    (r"little|rarely|seldom|few|briefly", r"often|frequently|at length|extensively|much|many|"
+     r"repeatedly"),
+    (r"confirm|affirm|admit", r"den[iy]|refut|disput"),
+    (r"strengthen|harden|toughen|intensif|harsh|strict|tough|stern", r"weaken|soften|eas[ei]|"
+     r"relax|mild|lenien|soft"),
+    (r"remain|continu|persist|stay|still", r"ceas|no longer|stopp|ended"),
+    (r"reject|refus|repudiat|renounc|withdr[ae]w", r"confirm|reaffirm|uph[eo]ld|maintain|"
+     r"endors"),
+    (r"public|openly", r"secret|privately|covert"),
+    (r"succe", r"fail"),
+    (r"start|began|begin|launch", r"end|stopp|halt|finish|ceas"),
+)
+
 STOP_WORDS = frozenset(
     "a an the of in on at to for by with from and or but is are was were be been being as that "
     "this these those it its his her their there which who whom whose what when where why how "

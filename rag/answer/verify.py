@@ -1,11 +1,13 @@
 """Checking a written answer against its sources, sentence by sentence.
 
-A sentence of an LLM's reply is shown only when it cites a passage that was given (``[n]``) and
-a sentence (or two adjacent sentences) of that passage supports it: every number (digits or
-words), date and proper name in it occurs in that quote, it is negated only where the quote is,
-and it agrees with the quote in meaning (the embedding cosine is at least ``SUPPORT_THRESHOLD``,
-chosen on data: eval/claims.jsonl's dev half, see docs/decisions.md). The quote is recorded with
-exact offsets (``document.text[start:end] == quote``). Anything else is dropped, with why.
+A sentence of an LLM's reply (read by rag/answer/reply.py) is shown only when it cites a passage
+that was given (``[n]``) and a sentence (or two adjacent sentences) of that passage supports it:
+every number (digits or words), date and proper name in it occurs in that quote in some spelling,
+it is negated only where the quote is and says no opposite of it, and it agrees with the quote in
+meaning (the embedding cosine is at least ``SUPPORT_THRESHOLD``, chosen on data:
+eval/claims.jsonl's dev half, see docs/decisions.md). The quote is found by the facts first,
+then by meaning, and recorded with exact offsets (``document.text[start:end] == quote``).
+Anything else is dropped, with why.
 """
 from __future__ import annotations
 
@@ -19,18 +21,22 @@ import numpy as np
 
 from ..ingest.segment import split_sentences
 from ..types import Document, Dropped, Hit
-from .lexicon import CARDINALS, NOT_NAMES, ORDINALS, SCALES, refers_back
+from .lexicon import (CARDINALS, MONTH, MONTHS, NOT_NAMES, OPPOSITES, ORDINALS, SCALES,
+                      refers_back)
+from .reply import Claim, split_reply
+
+__all__ = ["NOT_FOUND", "SUPPORT_THRESHOLD", "Claim", "Support", "check_claims", "dropped",
+           "missing_facts", "numbers", "says_not_found", "split_reply"]
 
 # The cosine a claim needs with its quote (all-MiniLM-L6-v2), chosen on eval/claims.jsonl's dev
 # half as what best tells its true restatements from the same claims citing another passage
 # (eval/claims.py prints it).
 SUPPORT_THRESHOLD = 0.54
-
-# Markers: [1], [1, 2], [1][2]; the sentence's text is what is left.
-_MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*\]")
-_LEADING_MARKERS = re.compile(r"^\s*(?:\[\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*\]\s*)+")
-_LABEL = re.compile(r"^\s*(?:answer|response|reply)\s*:\s*", re.I)
-_WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*(?:st|nd|rd|th|s)?")
+# A claim that leans on the one before ("He ignored it") is compared, with that one, to its
+# quote and the sentence before the quote, when the claim alone is at least this near the
+# quote: a pronoun and a verb say little alone, but a claim nowhere near is not rescued by the
+# claim it follows (eval/claims.jsonl's dev half, "lean-on").
+LEAN_FLOOR = 0.40
 
 # The reply that says the passages do not answer (what the prompt asks for, and common wordings).
 NOT_FOUND = "NOT IN THE SOURCES"
@@ -44,16 +50,34 @@ _NOT_FOUND = re.compile(
 # "ignored". Only a claim negated where its quote is not is caught: "is not X but Y" quotes
 # are restated as "Y" (docs/decisions.md, the claims check).
 _NEGATION = re.compile(r"\b(?:not|never|neither|nor|cannot)\b|n['’]t\b", re.I)
-# Capitalised words that are not names when they open a sentence (or stand anywhere).
+_WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*(?:st|nd|rd|th|s)?")
+# Each side of each pair of opposite predicates, as a pattern of word beginnings.
+_SIDES = tuple(tuple(re.compile(rf"\b(?:{side})", re.I) for side in pair) for pair in OPPOSITES)
+
+# Dates written other ways, read as one: "1956-02-25" and "25/02/1956"-style ISO dates become
+# "25 February 1956"; "Feb." and "Sept" the month's name.
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+_INITIALISM = re.compile(r"\b(?:[A-Z]\.){2,}")
+_ABBREVIATED = re.compile(rf"\b({MONTH})\b\.?")
+_MONTH_OF = {m[:3].lower(): m for m in MONTHS}
+# A number with its unit or scale attached ("5km", "20%", "$3bn"): the number.
+_ATTACHED = re.compile(r"(?<=\d)(?:km|kg|cm|mm|m|g|h|hrs?|mins?|s|bn|m|k|%)\b", re.I)
+_SCALE_SUFFIX = {"bn": 10**9, "k": 1000}
 
 
-@dataclass(frozen=True)
-class Claim:
-    """One sentence of a reply: its text without markers, and the passages it cites."""
+def _iso(m: re.Match) -> str:
+    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if 1 <= month <= 12 and 1 <= day <= 31:
+        return f"{day} {MONTHS[month - 1]} {year}"
+    return m.group(0)
 
-    text: str
-    markers: tuple[int, ...]
-    written: str  # as the model wrote it, markers included
+
+def plain_dates(text: str) -> str:
+    """``text`` with its dates and initialisms in one spelling: ISO dates and abbreviated
+    months written out ("1956-02-25", "Feb. 25 1956" -> "25 February 1956", "February 25
+    1956"), initialisms without their dots ("U.S.S.R." -> "USSR")."""
+    text = _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), _ISO_DATE.sub(_iso, text))
+    return _ABBREVIATED.sub(lambda m: _MONTH_OF.get(m.group(1)[:3].lower(), m.group(1)), text)
 
 
 @dataclass(frozen=True)
@@ -72,40 +96,15 @@ def says_not_found(text: str) -> bool:
     return NOT_FOUND.lower() in text.lower() or bool(_NOT_FOUND.search(text))
 
 
-def split_reply(reply: str) -> list[Claim]:
-    """The reply's sentences, each with the markers that follow it (markers written after the
-    full stop, "... hours. [1]", belong to the sentence before them)."""
-    reply = reply.strip()
-    spans = split_sentences(reply, 0, len(reply))
-    pieces = [reply[s:e] for s, e in spans]
-    # Move markers that open a piece to the piece before it.
-    for i in range(1, len(pieces)):
-        m = _LEADING_MARKERS.match(pieces[i])
-        if m:
-            pieces[i - 1] = f"{pieces[i - 1]} {m.group(0).strip()}"
-            pieces[i] = pieces[i][m.end():]
-    claims = []
-    for written in (p.strip() for p in pieces):
-        if not written:
-            continue
-        markers: list[int] = []
-        for group in _MARKER.findall(written):
-            for n in re.split(r"\s*[,;]\s*", group):
-                if int(n) not in markers:
-                    markers.append(int(n))
-        text = _LABEL.sub("", _MARKER.sub(" ", written))
-        text = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s+", " ", text)).strip()
-        if text and any(c.isalnum() for c in text):
-            claims.append(Claim(text=text, markers=tuple(markers), written=written))
-    return claims
-
-
 def numbers(text: str) -> set[float]:
     """The numbers a text states, in digits or in words ("4", "four", "twenty-two", "1,000",
-    "22nd", "the 1950s", "two hundred")."""
-    found: set[float] = set()
+    "22nd", "twenty-second", "the 1950s", "two hundred", "1.5 million", "5km"); dates in
+    any spelling give their day and year (see :func:`plain_dates`)."""
+    found: list[float] = []
+    text = _ATTACHED.sub(lambda m: f" {m.group(0)}", plain_dates(text))
     words = [w.lower().strip("'’.,") for w in re.findall(r"[\w'’.,-]+", text)]
     run: list[float] = []
+    last: list[float] = []  # the number in digits just read, which a scale word multiplies
 
     def close() -> None:
         if run:
@@ -117,24 +116,37 @@ def numbers(text: str) -> set[float]:
                         total, part = total + part, 0.0
                 else:
                     part += v
-            found.add(total + part)
+            found.append(total + part)
             run.clear()
 
     for w in words:
-        for piece in w.split("-") if not re.match(r"^\d", w) else [w]:
+        pieces = w.split("-") if not re.match(r"^\d", w) else [w]
+        for piece in pieces:
             digits = re.match(r"^(\d[\d,]*(?:\.\d+)?)(?:st|nd|rd|th|s)?$", piece)
             if digits:
                 close()
-                found.add(float(digits.group(1).replace(",", "")))
-            elif piece in CARDINALS or piece in SCALES:
+                value = float(digits.group(1).replace(",", ""))
+                found.append(value)
+                last[:] = [value]
+                continue
+            if last and (piece in SCALES or piece in _SCALE_SUFFIX) and piece not in (
+                    "dozen", "dozens"):
+                found[-1] = last[0] * SCALES.get(piece, _SCALE_SUFFIX.get(piece, 1))
+                last.clear()
+                continue
+            last.clear()
+            if piece in CARDINALS or piece in SCALES:
                 run.append(float(CARDINALS.get(piece, SCALES.get(piece, 0))))
             elif piece in ORDINALS:
+                # "twenty-second": the tens said before it count with it
+                tens = run.pop() if run and run[-1] in (20, 30, 40, 50, 60, 70, 80, 90) \
+                    and not run[:-1] else 0.0
                 close()
-                found.add(float(ORDINALS[piece]))
+                found.append(tens + float(ORDINALS[piece]))
             elif piece not in ("and", "a"):
                 close()
     close()
-    return found
+    return set(found)
 
 
 def _norm(word: str) -> str:
@@ -185,43 +197,105 @@ def names(text: str, known: set[str] | frozenset[str] = frozenset()) -> set[str]
 def missing_facts(claim: str, quote: str, core: str | None = None,
                   known: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """What the claim states that the quote does not: numbers, names (``known``: the sources'
-    names), a negation (compared with ``core``, the quote's best-matching sentence, when the
-    quote has two)."""
-    problems = []
-    quote_numbers = numbers(quote)
-    for n in sorted(numbers(claim) - quote_numbers):
-        problems.append(f"{n:g} is not in its quote")
-    quote_words = {_norm(w) for w in _WORD.findall(quote)}
-    quote_lower = quote.lower()
-    for name in sorted(names(claim, known)):
-        if name not in quote_words and not re.search(rf"\b{re.escape(name)}", quote_lower):
-            problems.append(f"{name!r} is not in its quote")
-    core = quote if core is None else core
-    if _NEGATION.search(claim) and not _NEGATION.search(core):
-        problems.append("negated where its quote is not")
-    return problems
+    names), a negation (compared with ``core`` when given, else the whole quote). Dates and
+    numbers compare in any spelling ("25 February 1956" = "Feb. 25 1956", "four" = "4")."""
+    return _Quote(quote, core).missing(claim, known)
 
 
-def _cosines(claim_vec: np.ndarray, vecs: np.ndarray) -> np.ndarray:
-    return vecs @ np.asarray(claim_vec, dtype=np.float32)
+class _Quote:
+    """The facts a quote holds, read once for every claim checked against it."""
+
+    def __init__(self, quote: str, core: str | None = None) -> None:
+        text = plain_dates(quote)
+        self.numbers = numbers(text)
+        self.words = {_norm(w) for w in _WORD.findall(text)}
+        self.lower = text.lower()
+        self.negated = bool(_NEGATION.search(quote if core is None else core))
+        self.sides = [tuple(bool(side.search(text)) for side in pair) for pair in _SIDES]
+
+    def missing(self, claim: str, known: set[str] | frozenset[str] = frozenset()) -> list[str]:
+        claim = plain_dates(claim)
+        problems = [f"{n:g} is not in its quote" for n in sorted(numbers(claim) - self.numbers)]
+        for name in sorted(names(claim, known)):
+            if name not in self.words and not re.search(rf"\b{re.escape(name)}", self.lower):
+                problems.append(f"{name!r} is not in its quote")
+        if _NEGATION.search(claim) and not self.negated:
+            problems.append("negated where its quote is not")
+        for pair, held in zip(_SIDES, self.sides):
+            for side in (0, 1):
+                said = pair[side].search(claim)
+                if said and held[1 - side] and not held[side]:
+                    problems.append(f"{said.group(0)!r}: its quote says the opposite")
+        return problems
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-9)
+
+
+def _windows(doc: Document, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The quotes a passage offers, as (first, last) sentence indices: each sentence, and each
+    sentence with the one before it when it leans on it ("They never reappeared" after "...
+    monuments disappeared"): the name or fact it stands for is stated there. Only then: a
+    swapped name must not be rescued by whatever the next sentence happens to name."""
+    out = []
+    for j, (s, e) in enumerate(spans):
+        out.append((j, j))
+        if j > 0 and refers_back(doc.text[s:e], doc.text[spans[j - 1][0]:spans[j - 1][1]]):
+            out.append((j - 1, j))
+    return out
+
+
+_PERSON = re.compile(r"^(?:he|she|they)\b", re.I)
+_OPENING_NAME = re.compile(r"^(?:(?:The|A|An)\s+)?((?:[A-Z][\w'’.-]*\s+)*[A-Z][\w'’.-]*)")
+
+
+def _person_named(claim: str, before: str) -> str:
+    """``claim`` with its opening "He"/"She"/"They" replaced by the name the claim ``before``
+    opens with ("He ignored it" after "President Vladimir Putin was..." -> "President Vladimir
+    Putin ignored it"); "" when it opens with no such pronoun, or that one with no name."""
+    pronoun = _PERSON.match(claim)
+    m = _OPENING_NAME.match(before)
+    if not pronoun or not m or m.group(1).split()[0].lower() in NOT_NAMES:
+        return ""
+    return m.group(1) + claim[pronoun.end():]
 
 
 def check_claims(claims: Sequence[Claim], hits: Sequence[Hit], documents: dict[str, Document],
                  encode: Callable[[list[str]], np.ndarray],
                  threshold: float = SUPPORT_THRESHOLD
                  ) -> list[tuple[Claim, Support | None, str]]:
-    """For each claim: (claim, its support or None, why not). ``hits[n-1]`` is passage [n]."""
+    """For each claim: (claim, its support or None, why not). ``hits[n-1]`` is passage [n].
+
+    The quote is found by the claim's facts, then its meaning: among the cited passages'
+    sentences (and a sentence with the one it leans on), those holding every number, date,
+    name and negation of the claim; of those, the one closest in meaning, which must reach
+    ``threshold``. A claim that leans on the one before it ("He ignored it") is read with that
+    one too: its meaning is compared as the two sentences together."""
     given = {n: h for n, h in enumerate(hits, start=1)}
     sentences: dict[int, list[tuple[int, int]]] = {}
     for n, h in given.items():
         p = h.passage
         sentences[n] = split_sentences(documents[p.doc_id].text, p.start, p.end)
+    # Claims that lean on the one before: "He ..." after a claim that opens with a name is
+    # read with the name; any other, with the claim before it (both texts are embedded).
+    meant = {i: c.facts for i, c in enumerate(claims)}
+    leaning: dict[int, tuple[str, str]] = {}
+    for i, c in enumerate(claims[1:], start=1):
+        if refers_back(c.facts, claims[i - 1].facts):
+            named = _person_named(c.facts, claims[i - 1].facts)
+            if named:
+                meant[i] = named
+            else:
+                leaning[i] = (f"{claims[i - 1].facts} {c.facts}", claims[i - 1].facts)
     texts = sorted({documents[given[n].passage.doc_id].text[s:e]
-                    for n in given for s, e in sentences[n]} | {c.text for c in claims})
+                    for n in given for s, e in sentences[n]}
+                   | set(meant.values()) | {t for pair in leaning.values() for t in pair})
     vec = dict(zip(texts, encode(texts))) if texts else {}
     known = known_names([h.passage.text for h in given.values()])  # not whole documents: cheap
+    quotes: dict[tuple[int, int, int], _Quote] = {}
     out: list[tuple[Claim, Support | None, str]] = []
-    for claim in claims:
+    for i, claim in enumerate(claims):
         cited = [n for n in claim.markers if n in given]
         if not claim.markers:
             out.append((claim, None, "no marker: not tied to a passage"))
@@ -230,37 +304,49 @@ def check_claims(claims: Sequence[Claim], hits: Sequence[Hit], documents: dict[s
             out.append((claim, None, f"cites {_list(claim.markers)}, which "
                                      f"{'was' if len(claim.markers) == 1 else 'were'} not given"))
             continue
-        best: tuple[float, int, int] | None = None  # (score, passage number, sentence index)
+        own = np.asarray(vec[meant[i]], dtype=np.float32)
+        context, before = ((np.asarray(vec[t], dtype=np.float32) for t in leaning[i])
+                           if i in leaning else (None, None))
+        # (facts hold, -problems, score, -sentences, passage number, first, last), best last
+        best: tuple | None = None
+        why_best = ""
         for n in cited:
             doc = documents[given[n].passage.doc_id]
             spans = sentences[n]
             if not spans:
                 continue
-            cos = _cosines(vec[claim.text], np.stack([vec[doc.text[s:e]] for s, e in spans]))
-            i = int(np.argmax(cos))
-            if best is None or cos[i] > best[0]:
-                best = (float(cos[i]), n, i)
+            sv = np.stack([vec[doc.text[s:e]] for s, e in spans])
+            cos = sv @ own
+            for a, b in _windows(doc, spans):
+                key = (n, a, b)
+                if key not in quotes:
+                    quotes[key] = _Quote(doc.text[spans[a][0]:spans[b][1]])
+                problems = quotes[key].missing(claim.facts, known)
+                score = float(cos[a:b + 1].max())
+                if b > a:  # the pair read as one: its sentences' mean direction
+                    score = max(score, float(_unit(sv[a] + sv[b]) @ own))
+                if context is not None and score >= LEAN_FLOOR:
+                    # Leaning on the claim before: the two claims against the quote and the
+                    # sentence before it, once the claim alone is near the quote at all, and
+                    # only when it adds to what the claim before matches there (else it is
+                    # the claim before that matches: "It was broadcast live" after a true one).
+                    wider = _unit(sv[max(a - 1, 0):b + 1].sum(0))
+                    together = float(wider @ context)
+                    if together >= float(wider @ before):
+                        score = max(score, together)
+                rank = (not problems, -len(problems), score, a - b, n, a, b)
+                if best is None or rank[:4] > best[:4]:
+                    best, why_best = rank, "; ".join(problems)
         if best is None:
             out.append((claim, None, "its passage has no sentence"))
             continue
-        score, n, i = best
+        ok, _, score, _, n, a, b = best
+        if not ok:  # a fact it states is in no quote: the most telling reason
+            out.append((claim, None, why_best))
+            continue
         hit, spans = given[n], sentences[n]
         doc = documents[hit.passage.doc_id]
-        # The best sentence alone, else with the one before it when it refers back ("He
-        # spoke..." after "Khrushchev..."): the name it stands for is stated there.
-        core = doc.text[spans[i][0]:spans[i][1]]
-        before = doc.text[spans[i - 1][0]:spans[i - 1][1]] if i > 0 else ""
-        windows = [(i, i)] + ([(i - 1, i)] if i > 0 and refers_back(core, before) else [])
-        why = ""
-        for a, b in windows:
-            start, end = spans[a][0], spans[b][1]
-            problems = missing_facts(claim.text, doc.text[start:end], core, known)
-            if not problems:
-                break
-            why = why or "; ".join(problems)
-        else:  # a fact it states is not there: the most telling reason
-            out.append((claim, None, why))
-            continue
+        start, end = spans[a][0], spans[b][1]
         if score < threshold:
             out.append((claim, None, f"does not agree with its passage (similarity {score:.2f} "
                                      f"< {threshold:.2f})"))
