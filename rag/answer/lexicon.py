@@ -48,22 +48,22 @@ OPPOSITES = (
      r"vanish|tor?n down|blew up|blow up|abolish"),
     (r"repeal|abolish|revok|rescind|annul|scrap", r"introduc|enact|adopt|into force|in force|"
      r"came into|took effect|establish"),
-    (r"open", r"clos|shut"),
-    (r"won|win", r"los[te]"),
+    (r"open(?:s|ed)?\b|reopen", r"clos(?:e|es|ed|ing|ure)\b|shut"),
+    (r"won\b|wins?\b|winning", r"los(?:e|es|t|ing)\b"),
     (r"accept|approv|endors|embrac", r"reject|refus|declin|oppos|veto"),
-    (r"allow|permit|legalis|legaliz", r"ban|forb[ia]d|prohibit|outlaw"),
-    (r"support|back|favou?r", r"oppos|resist|object"),
+    (r"allow|permit|legalis|legaliz", r"bann?(?:s|ed|ing)?\b|forb[ia]d|prohibit|outlaw"),
+    (r"support|back(?:s|ed|ing)?\b|favou?r", r"oppos|resist|object(?:s|ed|ing)\b"),
     (r"little|rarely|seldom|few|briefly", r"often|frequently|at length|extensively|much|many|"
      r"repeatedly"),
     (r"confirm|affirm|admit", r"den[iy]|refut|disput"),
     (r"strengthen|harden|toughen|intensif|harsh|strict|tough|stern", r"weaken|soften|eas[ei]|"
      r"relax|mild|lenien|soft"),
-    (r"remain|continu|persist|stay|still", r"ceas|no longer|stopp|ended"),
+    (r"remain|continu|persist|stay|still\b", r"ceas|no longer|stopp|ended\b"),
     (r"reject|refus|repudiat|renounc|withdr[ae]w", r"confirm|reaffirm|uph[eo]ld|maintain|"
      r"endors"),
     (r"public|openly", r"secret|privately|covert"),
     (r"succe", r"fail"),
-    (r"start|began|begin|launch", r"end|stopp|halt|finish|ceas"),
+    (r"start|began|begin|launch", r"end(?:s|ed)?\b|stopp|halt|finish|ceas"),
 )
 
 STOP_WORDS = frozenset(
