@@ -58,14 +58,13 @@ def miscited(r: Retriever, rows: list[dict], per_claim: int = 2, seed: int = 7) 
     return out
 
 
-def claim_of(row: dict) -> Claim:
-    """The sentence a row judges: a written reply's sentence at ``index`` (as rag splits the
-    reply), else the plain claim citing [1]."""
-    from rag.dev import split_reply
-
+def claims_of(row: dict) -> tuple[list[Claim], int]:
+    """The claims a row's reply is read as, and the index of the one it judges: a written
+    reply's sentence at ``index`` (as rag splits the reply), else the plain claim citing [1]."""
     if row.get("written"):
-        return split_reply(row["written"])[row.get("index", -1)]
-    return Claim(text=row["claim"], markers=(1,), written=row["claim"] + " [1]")
+        claims = split_reply(row["written"])
+        return claims, row.get("index", -1) % len(claims)
+    return [Claim(text=row["claim"], markers=(1,), written=row["claim"] + " [1]")], 0
 
 
 def run(r: Retriever, rows: list[dict], threshold: float) -> list[dict]:
@@ -82,11 +81,8 @@ def run(r: Retriever, rows: list[dict], threshold: float) -> list[dict]:
                  else _passage_hit(r, row["source"], row["start"], row["end"]).passage)
         hits = [Hit(rank=n, score=1.0, passage=p) for n, p in
                 enumerate([first, *_others(r, row, 2, seed=11)], start=1)]
-        claims = (split_reply(row["written"]) if row.get("written")
-                  else [claim_of(row)])
-        at = row.get("index", -1) % len(claims)
-        checked = check_claims(claims, hits, r.documents, encode, threshold)[at]
-        _, support, why = checked
+        claims, at = claims_of(row)
+        _, support, why = check_claims(claims, hits, r.documents, encode, threshold)[at]
         # The claim's score with no threshold: does any quote pass the facts check?
         _, free, _ = check_claims(claims, hits, r.documents, encode, -1.0)[at]
         out.append({**row, "claim": claims[at].text, "kept": support is not None, "why": why,

@@ -33,19 +33,21 @@ class Claim:
         return self.stated or self.text
 
 
-_NUMS = r"\d{1,3}(?:\s*[-–—]\s*\d{1,3})?(?:\s*(?:[,;、]|and)\s*\d{1,3}(?:\s*[-–—]\s*\d{1,3})?)*"
+_RANGE = r"\d{1,3}(?:\s*[-–—]\s*\d{1,3})?"  # "2" or "1-3"
+_NUMS = rf"{_RANGE}(?:\s*(?:[,;、]|and)\s*{_RANGE})*"
 # What a model calls a passage inside a marker: "[Source 1]", "[Passage 2]", "[Doc 3]".
 _WHAT = r"(?:sources?|passages?|refs?\.?|references?|docs?\.?|documents?|citations?|context)"
 _MARKER = re.compile(rf"\[\s*(?:{_WHAT}\s*:?\s*#?\s*)?({_NUMS})\s*\]", re.I)
+_ONE = r"\[\d{1,3}(?:, \d{1,3})*\]"  # a marker as canonical_markers writes it
 _CANONICAL = re.compile(r"\[(\d{1,3}(?:, \d{1,3})*)\]")
+_LEADING = re.compile(rf"^\s*(?:{_ONE}\s*)+")
 _CJK = re.compile(rf"【\s*(?:{_WHAT}\s*:?\s*)?({_NUMS})\s*】", re.I)
 _FOOTNOTE = re.compile(r"\[\^\s*(\d{1,3})\s*\]|(?<![\d^])\^(\d{1,3})\b")
 # "(Source [1])", "(see [1], [2])", "(Sources: [1] and [3])", "([1])": the markers alone.
-_WRAPPED = re.compile(rf"[ \t]*\(\s*(?:(?:{_WHAT}|see|cf\.?)\s*:?\s*)?((?:\[\d{{1,3}}(?:, \d{{1,3}})*\]"
-                      rf"\s*(?:[,;]|and)?\s*)+)\)", re.I)
+_WRAPPED = re.compile(rf"[ \t]*\(\s*(?:(?:{_WHAT}|see|cf\.?)\s*:?\s*)?"
+                      rf"((?:{_ONE}\s*(?:[,;]|and)?\s*)+)\)", re.I)
 # Markers written after the sentence's full stop, "... hours.[1] It was": moved before it.
-_AFTER_STOP = re.compile(r"([.!?…]+)([\"”’)]*)[ \t]*((?:\[\d{1,3}(?:, \d{1,3})*\][ \t]*)+)"
-                         r"(?=\s|$)")
+_AFTER_STOP = re.compile(rf"([.!?…]+)([\"”’)]*)[ \t]*((?:{_ONE}[ \t]*)+)(?=\s|$)")
 _ITEM = re.compile(r"^\s*(?:[-*•+–]|\d{1,2}[.)])\s+")
 _HEADING = re.compile(r"^\s*#{1,6}\s+")
 _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])|"
@@ -58,7 +60,8 @@ _LEAD_IN = re.compile(r"^[^.!?\[]{0,80}:$")
 _SOURCE = (r"(?:(?:the\s+)?(?:provided\s+|given\s+|above\s+|cited\s+)?(?:article|text|sources?|"
            r"passages?|context|documents?|excerpts?|information|report|material)(?:\s+\d{1,3})?"
            r"(?:\s+(?:provided|given|above))?|(?:source|passage|document)\s+\d{1,3})")
-_VERB = r"(?:says?|states?|notes?|mentions?|explains?|reports?|shows?|indicates?|describes?|writes?)"
+_VERB = (r"(?:says?|states?|notes?|mentions?|explains?|reports?|shows?|indicates?|describes?|"
+         r"writes?)")
 _FRAME_HEAD = re.compile(
     rf"^(?:(?:according\s+to|based\s+on|as\s+(?:stated|noted|mentioned|described|reported|"
     rf"explained|written)\s+in|per|from|in)\s+{_SOURCE}\s*[,:]\s*|as\s+{_SOURCE}\s+{_VERB}\s*"
@@ -162,7 +165,7 @@ def split_reply(reply: str) -> list[Claim]:
             pieces.extend(line[s:e] for s, e in spans)
         # Markers that open a piece belong to the piece before it.
         for i in range(1, len(pieces)):
-            m = re.match(r"^\s*(?:\[\d{1,3}(?:, \d{1,3})*\]\s*)+", pieces[i])
+            m = _LEADING.match(pieces[i])
             if m:
                 pieces[i - 1] = f"{pieces[i - 1]} {m.group(0).strip()}"
                 pieces[i] = pieces[i][m.end():]

@@ -54,14 +54,14 @@ _WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*(?:st|nd|rd|th|s)?")
 # Each side of each pair of opposite predicates, as a pattern of word beginnings.
 _SIDES = tuple(tuple(re.compile(rf"\b(?:{side})", re.I) for side in pair) for pair in OPPOSITES)
 
-# Dates written other ways, read as one: "1956-02-25" and "25/02/1956"-style ISO dates become
-# "25 February 1956"; "Feb." and "Sept" the month's name.
+# Dates written other ways, read as one: ISO dates ("1956-02-25") become "25 February 1956";
+# "Feb." and "Sept" the month's name.
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _INITIALISM = re.compile(r"\b(?:[A-Z]\.){2,}")
 _ABBREVIATED = re.compile(rf"\b({MONTH})\b\.?")
 _MONTH_OF = {m[:3].lower(): m for m in MONTHS}
 # A number with its unit or scale attached ("5km", "20%", "$3bn"): the number.
-_ATTACHED = re.compile(r"(?<=\d)(?:km|kg|cm|mm|m|g|h|hrs?|mins?|s|bn|m|k|%)\b", re.I)
+_ATTACHED = re.compile(r"(?<=\d)(?:km|kg|cm|mm|m|g|h|hrs?|mins?|s|bn|k|%)\b", re.I)
 _SCALE_SUFFIX = {"bn": 10**9, "k": 1000}
 
 
@@ -100,11 +100,16 @@ def numbers(text: str) -> set[float]:
     """The numbers a text states, in digits or in words ("4", "four", "twenty-two", "1,000",
     "22nd", "twenty-second", "the 1950s", "two hundred", "1.5 million", "5km"); dates in
     any spelling give their day and year (see :func:`plain_dates`)."""
+    return _numbers(plain_dates(text))
+
+
+def _numbers(text: str) -> set[float]:
+    """:func:`numbers` of a text whose dates are already in one spelling."""
     found: list[float] = []
-    text = _ATTACHED.sub(lambda m: f" {m.group(0)}", plain_dates(text))
+    text = _ATTACHED.sub(lambda m: f" {m.group(0)}", text)
     words = [w.lower().strip("'’.,") for w in re.findall(r"[\w'’.,-]+", text)]
     run: list[float] = []
-    last: list[float] = []  # the number in digits just read, which a scale word multiplies
+    last = None  # the number in digits just read, which a scale word multiplies
 
     def close() -> None:
         if run:
@@ -127,20 +132,20 @@ def numbers(text: str) -> set[float]:
                 close()
                 value = float(digits.group(1).replace(",", ""))
                 found.append(value)
-                last[:] = [value]
+                last = value
                 continue
-            if last and (piece in SCALES or piece in _SCALE_SUFFIX) and piece not in (
-                    "dozen", "dozens"):
-                found[-1] = last[0] * SCALES.get(piece, _SCALE_SUFFIX.get(piece, 1))
-                last.clear()
+            if last is not None and (piece in SCALES or piece in _SCALE_SUFFIX) and \
+                    piece not in ("dozen", "dozens"):
+                found[-1] = last * SCALES.get(piece, _SCALE_SUFFIX.get(piece, 1))
+                last = None
                 continue
-            last.clear()
+            last = None
             if piece in CARDINALS or piece in SCALES:
                 run.append(float(CARDINALS.get(piece, SCALES.get(piece, 0))))
             elif piece in ORDINALS:
                 # "twenty-second": the tens said before it count with it
-                tens = run.pop() if run and run[-1] in (20, 30, 40, 50, 60, 70, 80, 90) \
-                    and not run[:-1] else 0.0
+                tens = run.pop() if len(run) == 1 and 20 <= run[0] < 100 and run[0] % 10 == 0 \
+                    else 0.0
                 close()
                 found.append(tens + float(ORDINALS[piece]))
             elif piece not in ("and", "a"):
@@ -199,7 +204,20 @@ def missing_facts(claim: str, quote: str, core: str | None = None,
     """What the claim states that the quote does not: numbers, names (``known``: the sources'
     names), a negation (compared with ``core`` when given, else the whole quote). Dates and
     numbers compare in any spelling ("25 February 1956" = "Feb. 25 1956", "four" = "4")."""
-    return _Quote(quote, core).missing(claim, known)
+    return _Quote(quote, core).missing(_Stated(claim, known))
+
+
+class _Stated:
+    """The facts a claim states (``known``: the sources' names), read once for every quote it
+    is checked against."""
+
+    def __init__(self, claim: str, known: set[str] | frozenset[str] = frozenset()) -> None:
+        text = plain_dates(claim)
+        self.numbers = _numbers(text)
+        self.names = sorted(names(text, known))
+        self.negated = bool(_NEGATION.search(text))
+        # per pair of opposites, the word of each side the claim says (or None)
+        self.sides = [tuple(side.search(text) for side in pair) for pair in _SIDES]
 
 
 class _Quote:
@@ -207,25 +225,23 @@ class _Quote:
 
     def __init__(self, quote: str, core: str | None = None) -> None:
         text = plain_dates(quote)
-        self.numbers = numbers(text)
+        self.numbers = _numbers(text)
         self.words = {_norm(w) for w in _WORD.findall(text)}
         self.lower = text.lower()
         self.negated = bool(_NEGATION.search(quote if core is None else core))
         self.sides = [tuple(bool(side.search(text)) for side in pair) for pair in _SIDES]
 
-    def missing(self, claim: str, known: set[str] | frozenset[str] = frozenset()) -> list[str]:
-        claim = plain_dates(claim)
-        problems = [f"{n:g} is not in its quote" for n in sorted(numbers(claim) - self.numbers)]
-        for name in sorted(names(claim, known)):
+    def missing(self, claim: _Stated) -> list[str]:
+        problems = [f"{n:g} is not in its quote" for n in sorted(claim.numbers - self.numbers)]
+        for name in claim.names:
             if name not in self.words and not re.search(rf"\b{re.escape(name)}", self.lower):
                 problems.append(f"{name!r} is not in its quote")
-        if _NEGATION.search(claim) and not self.negated:
+        if claim.negated and not self.negated:
             problems.append("negated where its quote is not")
-        for pair, held in zip(_SIDES, self.sides):
+        for said, held in zip(claim.sides, self.sides):
             for side in (0, 1):
-                said = pair[side].search(claim)
-                if said and held[1 - side] and not held[side]:
-                    problems.append(f"{said.group(0)!r}: its quote says the opposite")
+                if said[side] and held[1 - side] and not held[side]:
+                    problems.append(f"{said[side].group(0)!r}: its quote says the opposite")
         return problems
 
 
@@ -304,6 +320,7 @@ def check_claims(claims: Sequence[Claim], hits: Sequence[Hit], documents: dict[s
             out.append((claim, None, f"cites {_list(claim.markers)}, which "
                                      f"{'was' if len(claim.markers) == 1 else 'were'} not given"))
             continue
+        facts = _Stated(claim.facts, known)
         own = np.asarray(vec[meant[i]], dtype=np.float32)
         context, before = ((np.asarray(vec[t], dtype=np.float32) for t in leaning[i])
                            if i in leaning else (None, None))
@@ -321,7 +338,7 @@ def check_claims(claims: Sequence[Claim], hits: Sequence[Hit], documents: dict[s
                 key = (n, a, b)
                 if key not in quotes:
                     quotes[key] = _Quote(doc.text[spans[a][0]:spans[b][1]])
-                problems = quotes[key].missing(claim.facts, known)
+                problems = quotes[key].missing(facts)
                 score = float(cos[a:b + 1].max())
                 if b > a:  # the pair read as one: its sentences' mean direction
                     score = max(score, float(_unit(sv[a] + sv[b]) @ own))
