@@ -102,7 +102,9 @@ class Answer:
     the answer, ``citations`` is empty and ``hits`` still holds the closest passages.
     ``confidence`` is, with the learned reader, the calibrated probability that the first cited
     sentence answers the question. ``short`` is the span of it that answers (may be empty).
-    ``query`` is what was searched: the question, with earlier turns when it leans on them.
+    ``query`` is what was searched: the question, with earlier turns when it leans on them;
+    ``resolved`` the question as it was read then ("When is a staff parking permit due?" for
+    "When is it due?"), else "".
 
     How sure it is, in three outcomes: answered; ``hedged`` — the reader is not sure the cited
     sentences answer (``confidence`` between the abstention and the answer thresholds): they
@@ -132,11 +134,30 @@ class Answer:
     first_token_ms: float | None = None
     hedged: bool = False
     disagree: bool = False
+    resolved: str = ""
 
     @property
     def outcome(self) -> str:
         """"answered", "hedged" or "abstained"."""
         return outcome(self.abstained, self.hedged)
+
+
+@dataclass(frozen=True)
+class Followup:
+    """A question read after the earlier turns of a conversation: ``resolved`` stands alone
+    ("When is a staff parking permit due?" for "When is it due?"; the question itself when it
+    leans on nothing), ``query`` is what is searched (with the turn before when it leans on
+    it), ``focus`` the documents the answer before cites (preferred when it leans)."""
+
+    question: str
+    resolved: str
+    query: str
+    focus: tuple[str, ...] = ()
+
+    @property
+    def leans(self) -> bool:
+        """Whether the question was read with an earlier turn."""
+        return self.query != self.question
 
 
 @dataclass(frozen=True)

@@ -215,6 +215,19 @@ def test_search_and_ask_return_the_library_types(client, tmp_path):
         assert TEXT[c["start"]:c["end"]] == c["quote"]
 
 
+def test_a_follow_up_is_read_with_the_history_in_either_form(client):
+    for turn in ("When was the lighthouse built?",
+                 {"question": "When was the lighthouse built?", "answer": "In 1874. [1]"}):
+        answer = client.post("/api/v1/ask", json={"question": "Who lived in it?",
+                                                  "history": [turn]}).json()
+        assert answer["resolved"] == "Who lived in the lighthouse?"
+        assert answer["question"] == "Who lived in it?"
+    alone = client.post("/api/v1/ask", json={"question": "Who lived in it?"}).json()
+    assert alone["resolved"] == ""
+    bad = client.post("/api/v1/ask", json={"question": "x y", "history": [{"answer": "a"}]})
+    assert bad.status_code == 422
+
+
 @pytest.mark.parametrize("path, body, field", [
     ("/api/v1/search", {"query": ""}, "query"),
     ("/api/v1/search", {"query": "x", "k": 0}, "k"),

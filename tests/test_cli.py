@@ -290,3 +290,55 @@ def test_a_closed_pipe_ends_quietly(index, args):
         os.close(write)
     assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
     assert "BrokenPipe" not in out.stderr
+
+
+def test_rag_chat_keeps_the_conversation_from_standard_input(index):
+    script = ("Who gave the Secret Speech?\nWhen did he give it?\n/sources\n/clear\n"
+              "When did he give it?\n/quit\nnever asked\n")
+    out = rag("chat", "--index", index["index"], stdin=script)
+    assert out.returncode == 0, out.stderr
+    turns = out.stdout.split("you> ")[1:]
+    assert len(turns) == 3 and "never asked" not in out.stdout
+    follow = turns[1]
+    assert "(read as: When did" in follow and "give the Secret Speech?)" in follow
+    assert "Feb. 25 1956" in follow and "[1]" in follow and "Sources: [1] " in follow
+    assert "answered, confidence" in follow or "hedged, confidence" in follow
+    # /sources: the last answer's quotes, whole
+    assert '"Seventy years ago today, on Feb. 25 1956' in follow
+    # after /clear the same question has nothing to lean on
+    assert "(a new conversation)" in follow and "read as" not in turns[2]
+
+
+def test_rag_chat_in_a_terminal(index):
+    import os
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: rag chat on the pseudo-terminal
+        os.chdir(ROOT)
+        os.execv(sys.executable, [sys.executable, "-m", "rag.cli", "chat", "--index",
+                                  str(index["index"])])
+    seen = b""
+
+    def read_until(marker: bytes, timeout: float = 300) -> None:
+        nonlocal seen
+        import time
+
+        end = time.time() + timeout
+        while marker not in seen and time.time() < end:
+            if select.select([fd], [], [], 1)[0]:
+                try:
+                    seen += os.read(fd, 4096)
+                except OSError:
+                    break
+
+    read_until(b"you> ")
+    assert b"/sources" in seen  # the help line, on a terminal only
+    os.write(fd, b"How long did Khrushchev speak?\n")
+    read_until(b"confidence")
+    assert b"four hours" in seen
+    os.write(fd, b"/quit\n")
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -1,28 +1,101 @@
 import pytest
 
-from rag.answer.conversation import contextual_query, leans_on_context
+from rag.answer.conversation import contextual_query, leans_on_context, resolve
+from rag.types import Answer, Citation, Passage
+
+
+def answered(question: str, quote: str, short: str = "", doc: str = "d1") -> Answer:
+    """An answer citing ``quote`` (a whole one-sentence document ``doc``)."""
+    p = Passage(id=f"{doc}:0", doc_id=doc, source=f"{doc}.txt", title="", text=quote, start=0,
+                end=len(quote))
+    return Answer(question=question, text=f"{quote} [1]", abstained=False, short=short,
+                  citations=(Citation(n=1, passage=p, start=0, end=len(quote), quote=quote),))
 
 
 @pytest.mark.parametrize("question, leans", [
     ("When did he give it?", True), ("And in 1961?", True), ("What about Poland?", True),
-    ("Why?", True), ("Who gave the Secret Speech?", False),
-    ("What is the capital of Australia?", False),
+    ("Why?", True), ("How many are in stock?", True), ("Where should staff park instead?", True),
+    ("Who gave the Secret Speech?", False), ("What is the capital of Australia?", False),
+    ("How many people does the company employ?", False), ("What happened next?", True),
+    ("Which is the next step of the process?", False), ("Who else was there?", True),
 ])
 def test_which_questions_lean_on_earlier_turns(question, leans):
     assert leans_on_context(question) is leans
 
 
-def test_follow_up_takes_the_turns_it_needs_and_no_more():
-    history = ["What is the capital of Australia?", "Who gave the Secret Speech?"]
-    assert contextual_query("When did he give it?", history) == \
-        "Who gave the Secret Speech? When did he give it?"
-    # A chain of follow-ups goes back to the last self-contained question.
-    assert contextual_query("And why?", [*history, "When did he give it?"]) == \
-        "Who gave the Secret Speech? When did he give it? And why?"
-    # A self-contained question is not polluted by old turns.
-    assert contextual_query("Where is Moscow?", history) == "Where is Moscow?"
+@pytest.mark.parametrize("history, question, resolved", [
+    # "it": the subject of the question before; "he": the person its answer names
+    ([answered("Who gave the Secret Speech?", "Then-leader Nikita Khrushchev took the podium.",
+               short="Nikita Khrushchev")],
+     "When did he give it?", "When did Nikita Khrushchev give the Secret Speech?"),
+    (["How much is a staff parking permit?"], "When is it due?",
+     "When is a staff parking permit due?"),
+    (["When does the CM500 launch?"], "How much will it cost?", "How much will the CM500 cost?"),
+    # the person the question names; "it" after a person is the thing they acted on
+    (["How did Putin treat the last major anniversary of the speech?"], "Who ignored it?",
+     "Who ignored the last major anniversary of the speech?"),
+    (["When was Stalin honoured with a bust?"], "Where does it stand?", "Where does a bust stand?"),
+    # "his": the one the answer names, not the one the question asks about
+    ([answered("Who is the fire warden for the first floor?", "Floor: First; Warden: Kofi Mensah.",
+               short="Kofi Mensah")], "What is his extension?",
+     "What is Kofi Mensah’s extension?"),
+    # an organisation answering "who" ("the Central Committee") is what "it" is
+    ([answered("Who commissioned the investigation?", "It was commissioned by the Central "
+               "Committee in 1955.", short="Central Committee")],
+     "What was it debating?", "What was Central Committee debating?"),
+    # fragments completed from the question before
+    (["What did the speech set off in Georgia?"], "And in Poland?",
+     "What did the speech set off in Poland?"),
+    (["How many KT200 kettles are in stock?"], "And how many milk frothers?",
+     "how many milk frothers are in stock?"),
+    (["How much does the CM400 coffee maker cost?"], "How many are in stock?",
+     "How many CM400 coffee maker are in stock?"),
+])
+def test_a_follow_up_is_resolved_against_the_turn_before(history, question, resolved):
+    f = resolve(question, history)
+    assert f.resolved == resolved and f.leans
+    assert f.query.endswith(resolved) and len(f.query) > len(resolved)
+
+
+def test_turns_are_read_in_order_and_a_new_subject_is_left_alone():
+    who = answered("Who founded the company?", "It was founded in 2011 by Priya Natarajan.",
+                   short="Priya Natarajan")
+    # "they" two turns later is still the founder; "When?" took the question before's verb
+    f = resolve("Where did they start it?", [who, "When?"])
+    assert f.resolved.startswith("Where did Priya Natarajan start")
+    assert resolve("When?", [who]).resolved == "When founded the company?"
+    for question in ("What is the capital of Australia?", "Who won the 2018 World Cup?"):
+        f = resolve(question, [who])
+        assert f.resolved == f.query == question and not f.leans and f.focus == ()
+
+
+def test_a_turn_without_its_answer_is_answered_again_when_needed():
+    asked = []
+
+    def answer_of(q):
+        asked.append(q)
+        return answered(q, "Then-leader Nikita Khrushchev took the podium.", doc="speech",
+                        short="Nikita Khrushchev")
+
+    f = resolve("When did he give it?", ["Who gave the Secret Speech?"], answer_of)
+    assert asked == ["Who gave the Secret Speech?"]
+    assert f.resolved == "When did Nikita Khrushchev give the Secret Speech?"
+    assert f.focus == ("speech",)  # the documents the answer before cites
+    asked.clear()
+    resolve("Who won the 2018 World Cup?", ["Who gave the Secret Speech?"], answer_of)
+    assert asked == []  # a question that stands alone needs no earlier answer
+
+
+def test_a_definite_noun_the_turn_before_named_leans_on_it():
+    f = resolve("What does the frother cost?", ["And how many milk frothers?"])
+    assert f.leans and f.query == "And how many milk frothers? What does the frother cost?"
+
+
+def test_history_forms_and_contextual_query():
+    for turn in ("Who gave the Secret Speech?", ("Who gave the Secret Speech?", "Khrushchev [1]"),
+                 {"question": "Who gave the Secret Speech?", "answer": "Khrushchev [1]"}):
+        assert contextual_query("Where was it given?", [turn]) == \
+            "Who gave the Secret Speech? Where was the Secret Speech given?"
     assert contextual_query("When did he give it?", []) == "When did he give it?"
-    # (question, answer) pairs work as history too.
-    assert contextual_query("Where?", [("Who spoke?", "Khrushchev [1]")]) == "Who spoke? Where?"
     with pytest.raises(TypeError, match="history turn"):
         contextual_query("Where?", [42])

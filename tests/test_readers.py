@@ -74,7 +74,8 @@ def test_ask_reranks_answers_and_marks_the_short_answer(learned):
 
 def test_follow_up_is_read_with_the_turn_it_leans_on(learned):
     a = learned.ask("When did she join?", history=["Who is the CEO of Acme?"])
-    assert a.query == "Who is the CEO of Acme? When did she join?"
+    assert a.resolved == "When did Jane Doe join?"  # "she": the person the answer before names
+    assert a.query == "Who is the CEO of Acme? When did Jane Doe join?"
     assert a.question == "When did she join?"
     # The short answer only when the answer gate trusts it (rag/answer/readers/gate.py).
     assert not a.abstained and "2019" in a.citations[0].quote and a.short in ("", "2019")

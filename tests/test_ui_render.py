@@ -102,6 +102,13 @@ def test_respond_appends_a_cited_turn(service):
     assert len(again.turns) == 2 and 'id="src-1-1"' in again.chat
 
 
+def test_a_follow_up_shows_what_it_was_read_as(service):
+    first = Chat(service).respond("When was the lighthouse built?", [], 5, "hybrid")
+    follow = Chat(service).respond("When was its lamp electrified?", first.turns, 5, "hybrid")
+    assert "Read as: When was the lighthouse’s lamp electrified?" in follow.chat
+    assert "Read as" not in first.chat
+
+
 def test_errors_become_a_message_not_a_trace(service, monkeypatch):
     reply = Chat(service).respond("x", [], 0, "hybrid")  # k=0 is refused by the library
     assert "Sorry: k=0" in reply.chat and "Traceback" not in reply.chat

@@ -62,12 +62,20 @@ class SearchRequest(BaseModel):
     mode: Mode = "hybrid"
 
 
+class Turn(BaseModel):
+    question: Question
+    answer: str = Field("", max_length=20_000, description="the answer given (optional)")
+
+
 class AskRequest(BaseModel):
     question: Question
     k: int = Field(5, ge=1, le=MAX_K)
     mode: Mode = "hybrid"
-    history: list[str] = Field(default_factory=list, max_length=MAX_HISTORY,
-                               description="earlier questions of the conversation, oldest first")
+    history: list[str | Turn] = Field(
+        default_factory=list, max_length=MAX_HISTORY,
+        description="the conversation's earlier turns, oldest first: questions, or "
+                    "{question, answer} objects; a follow-up is read as the question it stands "
+                    "for (the answer's `resolved`)")
     llm: bool = Field(True, description="a written answer from the server's LLM when it has one "
                                         "(false: quotes only)")
 
@@ -192,7 +200,8 @@ def create_app(service: ChatService, key: str | None = None):
     @app.post(f"{PREFIX}/ask", dependencies=guard)
     def ask(body: AskRequest) -> dict:
         return to_dict(service.ask(body.question, k=body.k, mode=body.mode,
-                                   history=body.history, llm=body.llm))
+                                   history=[h if isinstance(h, str) else h.model_dump()
+                                            for h in body.history], llm=body.llm))
 
     @app.get(f"{PREFIX}/documents", dependencies=guard)
     def documents(offset: int = 0, limit: int = 50) -> dict:

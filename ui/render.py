@@ -146,7 +146,8 @@ def answer_html(turn: int, a: Answer) -> str:
     how sure it is above (a hedged answer is drawn as the closest passages, that may not
     answer)."""
     dropped = dropped_html(a)
-    sure = sureness_html(a)
+    sure = sureness_html(a) + (f'<p class="resolved">Read as: {esc(a.resolved)}</p>'
+                               if a.resolved else "")
     if a.abstained:
         closest = "".join(closest_card(h) for h in a.hits[:3])
         return (f'<div class="msg bot abstain">{sure}<p>{esc(a.text)}</p>{dropped}'

@@ -1,59 +1,378 @@
-"""Follow-up questions: a question that leans on an earlier turn ("When did he give it?", "And in
-1961?") is searched and read together with the turn it leans on; a self-contained one alone."""
+"""Follow-up questions. A question that leans on the turn before it ("When is it due?", "What is
+his extension?", "And in Poland?", "How many are in stock?") is resolved against that turn — its
+question's subject and its answer (the short answer, the cited sentence and its document) — into
+a question that stands alone: "When is a staff parking permit due?". That is what the reader
+reads; the search reads it with the turn before, and the previous answer's documents are
+preferred. A question that stands alone ("What is the capital of Australia?") is left as it is.
+
+English question syntax read with closed word classes (rag.answer.lexicon): no parser, no
+word of any document."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-_REFERRING = frozenset("he she it they him her his hers its their theirs them this that these "
-                       "those there then latter former".split())
-_CONTINUATIONS = re.compile(r"\s*(and|but|also|so|or|what about|how about|and what about|"
-                            r"what else|why not|same for)\b", re.I)
-_WORD = re.compile(r"[\w'’-]+")
-_QUESTION_WORDS = frozenset("what who whom whose when where why how which did does do is are was "
-                            "were can could would will should a an the of in on at to for by with "
-                            "from and or about".split())
+from .lexicon import (AUXILIARIES, CONTINUATIONS, DETERMINERS, DO_AUXILIARIES, GROUP_PRONOUNS,
+                      IRREGULAR_PARTICIPLES, MONTH_WORDS, NOT_NAMES, PERSON_PRONOUNS,
+                      PREPOSITIONS, REFERRING_WORDS, STOP_WORDS, THING_PRONOUNS, TIME_WORDS,
+                      WH_MODIFIERS, WH_WORDS, refers_back)
+from ..types import Answer, Followup
+
+_WORD = re.compile(r"[\w'’.-]*\w|\S")
+_QUESTION_WORDS = frozenset("what who whom whose when where why how which did does do is are "
+                            "was were can could would will should a an the of in on at to for by "
+                            "with from and or about".split())
+# Prepositions that open a time adjunct ("after the Congress"): they end a subject.
+_WHEN_PREPOSITIONS = frozenset("after before during since until".split())
+MAX_TURNS = 3  # the earlier turns read back, at most
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text) if re.search(r"\w", w)]
 
 
 def leans_on_context(question: str) -> bool:
     """True for a question that cannot be understood alone: it refers back with a pronoun or a
-    "there/then", continues with "and/what about ...", or has one common word of its own at
-    most."""
-    words = [w.lower() for w in _WORD.findall(question)]
-    if any(w in _REFERRING for w in words):
+    "there/then/instead", continues with "and/what about ...", or has one common word of its
+    own at most."""
+    words = [w.lower() for w in _words(question)]
+    if any(w in REFERRING_WORDS for w in words):
         return True
-    if _CONTINUATIONS.match(question):
+    if CONTINUATIONS.match(question) and CONTINUATIONS.match(question).end() > 0:
         return True
-    content = [w for w in _WORD.findall(question) if w.lower() not in _QUESTION_WORDS]
+    if re.search(r"\bnext\W*$", question, re.I):  # "What happened next?" (not "the next step")
+        return True
+    content = [w for w in _words(question) if w.lower() not in _QUESTION_WORDS | WH_MODIFIERS]
     # "Why?", "How come?": nothing of its own; "Where is Moscow?" names its subject.
     return not content or (len(content) == 1 and not content[0][:1].isupper()
                            and not content[0][:1].isdigit())
 
 
-def _question_of(turn) -> str:
+def _is_name(word: str) -> bool:
+    return (word[:1].isupper() or word[:1].isdigit()) and word.lower() not in NOT_NAMES \
+        and word.lower().strip(".") not in MONTH_WORDS
+
+
+def _strip_det(words: list[str]) -> list[str]:
+    return words[1:] if words and words[0].lower() in DETERMINERS else words
+
+
+class _Parsed:
+    """A question read as wh-phrase, asked noun ("which *extinguisher*"), auxiliary and the
+    rest; its subject (what "it" refers to) and the person it names."""
+
+    def __init__(self, question: str) -> None:
+        m = CONTINUATIONS.match(question)
+        self.text = question[m.end():] if m else question
+        w = _words(self.text)
+        i = 0
+        self.wh = w[0].lower() if w and w[0].lower() in WH_WORDS else ""
+        if self.wh:
+            i = 1
+            if i < len(w) and w[i].lower() in WH_MODIFIERS:
+                i += 1
+        self.head = w[:i]  # "How many"
+        asked: list[str] = []
+        if self.wh in ("which", "what", "how", "whose"):
+            while (i < len(w) and len(asked) < 3
+                   and w[i].lower() not in AUXILIARIES | DETERMINERS | PREPOSITIONS
+                   | REFERRING_WORDS):
+                asked.append(w[i])
+                i += 1
+        if asked and i < len(w) and w[i].lower() not in AUXILIARIES:
+            i -= len(asked)  # "What happened to...": a verb, not an asked noun
+            asked = []
+        self.asked = asked
+        self.aux = w[i].lower() if i < len(w) and w[i].lower() in AUXILIARIES else ""
+        if self.aux:
+            i += 1
+        self.rest = w[i:]
+        self.words = w
+        # The wh-phrase is the subject ("Who gave...", "What will replace...") when the
+        # auxiliary is not followed by one: its verb comes first.
+        self.wh_subject = self.aux not in ("do", "does", "did") and (not self.rest or not (
+            self.rest[0].lower() in DETERMINERS | REFERRING_WORDS or _is_name(self.rest[0])))
+
+    def tail(self) -> list[str]:
+        """From the auxiliary on ("are in stock"), else after the wh-phrase."""
+        return ([self.aux] if self.aux else []) + self.rest
+
+    def subject(self) -> list[str]:
+        """The noun phrase the question is about: the subject after an inverted auxiliary
+        ("How much is *a staff parking permit*", "When does *the CM500* launch"), else the
+        object after the verb ("Who gave *the Secret Speech*")."""
+        return self._phrases()[0]
+
+    def object(self) -> list[str]:
+        """The noun phrase after the subject's verb ("When was Stalin honoured with *a
+        bust*"); [] when there is none."""
+        return self._phrases()[1]
+
+    def _phrases(self) -> tuple[list[str], list[str]]:
+        rest = list(self.rest)
+        if self.wh_subject:
+            return _noun_phrase(rest), []
+        out: list[str] = []
+        verb = True  # after "do": the word before the one that ends the subject is its verb
+        n = len(rest)
+        for i, word in enumerate(rest):
+            low = word.lower()
+            if out and (low in DETERMINERS or low in REFERRING_WORDS) \
+                    and out[-1][:1].islower() and out[-1].lower() not in PREPOSITIONS | {"of"}:
+                n = i  # a verb and its object: "Putin treat | the last anniversary"
+                break
+            if (low in _PARTICLES and out) or (self.aux in DO_AUXILIARIES and low in PREPOSITIONS):
+                n = i  # "the speech set | off unrest", "the Congress decide | about"
+                break
+            if self.aux not in DO_AUXILIARIES and out and (
+                    _PARTICIPLE.search(word) or low in IRREGULAR_PARTICIPLES):
+                n = i  # "When was Stalin | honoured with a bust"
+                break
+            if _ends_phrase(low, word, out):
+                verb = low not in AUXILIARIES  # "the 2024 update | do": the verb is the "do"
+                n = i
+                break
+            out.append(word)
+        if verb and self.aux in DO_AUXILIARIES and len(out) >= 2 and out[-1][:1].islower():
+            out.pop()  # "the CM400 coffee maker | cost"
+        return _trimmed(out), _noun_phrase(rest[n:])
+
+
+_PARTICLES = frozenset("off up out down away back".split())
+_PARTICIPLE = re.compile(r"[a-z](?:ed|en|wn)$")
+_TIME_ADJECTIVES = frozenset("last next this".split())
+_SPEAKERS = frozenset("i we you".split())  # "Who do I ask for it?": never what "it" is
+
+
+def _ends_phrase(low: str, word: str, out: list[str]) -> bool:
+    """Whether ``word`` ends a noun phrase: an auxiliary, a question or time word, a time
+    adjunct ("after the Congress", "in 1956")."""
+    return (low in AUXILIARIES or low in WH_WORDS or low in TIME_WORDS
+            or low in _WHEN_PREPOSITIONS
+            or bool(out and re.fullmatch(r"\d{4}s?", word) and out[-1].lower() == "in"))
+
+
+def _trimmed(words: list[str]) -> list[str]:
+    """``words`` without a trailing preposition, "last"/"next", or a lone determiner."""
+    words = list(words)
+    while words and words[-1].lower() in PREPOSITIONS | _TIME_ADJECTIVES:
+        words.pop()
+    return [] if all(w.lower() in DETERMINERS for w in words) else words
+
+
+def _noun_phrase(words: list[str]) -> list[str]:
+    """The first noun phrase of ``words``: from a determiner or a name, past a verb, adverbs
+    and a preposition, to the end of the phrase."""
+    words = list(words)
+    while words and not (words[0].lower() in DETERMINERS or _is_name(words[0])):
+        words.pop(0)
+    out: list[str] = []
+    for word in words:
+        if _ends_phrase(word.lower(), word, out) or word.lower() in REFERRING_WORDS - DETERMINERS:
+            break
+        out.append(word)
+    return _trimmed(out)
+
+
+def _named(answer: Answer | None, question: str, person: bool = False) -> str:
+    """What ``answer`` gives for who/where/when/which: its short answer, else the name in its
+    cited sentence nearest the question's own words that the question does not already give
+    (with ``person``, one that takes no article: "Josef Stalin", not "the Secret Speech")."""
+    if answer is None or answer.abstained or not answer.citations:
+        return ""
+    quote = answer.citations[0].quote
+    if answer.short and re.search(r"[^\W\d]", answer.short):
+        before = _words(quote[:max(quote.find(answer.short), 0)])[-1:]
+        article = bool(before) and before[0].lower() in DETERMINERS  # "the Central Committee"
+        return "" if person and article else answer.short
+    asked = {_bare(w) for w in _words(question)}
+    return _name_run(quote, asked, person)
+
+
+def _bare(word: str) -> str:
+    return re.sub(r"['’]s$", "", word).lower()
+
+
+def _name_run(text: str, skip: set[str], person: bool) -> str:
+    """The run of names in ``text`` (not its first word; not a column label before ":") with a
+    word not among ``skip`` (bare lower-cased words) and a letter, nearest a word of ``skip``
+    that is no name ("Memorial" for "Who *spearheaded* ...": "NGOs like Memorial that
+    spearheaded"), else the first; punctuation ends a run. With ``person``, a run after an
+    article ("the Secret Speech") is no person's name."""
+    tokens = _WORD.findall(text)
+    runs: list[tuple[int, int, str]] = []  # (first token, last token, the word before)
+    before, start = "", None
+    for n, token in enumerate([*tokens, "."]):
+        if n and n < len(tokens) and re.search(r"\w", token) and _is_name(token):
+            if start is None:
+                start, det = n, before
+        elif start is not None:
+            if token != ":":
+                runs.append((start, n - 1, det))
+            start = None
+        if re.search(r"\w", token):
+            before = token.lower()
+    anchors = [n for n, t in enumerate(tokens) if re.search(r"\w", t) and not _is_name(t)
+               and _bare(t) in skip and _bare(t) not in STOP_WORDS | WH_WORDS | AUXILIARIES]
+    fit = [(first, last) for first, last, det in runs
+           if (not person or det not in DETERMINERS)
+           and any(_bare(w) not in skip and re.search(r"[^\W\d]", w)
+                   for w in tokens[first:last + 1])]
+    if not fit:
+        return ""
+    if anchors:
+        fit.sort(key=lambda r: min(min(abs(a - r[0]), abs(a - r[1])) for a in anchors))
+    first, last = fit[0]
+    return " ".join(re.sub(r"['’]s$", "", w) for w in tokens[first:last + 1]
+                    if re.search(r"\w", w))
+
+
+def _referents(question: str, answer: Answer | None,
+               earlier: dict[str, str] | None = None) -> dict[str, str]:
+    """What a follow-up's pronouns may refer to after ``question`` answered by ``answer``
+    (``earlier``: what they referred to a turn before, for a person no longer named)."""
+    p = _Parsed(question)
+    named = _named(answer, question)
+    subject, obj = " ".join(p.subject()), " ".join(p.object())
+    name = _name_run(p.text, set(), person=True)
+    # "Who gave...?", "Who is the CEO?": the answer names the person; "Who is Medinsky?": not
+    asks_who = p.wh in ("who", "whom", "whose") and (p.wh_subject or not name
+                                                     or not subject.startswith(name))
+    if p.asked and p.wh_subject:  # "Which museum's closure...": the one the answer names
+        thing = f"{named} {' '.join(p.asked)}" if named and named.lower() not in \
+            " ".join(p.asked).lower() else f"the {' '.join(p.asked)}"
+        thing = named if named and len(p.asked) > 1 else thing
+    elif name and subject == name:  # "How did Putin treat *the anniversary*": no person
+        thing = obj
+    elif subject.lower() in _SPEAKERS:
+        thing = obj
+    else:
+        thing = subject
+    who = _named(answer, question, person=True) if asks_who else ""
+    # "Who commissioned it?" answered by "the Central Committee": "it" is then the answer
+    body = _named(answer, question) if asks_who and not who else ""
+    person = who or (name if name and name != thing else "") or (earlier or {}).get("person") \
+        or _named(answer, question, person=True)
+    return {"person": person, "group": who or body or (earlier or {}).get("group") or thing,
+            "thing": body or thing or (answer.short if answer else ""),
+            "place": named if p.wh == "where" else "",
+            "time": named if p.wh == "when" else ""}
+
+
+def _substitute(question: str, ref: dict[str, str]) -> str:
+    """``question`` with its pronouns replaced by what they refer to ("" when none was)."""
+    changed = False
+
+    def swap(m: re.Match) -> str:
+        nonlocal changed
+        word, low = m.group(), m.group().lower()
+        kind = ("person" if low in PERSON_PRONOUNS else "group" if low in GROUP_PRONOUNS
+                else "thing" if low in THING_PRONOUNS else "place" if low == "there"
+                else "time" if low == "then" else "")
+        target = ref.get(kind, "")
+        existential = low == "there" and bool(  # "Is there a fee?", "There are...": no place
+            re.search(r"\b(?:is|are|was|were)\s+$", question[:m.start()], re.I)
+            or re.match(r"\s+(?:is|are|was|were)\b", question[m.end():], re.I))
+        if not target or existential:
+            return word
+        changed = True
+        if low in ("his", "her", "its", "their", "theirs", "hers"):
+            return f"{target}’s"
+        if low == "there":
+            return f"at {target}" if not re.match(r"(?i)(at|in|on|to) ", target) else target
+        if low == "then":
+            return f"at {target}" if target[:1].isdigit() else target
+        return target
+
+    out = re.sub(r"\b(?:he|she|him|his|her|hers|they|them|their|theirs|it|its|there|then)\b",
+                 swap, question, flags=re.I)
+    return out if changed else ""
+
+
+def _elliptical(question: str, previous: str) -> str:
+    """A fragment ("And in Poland?", "When?", "And how many milk frothers?", "How many are in
+    stock?") completed from the question before it; "" when it is not one."""
+    p, before = _Parsed(question), _Parsed(previous)
+    if p.wh and not p.aux and not p.rest:  # "When?", "How many milk frothers?"
+        words = p.head + p.asked + (before.tail() if before.aux else
+                                    before.rest if not before.asked else before.tail())
+        return " ".join(words) + "?"
+    if p.wh and p.aux and not p.asked and p.wh_subject and before.subject() \
+            and p.head and p.head[-1].lower() in ("many", "much"):
+        # "How many are in stock?": the thing counted is the one asked about before
+        return " ".join(p.head + _strip_det(before.subject()) + p.tail()) + "?"
+    if not p.wh and not p.aux and p.rest:  # "And in Poland?", "And since the 2010s?"
+        fragment = p.rest
+        words = before.words
+        first = fragment[0].lower()
+        for n, word in enumerate(words):
+            low = word.lower()
+            same = low == first or (first in _WHEN_PREPOSITIONS and low in _WHEN_PREPOSITIONS)
+            if n and same and first in PREPOSITIONS:
+                end = n + 1
+                while end < len(words) and words[end].lower() not in PREPOSITIONS | AUXILIARIES:
+                    end += 1
+                return " ".join(words[:n] + fragment + words[end:]) + "?"
+        return f"{previous.rstrip('?')} {' '.join(fragment)}?"
+    return ""
+
+
+def _parts(turn) -> tuple[str, Answer | None]:
     if isinstance(turn, str):
-        return turn
+        return turn, None
+    if isinstance(turn, Answer):
+        return turn.question, turn
+    if isinstance(turn, dict) and isinstance(turn.get("question"), str):
+        answer = turn.get("answer")
+        return turn["question"], answer if isinstance(answer, Answer) else None
     if isinstance(turn, (tuple, list)) and turn:
-        return str(turn[0])
-    q = getattr(turn, "question", None)
-    if isinstance(q, str):
-        return q
-    raise TypeError(f"history turn {turn!r}: give questions (str), (question, answer) pairs or "
-                    "Answer objects")
+        answer = turn[1] if len(turn) > 1 else None
+        return str(turn[0]), answer if isinstance(answer, Answer) else None
+    raise TypeError(f"history turn {turn!r}: give questions (str), (question, answer) pairs, "
+                    "{'question': ...} objects or Answers")
+
+
+def resolve(question: str, history: Sequence | None,
+            answer_of: Callable[[str], Answer] | None = None) -> Followup:
+    """``question`` read after the earlier turns ``history`` (oldest first; questions,
+    (question, answer) pairs or Answers). A question that stands alone is its own ``resolved``
+    and ``query``. One that leans on the turn before (a pronoun, a fragment, "the frother"
+    after "milk frothers") is resolved against it: pronouns replaced by what they refer to, a
+    fragment completed from the question before; ``query`` (what is searched) is the turn
+    before's resolved question and this one; ``focus`` the documents the answer before cites.
+    ``answer_of(resolved question)`` answers a turn given without its answer, when a follow-up
+    needs it."""
+    turns = [_parts(t) for t in list(history or [])[-MAX_TURNS:]]
+    if not turns or not (leans_on_context(question) or refers_back(question, turns[-1][0])):
+        return Followup(question=question, resolved=question, query=question)
+    # The turns before are resolved in order: "How long did he speak?" after "When did he
+    # give it?" reads the first turn's answer through the second.
+    state: tuple[Followup, Answer | None, dict[str, str]] | None = None
+    for q, a in [*turns, (question, None)]:
+        if state is None:
+            state = (_alone(q), a, {})
+            continue
+        before, answer, earlier = state
+        if not (leans_on_context(q) or refers_back(q, before.resolved)):
+            state = (_alone(q), a, {})
+            continue
+        if answer is None and answer_of is not None:
+            answer = answer_of(before.resolved)
+        ref = _referents(before.resolved, answer, earlier)
+        resolved = _substitute(q, ref) or _elliptical(q, before.resolved) or q
+        focus = tuple(dict.fromkeys(c.passage.doc_id for c in answer.citations)) \
+            if answer else ()
+        state = (Followup(question=q, resolved=resolved, query=f"{before.resolved} {resolved}",
+                          focus=focus), a, ref)
+    assert state is not None
+    return state[0]
+
+
+def _alone(question: str) -> Followup:
+    return Followup(question=question, resolved=question, query=question)
 
 
 def contextual_query(question: str, history: Sequence | None) -> str:
-    """The text to search and read for ``question`` after the earlier turns ``history`` (oldest
-    first; questions, (question, answer) pairs or Answers): the question itself when it stands
-    alone, else the earlier questions back to the last self-contained one, then the question."""
-    if not history or not leans_on_context(question):
-        return question
-    context: list[str] = []
-    for turn in reversed(list(history)[-3:]):
-        q = _question_of(turn).strip()
-        if not q:
-            continue
-        context.insert(0, q)
-        if not leans_on_context(q):
-            break
-    return " ".join([*context, question]) if context else question
+    """The text to search for ``question`` after the earlier turns ``history``: its resolved
+    question with the turn before (see :func:`resolve`), or the question alone."""
+    return resolve(question, history).query

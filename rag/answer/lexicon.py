@@ -82,6 +82,37 @@ NOT_NAMES = frozenset(
     + [d.lower() for d in WEEKDAYS])
 WORD = re.compile(r"[\w'’-]+")  # a word as the answer rules read it
 PRONOUNS = frozenset("he she it they him her his its their them this these".split())
+# What a follow-up question refers back with (rag.answer.conversation): a person, a thing, a
+# place or a time named in the turn before; and words that only make sense after another turn.
+PERSON_PRONOUNS = frozenset("he she him his her hers himself herself".split())
+GROUP_PRONOUNS = frozenset("they them their theirs themselves".split())
+THING_PRONOUNS = frozenset("it its itself".split())
+REFERRING_WORDS = (PERSON_PRONOUNS | GROUP_PRONOUNS | THING_PRONOUNS
+                   | frozenset("this that these those there then latter former instead same "
+                               "else too".split()))
+CONTINUATIONS = re.compile(r"\s*(?:and what about|and how about|what about|how about|and|but|"
+                           r"also|so|or|then|what else|why not|same for)\b[\s,]*", re.I)
+AUXILIARIES = frozenset("is are was were be been being am do does did has have had can could "
+                        "will would shall should may might must".split())
+DO_AUXILIARIES = frozenset("do does did can could will would shall should may might must".split())
+WH_WORDS = frozenset("who whom whose what which when where why how".split())
+# Words that turn "how"/"what" into an asked kind ("how many", "what year").
+WH_MODIFIERS = frozenset("much many long old often far big large tall high deep wide soon "
+                         "year date day month century kind sort type".split())
+PREPOSITIONS = frozenset("in on at to for by with from about into onto after before during "
+                         "since until over under through against without between among "
+                         "within across behind beside near per via".split())
+DETERMINERS = frozenset("the a an this that these those its his her their our my your".split())
+# Past participles not ending in -ed/-en ("When was it *built*?"): where a subject ends.
+IRREGULAR_PARTICIPLES = frozenset(
+    """built made held paid sold bought brought caught taught thought found left kept sent spent
+    lent lost meant met put set shut cut hit hurt let read said told won run begun sung swum
+    drunk hung struck stuck spun dug fed led fled bred shot lit laid born borne worn torn sworn
+    shown drawn grown thrown known flown done gone seen""".split())
+# Words that say when without naming a date ("last year"): not part of a subject.
+TIME_WORDS = frozenset("today yesterday tomorrow now ago currently recently year years week "
+                       "weeks month months".split())
+
 # Question words carry no evidence: "what" in a sentence does not make it an answer.
 QUESTION_WORDS = frozenset("what who whom whose when where why how which did does do is are "
                            "was were".split())

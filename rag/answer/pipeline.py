@@ -95,6 +95,20 @@ class Answerer:
         raw = settings.abstain_threshold
         return calibrated(HEURISTIC_THRESHOLD if raw is None else raw)
 
+    @staticmethod
+    def _read_followup(reader, followup, qvec, hits, ctx, k: int, note: str) -> Answer:
+        """A follow-up read first in the documents the answer before cites ("How many are in
+        stock?" in the price list's rows): answered there, that answer stands, its passages
+        first; else read in all the hits."""
+        near = [h for h in hits if h.passage.doc_id in followup.focus]
+        if near and len(near) < len(hits):
+            answer = _best_reading(reader, followup, qvec, near, ctx, k, note)
+            if answer.outcome == "answered":
+                shown = {h.passage.id for h in answer.hits}
+                return dataclasses.replace(answer, hits=(*answer.hits, *(
+                    h for h in hits if h.passage.id not in shown))[:k])
+        return _best_reading(reader, followup, qvec, hits, ctx, k, note)
+
     def llm_client(self, settings: Settings):
         """The client of ``settings.llm_url`` (None without one), kept while the settings
         name the same server and model."""
@@ -117,7 +131,9 @@ class Answerer:
 
         ``history``: the earlier turns of a conversation, oldest first (questions, (question,
         answer) pairs or Answers). A question that leans on them ("When did he give it?") is
-        searched and read with the turns it needs; a self-contained one alone.
+        resolved against the turn before (rag.answer.conversation.resolve: "When did Nikita
+        Khrushchev give the Secret Speech?", in ``Answer.resolved``), read as that and searched
+        with the turn before; a self-contained one alone.
 
         With ``Settings(reader="learned")`` the fused top ``settings.rerank_depth`` passages are
         reranked by the reader and ``hits`` holds the best ``k`` of them.
@@ -126,12 +142,16 @@ class Answerer:
         top ``settings.llm_passages`` passages, each of its sentences checked against the quote
         it cites (``Answer.generated``, ``Answer.dropped``); ``on_text`` gets its reply as it
         is written. When the server fails, the extractive answer comes with a note."""
-        from .conversation import contextual_query
+        from .conversation import resolve
         from .readers import make_reader, reranked_by
 
         question, note = clean_query(question)
         check_k(k)
-        query = contextual_query(question, history)
+        # A follow-up is read as the question it stands for; the turn before it, given
+        # without its answer, is answered again (extractively) to know what it refers to.
+        followup = resolve(question, history, lambda q: self.ask(q, k, mode, None, False, None,
+                                                                  settings))
+        query = followup.query
         reader = make_reader(settings, self.llm_client(settings) if llm is not False else None)
         t0 = time.perf_counter()
         rerank = reranked_by(settings) == "search"
@@ -142,10 +162,26 @@ class Answerer:
         if rerank:  # the extractive reader reads the learned reader's order
             found = [self.rerank([query], qvecs, found, settings)[0][:depth]]
         t1 = time.perf_counter()
-        answer = reader.read(question, query, qvecs[0], found[0], self.context(settings), k,
-                             note=note, history=history, on_text=on_text)
-        return dataclasses.replace(answer, retrieve_ms=(t1 - t0) * 1000,
+        ctx = self.context(settings)
+        if reader.name == "llm":  # the model reads the question as asked, with the turns
+            answer = reader.read(question, query, qvecs[0], found[0], ctx, k, note=note,
+                                 history=history, on_text=on_text)
+        elif not followup.leans:
+            answer = reader.read(question, query, qvecs[0], found[0], ctx, k, note=note)
+        else:
+            answer = self._read_followup(reader, followup, qvecs[0], found[0], ctx, k, note)
+        return dataclasses.replace(answer, question=question, query=query,
+                                   resolved=followup.resolved if followup.leans else "",
+                                   retrieve_ms=(t1 - t0) * 1000,
                                    answer_ms=(time.perf_counter() - t1) * 1000)
+
+
+def _best_reading(reader, followup, qvec, hits, ctx, k: int, note: str) -> Answer:
+    """The follow-up read as resolved and as asked (a resolution can miss what a pronoun
+    means): the more confident reading."""
+    readings = [reader.read(q, followup.query, qvec, hits, ctx, k, note=note)
+                for q in dict.fromkeys((followup.resolved, followup.question))]
+    return max(readings, key=lambda a: (not a.abstained, a.confidence))
 
 
 def streamed(ask: Callable[[Callable[[str], None]], Answer]):

@@ -1,4 +1,4 @@
-"""The `rag` command: index, search, ask, documents, eval, serve, api."""
+"""The `rag` command: index, search, ask, chat, documents, eval, serve, api."""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +12,7 @@ from ..index.stores import STORE_HELP
 from ..settings import BACKENDS, DEVICES, MODES, READERS
 from .common import _positive_int
 from .commands import (cmd_api, cmd_ask, cmd_documents, cmd_index, cmd_search, cmd_serve)
+from .chat import cmd_chat
 from .evaluate import cmd_eval
 
 
@@ -76,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the reply's length limit in tokens (default 400)")
 
     llm_flags(sub.choices["ask"])
+
+    sp = sub.add_parser("chat", help="a conversation in the terminal: follow-up questions, "
+                        "/sources, /clear, /quit")
+    sp.add_argument("--mode", choices=MODES, default="hybrid")
+    common(sp, json_flag=False, k=5)
+    llm_flags(sp)
+    sp.set_defaults(func=cmd_chat, json=False)
 
     sp = sub.add_parser("documents", help="list the indexed documents")
     common(sp)

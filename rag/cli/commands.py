@@ -72,11 +72,21 @@ def cmd_ask(args) -> int:
     if args.json:
         _print_json(a)
         return 0
+    print_answer(a)
+    return 0
+
+
+def print_answer(a, sources: bool = True) -> None:
+    """An answer as the terminal shows it: the short answer in bold, the hedge, the text with
+    its markers, its sources (with ``sources``; else one line naming them), how sure it is and
+    what was removed from a written answer; notes on standard error."""
     if a.note:
         print(f"note: {a.note}", file=sys.stderr)
     if a.generated:
         print(f"(written by {a.model}; every sentence checked against its quote)",
               file=sys.stderr)
+    if a.resolved:
+        print(f"(read as: {a.resolved})")
     if a.short:
         bold = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("**", "**")
         print(f"{bold[0]}{a.short}{bold[1]}")
@@ -87,19 +97,23 @@ def cmd_ask(args) -> int:
         print("\nClosest passages:")
         for h in a.hits[:3]:
             print(f"  {_place(h.passage)}: {h.passage.text[:160]}...")
-    else:
+    elif sources:
         print("\nSources:")
         for c in a.citations:
-            where = f"{c.passage.source} [{c.start}:{c.end}]"
-            where += f" p.{c.page}" if c.page else ""
-            where += f" ({c.dated})" if c.dated else ""
-            print(f"  [{c.n}] {where} \"{c.quote}\"")
+            print(f"  [{c.n}] {_cited_at(c)} \"{c.quote}\"")
+    else:
+        print("Sources: " + "  ".join(f"[{c.n}] {_cited_at(c)}" for c in a.citations))
     print(f"\n{a.outcome}, confidence {a.confidence:.2f}")
     if a.dropped:
         print("\nRemoved (not supported by the sources):")
         for d in a.dropped:
             print(f"  - {d.text}  ({d.reason})")
-    return 0
+
+
+def _cited_at(c) -> str:
+    where = f"{c.passage.source} [{c.start}:{c.end}]"
+    where += f" p.{c.page}" if c.page else ""
+    return where + (f" ({c.dated})" if c.dated else "")
 
 def cmd_documents(args) -> int:
     r = _open(args)

@@ -63,6 +63,8 @@ def messages(question: str, hits: Sequence[Hit], history: Sequence = ()) -> list
 def _turn(turn) -> tuple[str, str]:
     if isinstance(turn, str):
         return turn, ""
+    if isinstance(turn, dict):
+        return str(turn.get("question") or ""), str(turn.get("answer") or "")
     if isinstance(turn, (tuple, list)) and turn:
         return str(turn[0]), str(turn[1]) if len(turn) > 1 and turn[1] else ""
     return str(getattr(turn, "question", "") or ""), str(getattr(turn, "text", "") or "")
