@@ -9,7 +9,8 @@ Each claim is checked citing [1], the index passage that holds its evidence ([2]
 by some replies, are two other passages); each supported one also citing two other passages (a
 wrong citation, never supported). The similarity threshold is chosen on the dev half (what best
 tells its supported claims from its unsupported ones) and the figures are reported on the test
-half, and on all claims with the threshold in force, in all and by style.
+half (and on its claims written last, ``"round": "fresh"``), and on all claims with the threshold
+in force, in all and by style.
 """
 from __future__ import annotations
 
@@ -179,7 +180,14 @@ def main() -> None:
     everything = run(r, rows, SUPPORT_THRESHOLD)
     all_mis = run(r, miscited(r, rows), SUPPORT_THRESHOLD)
     report = {"threshold_in_force": SUPPORT_THRESHOLD, "threshold_chosen_on_dev": chosen,
-              "test_at_chosen": figures(test), "all_at_in_force": figures(everything),
+              "test_at_chosen": figures(test),
+              # the claims written last (``"round": "fresh"``), run once after the last change,
+              # and the round before them ("second", seen while changing the verifier)
+              **{f"{name}_at_chosen": figures([x for x in test if x.get("round") == name] or
+                                              [{"supported": False, "kept": False,
+                                                "change": "-"}])
+                 for name in ("fresh", "second")},
+              "all_at_in_force": figures(everything),
               "test_by_style": by_style(test), "all_by_style": by_style(everything),
               "miscited_caught_test": sum(not x["kept"] for x in test_mis) / len(test_mis),
               "miscited_caught_all": sum(not x["kept"] for x in all_mis) / len(all_mis),
@@ -189,7 +197,7 @@ def main() -> None:
         print(json.dumps(report, indent=1))
         return
     print(f"threshold in force {SUPPORT_THRESHOLD:.2f}; chosen on the dev half {chosen:.2f}")
-    for name in ("test_at_chosen", "all_at_in_force"):
+    for name in ("test_at_chosen", "second_at_chosen", "fresh_at_chosen", "all_at_in_force"):
         f = report[name]
         caught = ", ".join(f"{k[7:]} {v:.2f}" for k, v in f.items() if k.startswith("caught_"))
         print(f"{name}: {f['claims']} claims, precision {f['precision']:.3f}, recall "

@@ -123,3 +123,42 @@ def test_words_that_only_begin_like_an_opposite_are_none():
     assert missing_facts("His closest advisor wrote the endorsement by the window.",
                          "At the opening, his closest advisor wrote the endorsement by the "
                          "window.") == []
+
+
+def test_a_quote_negated_where_the_claim_is_not_is_a_contradiction():
+    found = missing_facts("The state has officially denied the Great Terror.",
+                          "There has never been a state-backed denial of the Great Terror.")
+    assert found == ["its quote is negated where it is not"]
+    # ... unless the claim denies in other words, or the quote is a "not X but Y" contrast
+    assert missing_facts("No audio recording of the speech was found.",
+                         "No audio recording of the speech has ever been found.") == []
+    assert missing_facts("Nothing Stalin did had damaged the system, Khrushchev said.",
+                         "Stalin had not damaged the system, Khrushchev insisted.") == []
+
+
+def test_a_negated_opposite_restates_its_quote():
+    # "did not stay" is "ceased": the negation and the opposite word cancel out
+    assert missing_facts("The speech did not stay secret for long.",
+                         "The speech soon ceased to be a secret.") == []
+    assert missing_facts("The speech stayed secret.", "The speech soon ceased to be a secret.")
+
+
+def test_a_claim_contradicting_its_closest_sentence_is_not_rescued_by_another():
+    from rag import Document, HashEmbedder, Hit, Passage
+    from rag.answer.verify import check_claims
+
+    text = ("Putin has said little directly about Stalin. Putin has spoken at events about "
+            "Stalin's merits.")
+    doc = Document(id="d", text=text, source="d.txt")
+    hits = [Hit(rank=1, score=1.0, passage=Passage(id="d:0", doc_id="d", source="d.txt",
+                                                   title="", text=text, start=0, end=len(text)))]
+
+    def check(reply):
+        return check_claims(split_reply(reply), hits, {"d": doc}, HashEmbedder().encode,
+                            threshold=0.3)[0]
+
+    # the second sentence holds its names, but the closest one says the opposite
+    _, support, why = check("Putin has often spoken directly about Stalin [1].")
+    assert support is None and why.startswith("contradicts its closest sentence")
+    _, support, _ = check("Putin has said little directly about Stalin [1].")
+    assert support is not None and support.quote == "Putin has said little directly about Stalin."

@@ -53,14 +53,28 @@ OPPOSITES = (
     (r"accept|approv|endors|embrac", r"reject|refus|declin|oppos|veto"),
     (r"allow|permit|legalis|legaliz", r"bann?(?:s|ed|ing)?\b|forb[ia]d|prohibit|outlaw"),
     (r"support|back(?:s|ed|ing)?\b|favou?r", r"oppos|resist|object(?:s|ed|ing)\b"),
-    (r"little|rarely|seldom|few|briefly", r"often|frequently|at length|extensively|much|many|"
-     r"repeatedly"),
+    (r"little|rarely|seldom|few|briefly", r"often|frequently|at (?:great )?length|extensively|"
+     r"much|many|repeatedly|in detail|a lot"),
     (r"confirm|affirm|admit", r"den[iy]|refut|disput"),
-    (r"strengthen|harden|toughen|intensif|harsh|strict|tough|stern", r"weaken|soften|eas[ei]|"
-     r"relax|mild|lenien|soft"),
+    (r"strengthen|harden|toughen|intensif|harsh|strict|tough|stern|sharpen|tighten|stiffen",
+     r"weaken|soften|eas[ei]|relax|mild|lenien|soft|loosen|slacken|dilut|water(?:s|ed)? down"),
     (r"remain|continu|persist|stay|still\b", r"ceas|no longer|stopp|ended\b"),
-    (r"reject|refus|repudiat|renounc|withdr[ae]w", r"confirm|reaffirm|uph[eo]ld|maintain|"
-     r"endors"),
+    (r"reject|refus|repudiat|renounc|withdr[ae]w|retract|revers|overturn", r"confirm|reaffirm|"
+     r"uph[eo]ld|maintain|endors"),
+    (r"outstrip|outpac|exceed|surpass|overtak|outnumber|outperform|ahead of", r"lag(?:s|ged|ging)?"
+     r"\b|trail|behind|short of|underperform"),
+    (r"shock|stun|outrag|upset|disturb|horrif|appal", r"unmoved|indifferent|unfazed|unimpressed|"
+     r"unaffected|untroubled"),
+    (r"fringe|margin|minorit|niche|isolated", r"mainstream|widespread|dominant|majority|"
+     r"prevalent|commonplace"),
+    (r"balloon|soar|surg|swell|climb|multipl|grow|grew|ris[ei]|rose|increas", r"flat\b|stable|"
+     r"steady|unchanged|stagnat|constant"),
+    (r"guilty|responsib|culpab|blam", r"innocent|blameless|absolv|exonerat"),
+    (r"legal\b|lawful|legitimate", r"illegal|unlawful|illegitimate"),
+    (r"includ|contain|insert|add(?:s|ed)?\b", r"omit|exclud|left out|leav(?:es|ing) out"),
+    (r"large|big\b|bigger|biggest|huge|major|vast|massive", r"small|tiny|minor\b|slight"),
+    (r"easy|easily|simple|straightforward|uncontroversial", r"difficult|hard\b|contentious|"
+     r"controversial|disputed"),
     (r"public|openly", r"secret|privately|covert"),
     (r"succe", r"fail"),
     (r"start|began|begin|launch", r"end(?:s|ed)?\b|stopp|halt|finish|ceas"),

@@ -50,6 +50,13 @@ _NOT_FOUND = re.compile(
 # "ignored". Only a claim negated where its quote is not is caught: "is not X but Y" quotes
 # are restated as "Y" (docs/decisions.md, the claims check).
 _NEGATION = re.compile(r"\b(?:not|never|neither|nor|cannot)\b|n['’]t\b", re.I)
+# A quote negated where the claim says no negation at all contradicts it ("has never been a
+# denial" / "has denied"), unless the claim denies in other words ("no", "nothing", "without")
+# or the quote's negation is a contrast restated by its other half ("not X but Y", "not only").
+_DENIAL = re.compile(r"\b(?:no|none|nothing|nobody|without|rarely|seldom|hardly|little)\b",
+                     re.I)
+_CONTRAST = re.compile(r"\bnot\b[^.;:]*\bbut\b|\bnot (?:only|just|merely|necessarily)\b|"
+                       r"\bnot\b[^.;:]*\brather\b", re.I)
 _WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*(?:st|nd|rd|th|s)?")
 # Each side of each pair of opposite predicates, as a pattern of word beginnings.
 _SIDES = tuple(tuple(re.compile(rf"\b(?:{side})", re.I) for side in pair) for pair in OPPOSITES)
@@ -216,6 +223,7 @@ class _Stated:
         self.numbers = _numbers(text)
         self.names = sorted(names(text, known))
         self.negated = bool(_NEGATION.search(text))
+        self.denies = self.negated or bool(_DENIAL.search(text))  # "No recording was found"
         # per pair of opposites, the word of each side the claim says (or None)
         self.sides = [tuple(side.search(text) for side in pair) for pair in _SIDES]
 
@@ -223,12 +231,14 @@ class _Stated:
 class _Quote:
     """The facts a quote holds, read once for every claim checked against it."""
 
-    def __init__(self, quote: str, core: str | None = None) -> None:
+    def __init__(self, quote: str, core: str | None = None, pair: bool = False) -> None:
         text = plain_dates(quote)
         self.numbers = _numbers(text)
         self.words = {_norm(w) for w in _WORD.findall(text)}
         self.lower = text.lower()
         self.negated = bool(_NEGATION.search(quote if core is None else core))
+        # two sentences read as one: a negation in either may belong to the other's claim
+        self.contrast = pair or bool(_CONTRAST.search(quote if core is None else core))
         self.sides = [tuple(bool(side.search(text)) for side in pair) for pair in _SIDES]
 
     def missing(self, claim: _Stated) -> list[str]:
@@ -236,12 +246,15 @@ class _Quote:
         for name in claim.names:
             if name not in self.words and not re.search(rf"\b{re.escape(name)}", self.lower):
                 problems.append(f"{name!r} is not in its quote")
+        opposite = [said[side].group(0) for said, held in zip(claim.sides, self.sides)
+                    for side in (0, 1) if said[side] and held[1 - side] and not held[side]]
+        if claim.negated and not self.negated and opposite:
+            return problems  # "did not stay secret" restates "ceased to be a secret"
         if claim.negated and not self.negated:
             problems.append("negated where its quote is not")
-        for said, held in zip(claim.sides, self.sides):
-            for side in (0, 1):
-                if said[side] and held[1 - side] and not held[side]:
-                    problems.append(f"{said[side].group(0)!r}: its quote says the opposite")
+        if self.negated and not claim.denies and not self.contrast:
+            problems.append("its quote is negated where it is not")
+        problems += [f"{word!r}: its quote says the opposite" for word in opposite]
         return problems
 
 
@@ -327,6 +340,8 @@ def check_claims(claims: Sequence[Claim], hits: Sequence[Hit], documents: dict[s
         # (facts hold, -problems, score, -sentences, passage number, first, last), best last
         best: tuple | None = None
         why_best = ""
+        # the closest sentence the claim contradicts (and how), the closest one it does not
+        contradicted, agreeing = (-1.0, ""), -1.0
         for n in cited:
             doc = documents[given[n].passage.doc_id]
             spans = sentences[n]
@@ -337,7 +352,7 @@ def check_claims(claims: Sequence[Claim], hits: Sequence[Hit], documents: dict[s
             for a, b in _windows(doc, spans):
                 key = (n, a, b)
                 if key not in quotes:
-                    quotes[key] = _Quote(doc.text[spans[a][0]:spans[b][1]])
+                    quotes[key] = _Quote(doc.text[spans[a][0]:spans[b][1]], pair=b > a)
                 problems = quotes[key].missing(facts)
                 score = float(cos[a:b + 1].max())
                 if b > a:  # the pair read as one: its sentences' mean direction
@@ -351,6 +366,11 @@ def check_claims(claims: Sequence[Claim], hits: Sequence[Hit], documents: dict[s
                     together = float(wider @ context)
                     if together >= float(wider @ before):
                         score = max(score, together)
+                against = [x for x in problems if "opposite" in x or "quote is negated" in x]
+                if a == b and against and score > contradicted[0]:
+                    contradicted = (score, "; ".join(against))
+                elif a == b and not against:
+                    agreeing = max(agreeing, score)
                 rank = (not problems, -len(problems), score, a - b, n, a, b)
                 if best is None or rank[:4] > best[:4]:
                     best, why_best = rank, "; ".join(problems)
@@ -360,6 +380,11 @@ def check_claims(claims: Sequence[Claim], hits: Sequence[Hit], documents: dict[s
         ok, _, score, _, n, a, b = best
         if not ok:  # a fact it states is in no quote: the most telling reason
             out.append((claim, None, why_best))
+            continue
+        if contradicted[0] >= agreeing:
+            # The sentence closest in meaning says the opposite: a weaker one that happens to
+            # hold its facts does not make it true ("spoke at length" / "said little").
+            out.append((claim, None, f"contradicts its closest sentence: {contradicted[1]}"))
             continue
         hit, spans = given[n], sentences[n]
         doc = documents[hit.passage.doc_id]
