@@ -57,6 +57,21 @@ def test_a_follow_up_is_resolved_against_the_turn_before(history, question, reso
     assert f.query.endswith(resolved) and len(f.query) > len(resolved)
 
 
+@pytest.mark.parametrize("history, question, resolved", [
+    # "it" after a question about an attribute of a thing is the thing
+    (["What was the title of the speech?"], "Who gave it?", "Who gave the speech?"),
+    # "they" after "how many X": the things counted, not the count the answer gives
+    ([answered("How many Stalin busts have been unveiled since the 2010s?",
+               "Dozens of Stalin busts have been unveiled.", short="Dozens")],
+     "Where were they unveiled?", "Where were Stalin busts unveiled?"),
+    # a turn with no subject of its own passes on the one before it
+    (["What happened to Stalin's body?", "When was that?"], "Is it still there?",
+     "Is Stalin's body still there?"),
+])
+def test_what_a_pronoun_refers_to(history, question, resolved):
+    assert resolve(question, history).resolved == resolved
+
+
 def test_turns_are_read_in_order_and_a_new_subject_is_left_alone():
     who = answered("Who founded the company?", "It was founded in 2011 by Priya Natarajan.",
                    short="Priya Natarajan")

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from .lexicon import (AUXILIARIES, CONTINUATIONS, DETERMINERS, DO_AUXILIARIES, GROUP_PRONOUNS,
-                      IRREGULAR_PARTICIPLES, MONTH_WORDS, NOT_NAMES, PERSON_PRONOUNS,
-                      PREPOSITIONS, REFERRING_WORDS, STOP_WORDS, THING_PRONOUNS, TIME_WORDS,
-                      WH_MODIFIERS, WH_WORDS, refers_back)
+from .lexicon import (ATTRIBUTE_NOUNS, AUXILIARIES, CONTINUATIONS, DETERMINERS,
+                      DO_AUXILIARIES, GROUP_PRONOUNS, IRREGULAR_PARTICIPLES, MONTH_WORDS,
+                      NOT_NAMES, PERSON_PRONOUNS, PREPOSITIONS, REFERRING_WORDS, STOP_WORDS,
+                      THING_PRONOUNS, TIME_WORDS, WH_MODIFIERS, WH_WORDS, refers_back)
 from ..types import Answer, Followup
 
 _WORD = re.compile(r"[\w'’.-]*\w|\S")
@@ -238,7 +238,10 @@ def _referents(question: str, answer: Answer | None,
     # "Who gave...?", "Who is the CEO?": the answer names the person; "Who is Medinsky?": not
     asks_who = p.wh in ("who", "whom", "whose") and (p.wh_subject or not name
                                                      or not subject.startswith(name))
-    if p.asked and p.wh_subject:  # "Which museum's closure...": the one the answer names
+    counted = bool(p.head) and p.head[-1].lower() in ("many", "much")
+    if p.asked and (counted or not p.wh_subject):  # "How many Stalin busts ...": the busts
+        thing = " ".join(p.asked)
+    elif p.asked:  # "Which museum's closure...": the one the answer names
         thing = f"{named} {' '.join(p.asked)}" if named and named.lower() not in \
             " ".join(p.asked).lower() else f"the {' '.join(p.asked)}"
         thing = named if named and len(p.asked) > 1 else thing
@@ -248,13 +251,18 @@ def _referents(question: str, answer: Answer | None,
         thing = obj
     else:
         thing = subject
+    # "the title of the speech": "it" is the speech, not its title
+    of = re.match(r"(?i)(?:the|a|an|its|his|her|their)\s+(\w+)\s+of\s+(.+)$", thing)
+    if of and of.group(1).lower() in ATTRIBUTE_NOUNS:
+        thing = of.group(2)
     who = _named(answer, question, person=True) if asks_who else ""
     # "Who commissioned it?" answered by "the Central Committee": "it" is then the answer
     body = _named(answer, question) if asks_who and not who else ""
     person = who or (name if name and name != thing else "") or (earlier or {}).get("person") \
         or _named(answer, question, person=True)
     return {"person": person, "group": who or body or (earlier or {}).get("group") or thing,
-            "thing": body or thing or (answer.short if answer else ""),
+            "thing": body or thing or (earlier or {}).get("thing") or (
+                answer.short if answer and re.search(r"[^\W\d]", answer.short) else ""),
             "place": named if p.wh == "where" else "",
             "time": named if p.wh == "when" else ""}
 

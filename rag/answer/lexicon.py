@@ -123,6 +123,12 @@ IRREGULAR_PARTICIPLES = frozenset(
     lent lost meant met put set shut cut hit hurt let read said told won run begun sung swum
     drunk hung struck stuck spun dug fed led fled bred shot lit laid born borne worn torn sworn
     shown drawn grown thrown known flown done gone seen""".split())
+# Nouns naming an attribute of a thing ("the title of the speech"): a pronoun after a question
+# about one refers to the thing.
+ATTRIBUTE_NOUNS = frozenset(
+    """title name date day year time number amount size length price cost value author
+    purpose aim goal result outcome meaning cause location address subject topic content
+    text version capital population age height weight""".split())
 # Words that say when without naming a date ("last year"): not part of a subject.
 TIME_WORDS = frozenset("today yesterday tomorrow now ago currently recently year years week "
                        "weeks month months".split())
