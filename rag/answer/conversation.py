@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import cached_property
 
 from .lexicon import (ATTRIBUTE_NOUNS, AUXILIARIES, CONTINUATIONS, DETERMINERS,
                       DO_AUXILIARIES, GROUP_PRONOUNS, IRREGULAR_PARTICIPLES, MONTH_WORDS,
@@ -38,7 +39,7 @@ def leans_on_context(question: str) -> bool:
     words = [w.lower() for w in _words(question)]
     if any(w in REFERRING_WORDS for w in words):
         return True
-    if CONTINUATIONS.match(question) and CONTINUATIONS.match(question).end() > 0:
+    if CONTINUATIONS.match(question):
         return True
     if re.search(r"\bnext\W*$", question, re.I):  # "What happened next?" (not "the next step")
         return True
@@ -58,8 +59,8 @@ def _strip_det(words: list[str]) -> list[str]:
 
 
 class _Parsed:
-    """A question read as wh-phrase, asked noun ("which *extinguisher*"), auxiliary and the
-    rest; its subject (what "it" refers to) and the person it names."""
+    """A question read as wh-phrase ("How many"), asked noun ("which *extinguisher*"),
+    auxiliary and the rest; its subject (what "it" refers to) and its object."""
 
     def __init__(self, question: str) -> None:
         m = CONTINUATIONS.match(question)
@@ -101,13 +102,14 @@ class _Parsed:
         """The noun phrase the question is about: the subject after an inverted auxiliary
         ("How much is *a staff parking permit*", "When does *the CM500* launch"), else the
         object after the verb ("Who gave *the Secret Speech*")."""
-        return self._phrases()[0]
+        return self._phrases[0]
 
     def object(self) -> list[str]:
         """The noun phrase after the subject's verb ("When was Stalin honoured with *a
         bust*"); [] when there is none."""
-        return self._phrases()[1]
+        return self._phrases[1]
 
+    @cached_property
     def _phrases(self) -> tuple[list[str], list[str]]:
         rest = list(self.rest)
         if self.wh_subject:
@@ -232,6 +234,7 @@ def _referents(question: str, answer: Answer | None,
     """What a follow-up's pronouns may refer to after ``question`` answered by ``answer``
     (``earlier``: what they referred to a turn before, for a person no longer named)."""
     p = _Parsed(question)
+    earlier = earlier or {}
     named = _named(answer, question)
     subject, obj = " ".join(p.subject()), " ".join(p.object())
     name = _name_run(p.text, set(), person=True)
@@ -258,10 +261,10 @@ def _referents(question: str, answer: Answer | None,
     who = _named(answer, question, person=True) if asks_who else ""
     # "Who commissioned it?" answered by "the Central Committee": "it" is then the answer
     body = _named(answer, question) if asks_who and not who else ""
-    person = who or (name if name and name != thing else "") or (earlier or {}).get("person") \
+    person = who or (name if name and name != thing else "") or earlier.get("person") \
         or _named(answer, question, person=True)
-    return {"person": person, "group": who or body or (earlier or {}).get("group") or thing,
-            "thing": body or thing or (earlier or {}).get("thing") or (
+    return {"person": person, "group": who or body or earlier.get("group") or thing,
+            "thing": body or thing or earlier.get("thing") or (
                 answer.short if answer and re.search(r"[^\W\d]", answer.short) else ""),
             "place": named if p.wh == "where" else "",
             "time": named if p.wh == "when" else ""}
@@ -352,7 +355,7 @@ def resolve(question: str, history: Sequence | None,
     needs it."""
     turns = [_parts(t) for t in list(history or [])[-MAX_TURNS:]]
     if not turns or not (leans_on_context(question) or refers_back(question, turns[-1][0])):
-        return Followup(question=question, resolved=question, query=question)
+        return _alone(question)
     # The turns before are resolved in order: "How long did he speak?" after "When did he
     # give it?" reads the first turn's answer through the second.
     state: tuple[Followup, Answer | None, dict[str, str]] | None = None
