@@ -114,3 +114,23 @@ def test_history_forms_and_contextual_query():
     assert contextual_query("When did he give it?", []) == "When did he give it?"
     with pytest.raises(TypeError, match="history turn"):
         contextual_query("Where?", [42])
+
+
+def test_any_turns_resolve_to_a_question_without_error():
+    import random
+
+    rng = random.Random(3)  # seeded: the same odd conversations every run
+    vocab = ("it he she they there then that this what who when where why how many much is are "
+             "was did does the a of in on and also instead Stalin CM400 2019 ? , ' ’s : - 5km "
+             "U.S.S.R. (x) [1] 日本").split()
+
+    def words(n):
+        return " ".join(rng.choice(vocab) for _ in range(rng.randint(0, n)))
+
+    for _ in range(500):
+        history = [words(10) if rng.random() < 0.5 else answered(words(8), words(12) or "x",
+                                                                  short=rng.choice(["", "1969"]))
+                   for _ in range(rng.randint(1, 4))]
+        question = words(10) or "why"
+        f = resolve(question, history, lambda q: answered(q, words(12) or "x"))
+        assert f.question == question and f.resolved.strip() and f.query.endswith(f.resolved)
