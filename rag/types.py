@@ -147,12 +147,16 @@ class Followup:
     """A question read after the earlier turns of a conversation: ``resolved`` stands alone
     ("When is a staff parking permit due?" for "When is it due?"; the question itself when it
     leans on nothing), ``query`` is what is searched (with the turn before when it leans on
-    it), ``focus`` the documents the answer before cites (preferred when it leans)."""
+    it), ``focus`` the documents the answer before cites (preferred when it leans), ``near``
+    the spans it cites when the question asks about that answer itself ("Why?")."""
 
     question: str
     resolved: str
     query: str
     focus: tuple[str, ...] = ()
+    # a bare question word ("Why?", "When?") asks about the answer before: the spans it cites
+    # (document id, start, end), read first
+    near: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def leans(self) -> bool:

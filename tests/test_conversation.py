@@ -72,13 +72,34 @@ def test_what_a_pronoun_refers_to(history, question, resolved):
     assert resolve(question, history).resolved == resolved
 
 
+def test_it_agrees_in_number_and_a_subject_ends_before_its_verb():
+    # "it" is no plural: the comparison, not the victims
+    assert resolve("How does the regime react to it?",
+                   ["Where do contemporary victims make that comparison?"]).resolved == \
+        "How does the regime react to that comparison?"
+    # "doing during" ends the subject; "parking permit" does not
+    assert resolve("Was it recorded?", ["What was the committee doing during the congress?"]
+                   ).resolved == "Was the committee recorded?"
+    assert resolve("When is it due?", ["How much is a staff parking permit?"]).resolved == \
+        "When is a staff parking permit due?"
+
+
+def test_a_bare_question_word_asks_about_the_answer_before():
+    before = answered("Why did the party plan to rescind it?", "It claimed the speech was "
+                      "distorted.", doc="memo")
+    assert resolve("Why?", [before]).near == (("memo", 0, len(before.citations[0].quote)),)
+    assert resolve("And when exactly?", [before]).near  # still a bare question word
+    assert resolve("Why did it do that?", [before]).near == ()  # a question of its own
+
+
 def test_turns_are_read_in_order_and_a_new_subject_is_left_alone():
     who = answered("Who founded the company?", "It was founded in 2011 by Priya Natarajan.",
                    short="Priya Natarajan")
     # "they" two turns later is still the founder; "When?" took the question before's verb
     f = resolve("Where did they start it?", [who, "When?"])
     assert f.resolved.startswith("Where did Priya Natarajan start")
-    assert resolve("When?", [who]).resolved == "When founded the company?"
+    # "When?" after "Who founded...?": the answer is the subject
+    assert resolve("When?", [who]).resolved == "When Priya Natarajan founded the company?"
     for question in ("What is the capital of Australia?", "Who won the 2018 World Cup?"):
         f = resolve(question, [who])
         assert f.resolved == f.query == question and not f.leans and f.focus == ()

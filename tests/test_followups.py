@@ -32,6 +32,7 @@ def ask_in_turn(r, turns, history=True):
      ("How many are in stock?", ("42",))],
     [("Who is the fire warden for the first floor?", ("Kofi Mensah",)),
      ("What is his extension?", ("202",))],
+    [("Who founded Fernhill Appliances?", ("Priya Natarajan",)), ("When?", ("2011",))],
 ])
 def test_the_follow_up_is_read_as_the_question_it_stands_for(folder_retriever, turns):
     (first, ok1), (follow, ok2) = ask_in_turn(folder_retriever, turns)

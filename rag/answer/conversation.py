@@ -127,8 +127,10 @@ class _Parsed:
                 n = i  # "the speech set | off unrest", "the Congress decide | about"
                 break
             if self.aux not in DO_AUXILIARIES and out and (
-                    _PARTICIPLE.search(word) or low in IRREGULAR_PARTICIPLES):
-                n = i  # "When was Stalin | honoured with a bust"
+                    _PARTICIPLE.search(word) or low in IRREGULAR_PARTICIPLES
+                    or (low.endswith("ing") and len(low) >= 5 and (
+                        i + 1 == len(rest) or rest[i + 1].lower() in PREPOSITIONS | DETERMINERS))):
+                n = i  # "When was Stalin | honoured with a bust", "the Committee | doing during"
                 break
             if _ends_phrase(low, word, out):
                 verb = low not in AUXILIARIES  # "the 2024 update | do": the verb is the "do"
@@ -229,6 +231,12 @@ def _name_run(text: str, skip: set[str], person: bool) -> str:
                     if re.search(r"\w", w))
 
 
+def _plural(phrase: str) -> bool:
+    """Whether a noun phrase reads as plural: its last word ends in a plural -s."""
+    last = phrase.split()[-1].lower() if phrase.split() else ""
+    return bool(re.search(r"[^su']s$", last)) and not last[:1].isupper()
+
+
 def _referents(question: str, answer: Answer | None,
                earlier: dict[str, str] | None = None) -> dict[str, str]:
     """What a follow-up's pronouns may refer to after ``question`` answered by ``answer``
@@ -245,15 +253,18 @@ def _referents(question: str, answer: Answer | None,
     if p.asked and (counted or not p.wh_subject):  # "How many Stalin busts ...": the busts
         thing = " ".join(p.asked)
     elif p.asked:  # "Which museum's closure...": the one the answer names
-        thing = f"{named} {' '.join(p.asked)}" if named and named.lower() not in \
-            " ".join(p.asked).lower() else f"the {' '.join(p.asked)}"
-        thing = named if named and len(p.asked) > 1 else thing
+        asked = " ".join(p.asked)
+        thing = (named if named and (len(p.asked) > 1 or any(
+            w.lower() in named.lower() for w in p.asked)) else f"{named} {asked}" if named
+            else f"the {asked}")
     elif name and subject == name:  # "How did Putin treat *the anniversary*": no person
         thing = obj
     elif subject.lower() in _SPEAKERS:
         thing = obj
     else:
         thing = subject
+    if obj and _plural(thing) and not _plural(obj):
+        thing = obj  # "Where do victims make that comparison?": "it" is the comparison
     # "the title of the speech": "it" is the speech, not its title
     of = re.match(r"(?i)(?:the|a|an|its|his|her|their)\s+(\w+)\s+of\s+(.+)$", thing)
     if of and of.group(1).lower() in ATTRIBUTE_NOUNS:
@@ -300,13 +311,18 @@ def _substitute(question: str, ref: dict[str, str]) -> str:
     return out if changed else ""
 
 
-def _elliptical(question: str, previous: str) -> str:
+def _elliptical(question: str, previous: str, ref: dict[str, str]) -> str:
     """A fragment ("And in Poland?", "When?", "And how many milk frothers?", "How many are in
-    stock?") completed from the question before it; "" when it is not one."""
+    stock?") completed from the question before it (``ref``: what its answer named); "" when
+    it is not one."""
     p, before = _Parsed(question), _Parsed(previous)
     if p.wh and not p.aux and not p.rest:  # "When?", "How many milk frothers?"
-        words = p.head + p.asked + (before.tail() if before.aux else
-                                    before.rest if not before.asked else before.tail())
+        # "Who founded it?" + "When?": "When Priya Natarajan founded it?" (the answer is the
+        # subject); else the question before's frame after its question word
+        named = (ref.get("person") if before.wh in ("who", "whom") else ref.get("thing")) \
+            if before.wh_subject and not p.asked else ""
+        words = p.head + p.asked + ([named] if named else []) + (
+            before.tail() if before.aux else before.rest if not before.asked else before.tail())
         return " ".join(words) + "?"
     if p.wh and p.aux and not p.asked and p.wh_subject and before.subject() \
             and p.head and p.head[-1].lower() in ("many", "much"):
@@ -370,13 +386,22 @@ def resolve(question: str, history: Sequence | None,
         if answer is None and answer_of is not None:
             answer = answer_of(before.resolved)
         ref = _referents(before.resolved, answer, earlier)
-        resolved = _substitute(q, ref) or _elliptical(q, before.resolved) or q
-        focus = tuple(dict.fromkeys(c.passage.doc_id for c in answer.citations)) \
-            if answer else ()
+        resolved = _substitute(q, ref) or _elliptical(q, before.resolved, ref) or q
+        cited = answer.citations if answer and not answer.abstained else ()
+        focus = tuple(dict.fromkeys(c.passage.doc_id for c in cited))
+        near = tuple((c.passage.doc_id, c.start, c.end) for c in cited) \
+            if _bare_question(q) else ()
         state = (Followup(question=q, resolved=resolved, query=f"{before.resolved} {resolved}",
-                          focus=focus), a, ref)
+                          focus=focus, near=near), a, ref)
     assert state is not None
     return state[0]
+
+
+def _bare_question(question: str) -> bool:
+    """"Why?", "And when?", "How so?": a question word alone asks about the answer before."""
+    p = _Parsed(question)
+    return bool(p.wh) and not p.asked and not p.aux and all(
+        w.lower() in WH_WORDS | WH_MODIFIERS | {"so", "exactly", "else"} for w in p.words)
 
 
 def _alone(question: str) -> Followup:

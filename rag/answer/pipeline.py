@@ -97,9 +97,14 @@ class Answerer:
 
     @staticmethod
     def _read_followup(reader, followup, qvec, hits, ctx, k: int, note: str) -> Answer:
-        """A follow-up read first in the documents the answer before cites ("How many are in
-        stock?" in the price list's rows): answered there, that answer stands, its passages
-        first; else read in all the hits."""
+        """A follow-up read first in what the answer before cites when it asks about that
+        answer ("Why?"), then in the documents it cites ("How many are in stock?" in the price
+        list's rows): answered there, that answer stands; else read in all the hits."""
+        around = _around(followup.near, ctx.documents)
+        if around:  # "Why?": asked of the answer before, read first in what it cites
+            answer = _best_reading(reader, followup, qvec, around, ctx, k, note)
+            if answer.outcome == "answered":
+                return dataclasses.replace(answer, hits=tuple(hits[:k]))
         near = [h for h in hits if h.passage.doc_id in followup.focus]
         if near and len(near) < len(hits):
             answer = _best_reading(reader, followup, qvec, near, ctx, k, note)
@@ -174,6 +179,24 @@ class Answerer:
                                    resolved=followup.resolved if followup.leans else "",
                                    retrieve_ms=(t1 - t0) * 1000,
                                    answer_ms=(time.perf_counter() - t1) * 1000)
+
+
+def _around(spans, documents) -> list[Hit]:
+    """The sentences the answer before cites, each with the sentence after it, as passages."""
+    from ..ingest.segment import split_sentences
+    from ..types import Passage
+
+    out = []
+    for doc_id, start, end in spans:
+        doc = documents.get(doc_id)
+        if doc is None:
+            continue
+        after = split_sentences(doc.text, end, min(len(doc.text), end + 2000))[:1]
+        stop = after[0][1] if after else end
+        out.append(Hit(rank=len(out) + 1, score=1.0, passage=Passage(
+            id=f"{doc_id}:{start}-{stop}", doc_id=doc_id, source=doc.source, title=doc.title,
+            text=doc.text[start:stop], start=start, end=stop, page=doc.page_at(start))))
+    return out
 
 
 def _best_reading(reader, followup, qvec, hits, ctx, k: int, note: str) -> Answer:
