@@ -50,6 +50,11 @@ def test_which_questions_lean_on_earlier_turns(question, leans):
      "how many milk frothers are in stock?"),
     (["How much does the CM400 coffee maker cost?"], "How many are in stock?",
      "How many CM400 coffee maker are in stock?"),
+    # an adverb of place or time for one of its kind
+    (["What happened to the speech abroad?"], "And at home?",
+     "What happened to the speech at home?"),
+    (["How many people worked there in 2010?"], "And today?",
+     "How many people worked there today?"),
 ])
 def test_a_follow_up_is_resolved_against_the_turn_before(history, question, resolved):
     f = resolve(question, history)

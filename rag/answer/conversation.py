@@ -15,8 +15,9 @@ from functools import cached_property
 
 from .lexicon import (ATTRIBUTE_NOUNS, AUXILIARIES, CONTINUATIONS, DETERMINERS,
                       DO_AUXILIARIES, GROUP_PRONOUNS, IRREGULAR_PARTICIPLES, MONTH_WORDS,
-                      NOT_NAMES, PERSON_PRONOUNS, PREPOSITIONS, REFERRING_WORDS, STOP_WORDS,
-                      THING_PRONOUNS, TIME_WORDS, WH_MODIFIERS, WH_WORDS, refers_back)
+                      NOT_NAMES, PERSON_PRONOUNS, PLACE_ADVERBS, PREPOSITIONS, REFERRING_WORDS,
+                      STOP_WORDS, THING_PRONOUNS, TIME_ADVERBS, TIME_WORDS, WH_MODIFIERS,
+                      WH_WORDS, refers_back)
 from ..types import Answer, Followup
 
 _WORD = re.compile(r"[\w'’.-]*\w|\S")
@@ -340,6 +341,17 @@ def _elliptical(question: str, previous: str, ref: dict[str, str]) -> str:
                 while end < len(words) and words[end].lower() not in PREPOSITIONS | AUXILIARIES:
                     end += 1
                 return " ".join(words[:n] + fragment + words[end:]) + "?"
+        # "And at home?" after "... abroad?", "And today?" after "... in 2010?": one adverb
+        # of place or time for one of its kind (a year in a time phrase)
+        for kind in (PLACE_ADVERBS, TIME_ADVERBS):
+            if not any(w.lower() in kind for w in fragment):
+                continue
+            for n, word in enumerate(words):
+                if n and word.lower() in kind:
+                    return " ".join(words[:n] + fragment + words[n + 1:]) + "?"
+                if (n + 1 < len(words) and kind is TIME_ADVERBS and word.lower() in PREPOSITIONS
+                        and re.fullmatch(r"\d{4}s?", words[n + 1])):
+                    return " ".join(words[:n] + fragment + words[n + 2:]) + "?"
         return f"{previous.rstrip('?')} {' '.join(fragment)}?"
     return ""
 

@@ -129,6 +129,11 @@ ATTRIBUTE_NOUNS = frozenset(
     """title name date day year time number amount size length price cost value author
     purpose aim goal result outcome meaning cause location address subject topic content
     text version capital population age height weight""".split())
+# Adverbs of place, and of time, a follow-up swaps for one of their kind ("And at home?" after
+# "abroad", "And today?" after "in 2010").
+PLACE_ADVERBS = frozenset("""abroad overseas home domestically here there everywhere elsewhere
+    locally nationally internationally worldwide""".split())
+TIME_ADVERBS = frozenset("today now then yesterday tomorrow nowadays currently".split())
 # Words that say when without naming a date ("last year"): not part of a subject.
 TIME_WORDS = frozenset("today yesterday tomorrow now ago currently recently year years week "
                        "weeks month months".split())
