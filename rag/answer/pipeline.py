@@ -168,9 +168,9 @@ class Answerer:
             found = [self.rerank([query], qvecs, found, settings)[0][:depth]]
         t1 = time.perf_counter()
         ctx = self.context(settings)
-        if reader.name == "llm":  # the model reads the question as asked, with the turns
-            answer = reader.read(question, query, qvecs[0], found[0], ctx, k, note=note,
-                                 history=history, on_text=on_text)
+        if reader.name == "llm":  # the model reads the resolved question, with the turns
+            answer = reader.read(followup.resolved, query, qvecs[0], found[0], ctx, k,
+                                 note=note, history=history, on_text=on_text)
         elif not followup.leans:
             answer = reader.read(question, query, qvecs[0], found[0], ctx, k, note=note)
         else:
