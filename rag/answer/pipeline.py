@@ -182,8 +182,8 @@ class Answerer:
 
 
 def _around(spans, documents) -> list[Hit]:
-    """The sentences the answer before cites, each with the sentence after it, as passages."""
-    from ..ingest.segment import split_sentences
+    """The sentences the answer before cites, as passages: a bare "Why?" or "When?" is most
+    often answered in the very sentence it follows up."""
     from ..types import Passage
 
     out = []
@@ -191,11 +191,9 @@ def _around(spans, documents) -> list[Hit]:
         doc = documents.get(doc_id)
         if doc is None:
             continue
-        after = split_sentences(doc.text, end, min(len(doc.text), end + 2000))[:1]
-        stop = after[0][1] if after else end
         out.append(Hit(rank=len(out) + 1, score=1.0, passage=Passage(
-            id=f"{doc_id}:{start}-{stop}", doc_id=doc_id, source=doc.source, title=doc.title,
-            text=doc.text[start:stop], start=start, end=stop, page=doc.page_at(start))))
+            id=f"{doc_id}:{start}-{end}", doc_id=doc_id, source=doc.source, title=doc.title,
+            text=doc.text[start:end], start=start, end=end, page=doc.page_at(start))))
     return out
 
 
