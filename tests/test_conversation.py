@@ -130,6 +130,9 @@ def test_a_turn_without_its_answer_is_answered_again_when_needed():
 def test_a_definite_noun_the_turn_before_named_leans_on_it():
     f = resolve("What does the frother cost?", ["And how many milk frothers?"])
     assert f.leans and f.query == "And how many milk frothers? What does the frother cost?"
+    # the head of a compound the turn before named: "the book" after "the textbook"
+    assert resolve("What does the book lament?", ["Who wrote the history textbook?"]).leans
+    assert not resolve("What does the author lament?", ["Who wrote the textbook?"]).leans
 
 
 def test_history_forms_and_contextual_query():

@@ -382,7 +382,7 @@ def resolve(question: str, history: Sequence | None,
     ``answer_of(resolved question)`` answers a turn given without its answer, when a follow-up
     needs it."""
     turns = [_parts(t) for t in list(history or [])[-MAX_TURNS:]]
-    if not turns or not (leans_on_context(question) or refers_back(question, turns[-1][0])):
+    if not turns or not (leans_on_context(question) or _names_again(question, *turns[-1])):
         return _alone(question)
     # The turns before are resolved in order: "How long did he speak?" after "When did he
     # give it?" reads the first turn's answer through the second.
@@ -392,7 +392,7 @@ def resolve(question: str, history: Sequence | None,
             state = (_alone(q), a, {})
             continue
         before, answer, earlier = state
-        if not (leans_on_context(q) or refers_back(q, before.resolved)):
+        if not (leans_on_context(q) or _names_again(q, before.resolved, answer)):
             state = (_alone(q), a, {})
             continue
         if answer is None and answer_of is not None:
@@ -407,6 +407,18 @@ def resolve(question: str, history: Sequence | None,
                           focus=focus, near=near), a, ref)
     assert state is not None
     return state[0]
+
+
+def _names_again(question: str, before: str, answer: Answer | None = None) -> bool:
+    """Whether ``question`` names again, with "the/this/that", what the turn before (its
+    question, and its answer's quote when given) named: the same noun ("the frother" after
+    "milk frothers") or the head of a compound ("the book" after "the textbook")."""
+    said = before + (f" {answer.citations[0].quote}" if answer and answer.citations else "")
+    if refers_back(question, said):
+        return True
+    nouns = re.findall(r"\b(?:the|this|that|these|those)\s+([a-z][\w-]{3,})", question.lower())
+    words = {w.lower() for w in _words(said)}
+    return any(w != noun and w.endswith(noun) for noun in nouns for w in words)
 
 
 def _bare_question(question: str) -> bool:
