@@ -77,6 +77,21 @@ def test_what_a_pronoun_refers_to(history, question, resolved):
     assert resolve(question, history).resolved == resolved
 
 
+def test_two_people_and_a_role():
+    # "him" beside "he" is the other person the question before named
+    assert resolve("How often does he speak about him?",
+                   ["What does Putin emphasize when he speaks about Stalin?"]).resolved == \
+        "How often does Putin speak about Stalin?"
+    # "Who was X's predecessor?": the answer names the person; "Who is X?": X is
+    before = answered("Who was Khrushchev's predecessor?", "He attacked his predecessor Josef "
+                      "Stalin.", short="Josef Stalin")
+    assert resolve("What was he blamed for?", [before]).resolved == \
+        "What was Josef Stalin blamed for?"
+    assert resolve("What did he write?", [answered("Who is Vladimir Medinsky?", "It was "
+                   "written by his advisor, Vladimir Medinsky.", short="Vladimir Medinsky")]
+                   ).resolved == "What did Vladimir Medinsky write?"
+
+
 def test_it_agrees_in_number_and_a_subject_ends_before_its_verb():
     # "it" is no plural: the comparison, not the victims
     assert resolve("How does the regime react to it?",

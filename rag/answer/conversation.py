@@ -198,6 +198,15 @@ def _bare(word: str) -> str:
     return re.sub(r"['’]s$", "", word).lower()
 
 
+def _name_runs(text: str, person: bool) -> list[str]:
+    """Every run of names in ``text`` (see :func:`_name_run`), in order."""
+    out, rest = [], text
+    while (found := _name_run(rest, {_bare(w) for w in _words(" ".join(out))}, person)) \
+            and found not in out:
+        out.append(found)
+    return out
+
+
 def _name_run(text: str, skip: set[str], person: bool) -> str:
     """The run of names in ``text`` (not its first word; not a column label before ":") with a
     word not among ``skip`` (bare lower-cased words) and a letter, nearest a word of ``skip``
@@ -248,8 +257,7 @@ def _referents(question: str, answer: Answer | None,
     subject, obj = " ".join(p.subject()), " ".join(p.object())
     name = _name_run(p.text, set(), person=True)
     # "Who gave...?", "Who is the CEO?": the answer names the person; "Who is Medinsky?": not
-    asks_who = p.wh in ("who", "whom", "whose") and (p.wh_subject or not name
-                                                     or not subject.startswith(name))
+    asks_who = p.wh in ("who", "whom", "whose") and (p.wh_subject or subject != name)
     counted = bool(p.head) and p.head[-1].lower() in ("many", "much")
     if p.asked and (counted or not p.wh_subject):  # "How many Stalin busts ...": the busts
         thing = " ".join(p.asked)
@@ -275,7 +283,10 @@ def _referents(question: str, answer: Answer | None,
     body = _named(answer, question) if asks_who and not who else ""
     person = who or (name if name and name != thing else "") or earlier.get("person") \
         or _named(answer, question, person=True)
-    return {"person": person, "group": who or body or earlier.get("group") or thing,
+    # "How often does he speak about him?": "him" beside "he" is another person named before
+    others = [n for n in _name_runs(p.text, person=True) if n != person]
+    return {"person": person, "other": others[0] if others else "",
+            "group": who or body or earlier.get("group") or thing,
             "thing": body or thing or earlier.get("thing") or (
                 answer.short if answer and re.search(r"[^\W\d]", answer.short) else ""),
             "place": named if p.wh == "where" else "",
@@ -285,11 +296,13 @@ def _referents(question: str, answer: Answer | None,
 def _substitute(question: str, ref: dict[str, str]) -> str:
     """``question`` with its pronouns replaced by what they refer to ("" when none was)."""
     changed = False
+    subject_pronoun = bool(re.search(r"\b(?:he|she)\b", question, re.I))
 
     def swap(m: re.Match) -> str:
         nonlocal changed
         word, low = m.group(), m.group().lower()
-        kind = ("person" if low in PERSON_PRONOUNS else "group" if low in GROUP_PRONOUNS
+        kind = ("other" if low in ("him", "her") and subject_pronoun and ref.get("other")
+                else "person" if low in PERSON_PRONOUNS else "group" if low in GROUP_PRONOUNS
                 else "thing" if low in THING_PRONOUNS else "place" if low == "there"
                 else "time" if low == "then" else "")
         target = ref.get(kind, "")
@@ -322,6 +335,7 @@ def _elliptical(question: str, previous: str, ref: dict[str, str]) -> str:
         # subject); else the question before's frame after its question word
         named = (ref.get("person") if before.wh in ("who", "whom") else ref.get("thing")) \
             if before.wh_subject and not p.asked else ""
+        named = named if len((named or "").split()) <= 5 else ""  # a name, not a clause
         words = p.head + p.asked + ([named] if named else []) + (
             before.tail() if before.aux else before.rest if not before.asked else before.tail())
         return " ".join(words) + "?"
@@ -401,10 +415,9 @@ def resolve(question: str, history: Sequence | None,
         resolved = _substitute(q, ref) or _elliptical(q, before.resolved, ref) or q
         cited = answer.citations if answer and not answer.abstained else ()
         focus = tuple(dict.fromkeys(c.passage.doc_id for c in cited))
-        near = tuple((c.passage.doc_id, c.start, c.end) for c in cited) \
-            if _bare_question(q) else ()
+        spans = tuple((c.passage.doc_id, c.start, c.end) for c in cited)
         state = (Followup(question=q, resolved=resolved, query=f"{before.resolved} {resolved}",
-                          focus=focus, near=near), a, ref)
+                          focus=focus, near=spans if _bare_question(q) else ()), a, ref)
     assert state is not None
     return state[0]
 
