@@ -85,6 +85,11 @@ def test_chat_follow_up_uses_the_conversation(seed_retriever, tmp_path, monkeypa
     assert seen[1][0] == ["Who gave the Secret Speech?"]
     assert seen[1][1].query.startswith("Who gave the Secret Speech? When did ")
     assert seen[1][1].resolved.endswith("give the Secret Speech?")
+    # One chat (as the page has): the follow-up is read against the Answer it showed.
+    view = Chat(service)
+    first = view.respond("Who gave the Secret Speech?", [], 5, "hybrid")
+    view.respond("When did he give it?", first.turns, 5, "hybrid")
+    assert seen[-1][0] == [seen[-2][1]]  # the Answer object shown, not asked again
     # A "when" follow-up's short answer, when the answer gate shows one, is a date.
     short = seen[1][1].short
     assert not short or any(ch.isdigit() for ch in short)

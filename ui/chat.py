@@ -3,6 +3,7 @@ here and in ui/render.py). Tested as plain Python; ui/app.py wires it to widgets
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 
 from rag import RagError
@@ -27,11 +28,29 @@ def _reply(turns: list[tuple[str, str]], hits=(), timings: str = "") -> Reply:
     return Reply(turns, render.conversation_html(turns), render.hits_html(hits), timings)
 
 
+ANSWERS_KEPT = 256  # the answers behind the turns shown, for follow-ups (the oldest go first)
+
+
 class Chat:
     """Questions answered into a conversation (a list of (question, answer HTML) turns)."""
 
     def __init__(self, service: ChatService) -> None:
         self.service = service
+        # The Answer behind each turn the page shows (by its HTML, sources folded): a follow-up
+        # is read against the answer that was shown, not one asked again.
+        self._answers: dict[str, object] = {}
+        self._lock = threading.Lock()  # one Chat serves every session of the page
+
+    def _history(self, turns: list[tuple[str, str]]) -> list:
+        """The turns as history: the Answer shown where it is kept, else the question."""
+        with self._lock:
+            return [self._answers.get(html, question) for question, html in turns]
+
+    def _keep(self, html: str, answer) -> None:
+        with self._lock:
+            self._answers[render.collapse_sources([("", html)])[0][1]] = answer
+            while len(self._answers) > ANSWERS_KEPT:
+                self._answers.pop(next(iter(self._answers)))
 
     def respond(self, question: str, turns: list[tuple[str, str]] | None, k: int = 5,
                 mode: str = "hybrid", written: bool = True) -> Reply:
@@ -51,7 +70,7 @@ class Chat:
         if not question:
             yield _reply(turns)
             return
-        history = [q for q, _ in turns]  # earlier questions, for follow-ups
+        history = self._history(turns)
         so_far = ""
         llm = None if written else False
         try:
@@ -75,6 +94,7 @@ class Chat:
             return
         shown = answer.question if answer.note and not answer.generated else question
         turns.append((shown, render.answer_html(len(turns), answer)))
+        self._keep(turns[-1][1], answer)
         timings = render.timings_text(answer) + (f" · {answer.note}" if answer.note else "")
         yield _reply(turns, answer.hits, timings)
 
