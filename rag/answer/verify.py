@@ -47,8 +47,8 @@ _NOT_FOUND = re.compile(
     r"on|of|in|to)", re.I)
 
 # A negation the quote must share. "No"/"without" are left out: "paid no attention" restates
-# "ignored". Only a claim negated where its quote is not is caught: "is not X but Y" quotes
-# are restated as "Y" (docs/decisions.md, the claims check).
+# "ignored". A claim negated where its quote is not is caught, and the other way round but for
+# contrasts: "is not X but Y" quotes are restated as "Y" (docs/decisions.md, the claims check).
 _NEGATION = re.compile(r"\b(?:not|never|neither|nor|cannot)\b|n['’]t\b", re.I)
 # A quote negated where the claim says no negation at all contradicts it ("has never been a
 # denial" / "has denied"), unless the claim denies in other words ("no", "nothing", "without")
@@ -58,6 +58,9 @@ _DENIAL = re.compile(r"\b(?:no|none|nothing|nobody|without|rarely|seldom|hardly|
 _CONTRAST = re.compile(r"\bnot\b[^.;:]*\bbut\b|\bnot (?:only|just|merely|necessarily)\b|"
                        r"\bnot\b[^.;:]*\brather\b", re.I)
 _WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*(?:st|nd|rd|th|s)?")
+# The problems that say a quote contradicts its claim (not merely lacks one of its facts).
+_OPPOSITE = "its quote says the opposite"
+_QUOTE_NEGATED = "its quote is negated where it is not"
 # Each side of each pair of opposite predicates, as a pattern of word beginnings.
 _SIDES = tuple(tuple(re.compile(rf"\b(?:{side})", re.I) for side in pair) for pair in OPPOSITES)
 
@@ -253,8 +256,8 @@ class _Quote:
         if claim.negated and not self.negated:
             problems.append("negated where its quote is not")
         if self.negated and not claim.denies and not self.contrast:
-            problems.append("its quote is negated where it is not")
-        problems += [f"{word!r}: its quote says the opposite" for word in opposite]
+            problems.append(_QUOTE_NEGATED)
+        problems += [f"{word!r}: {_OPPOSITE}" for word in opposite]
         return problems
 
 
@@ -366,7 +369,7 @@ def check_claims(claims: Sequence[Claim], hits: Sequence[Hit], documents: dict[s
                     together = float(wider @ context)
                     if together >= float(wider @ before):
                         score = max(score, together)
-                against = [x for x in problems if "opposite" in x or "quote is negated" in x]
+                against = [x for x in problems if x.endswith(_OPPOSITE) or x == _QUOTE_NEGATED]
                 if a == b and against and score > contradicted[0]:
                     contradicted = (score, "; ".join(against))
                 elif a == b and not against:
@@ -381,7 +384,7 @@ def check_claims(claims: Sequence[Claim], hits: Sequence[Hit], documents: dict[s
         if not ok:  # a fact it states is in no quote: the most telling reason
             out.append((claim, None, why_best))
             continue
-        if contradicted[0] >= agreeing:
+        if contradicted[1] and contradicted[0] >= agreeing:
             # The sentence closest in meaning says the opposite: a weaker one that happens to
             # hold its facts does not make it true ("spoke at length" / "said little").
             out.append((claim, None, f"contradicts its closest sentence: {contradicted[1]}"))
