@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from .commands import print_answer
+from .commands import _cited_at, print_answer
 from .common import _open, _with_llm
 
 HELP = ("Ask a question; follow-ups may refer to earlier answers. /sources: the last answer's "
@@ -55,5 +55,4 @@ def _sources(answer) -> None:
     if not answer.citations:
         print("(the last answer cites nothing)")
     for c in answer.citations:
-        print(f"[{c.n}] {c.passage.source} [{c.start}:{c.end}]"
-              + (f" p.{c.page}" if c.page else "") + f"\n    \"{c.quote}\"")
+        print(f"[{c.n}] {_cited_at(c)}\n    \"{c.quote}\"")
