@@ -1,6 +1,6 @@
 import pytest
 
-from rag.answer.conversation import contextual_query, leans_on_context, resolve
+from rag.answer.conversation import leans_on_context, resolve
 from rag.types import Answer, Citation, Passage
 
 
@@ -150,14 +150,14 @@ def test_a_definite_noun_the_turn_before_named_leans_on_it():
     assert not resolve("What does the author lament?", ["Who wrote the textbook?"]).leans
 
 
-def test_history_forms_and_contextual_query():
+def test_history_forms_and_the_query_searched():
     for turn in ("Who gave the Secret Speech?", ("Who gave the Secret Speech?", "Khrushchev [1]"),
                  {"question": "Who gave the Secret Speech?", "answer": "Khrushchev [1]"}):
-        assert contextual_query("Where was it given?", [turn]) == \
+        assert resolve("Where was it given?", [turn]).query == \
             "Who gave the Secret Speech? Where was the Secret Speech given?"
-    assert contextual_query("When did he give it?", []) == "When did he give it?"
+    assert resolve("When did he give it?", []).query == "When did he give it?"
     with pytest.raises(TypeError, match="history turn"):
-        contextual_query("Where?", [42])
+        resolve("Where?", [42])
 
 
 def test_any_turns_resolve_to_a_question_without_error():

@@ -15,17 +15,13 @@ from functools import cached_property
 
 from .lexicon import (ATTRIBUTE_NOUNS, AUXILIARIES, CONTINUATIONS, DETERMINERS,
                       DO_AUXILIARIES, GROUP_PRONOUNS, IRREGULAR_PARTICIPLES, MONTH_WORDS,
-                      NOT_NAMES, PERSON_PRONOUNS, PLACE_ADVERBS, PREPOSITIONS, REFERRING_WORDS,
-                      STOP_WORDS, THING_PRONOUNS, TIME_ADVERBS, TIME_WORDS, WH_MODIFIERS,
-                      WH_WORDS, refers_back)
+                      NOT_NAMES, PARTICLES, PERSON_PRONOUNS, PLACE_ADVERBS, PREPOSITIONS,
+                      QUESTION_FRAME_WORDS, REFERRING_WORDS, SPEAKERS, STOP_WORDS,
+                      THING_PRONOUNS, TIME_ADJECTIVES, TIME_ADVERBS, TIME_WORDS,
+                      WHEN_PREPOSITIONS, WH_MODIFIERS, WH_WORDS, refers_back)
 from ..types import Answer, Followup
 
 _WORD = re.compile(r"[\w'’.-]*\w|\S")
-_QUESTION_WORDS = frozenset("what who whom whose when where why how which did does do is are "
-                            "was were can could would will should a an the of in on at to for by "
-                            "with from and or about".split())
-# Prepositions that open a time adjunct ("after the Congress"): they end a subject.
-_WHEN_PREPOSITIONS = frozenset("after before during since until".split())
 MAX_TURNS = 3  # the earlier turns read back, at most
 
 
@@ -44,7 +40,7 @@ def leans_on_context(question: str) -> bool:
         return True
     if re.search(r"\bnext\W*$", question, re.I):  # "What happened next?" (not "the next step")
         return True
-    content = [w for w in _words(question) if w.lower() not in _QUESTION_WORDS | WH_MODIFIERS]
+    content = [w for w in _words(question) if w.lower() not in QUESTION_FRAME_WORDS | WH_MODIFIERS]
     # "Why?", "How come?": nothing of its own; "Where is Moscow?" names its subject.
     return not content or (len(content) == 1 and not content[0][:1].isupper()
                            and not content[0][:1].isdigit())
@@ -124,7 +120,7 @@ class _Parsed:
                     and out[-1][:1].islower() and out[-1].lower() not in PREPOSITIONS | {"of"}:
                 n = i  # a verb and its object: "Putin treat | the last anniversary"
                 break
-            if (low in _PARTICLES and out) or (self.aux in DO_AUXILIARIES and low in PREPOSITIONS):
+            if (low in PARTICLES and out) or (self.aux in DO_AUXILIARIES and low in PREPOSITIONS):
                 n = i  # "the speech set | off unrest", "the Congress decide | about"
                 break
             if self.aux not in DO_AUXILIARIES and out and (
@@ -143,24 +139,21 @@ class _Parsed:
         return _trimmed(out), _noun_phrase(rest[n:])
 
 
-_PARTICLES = frozenset("off up out down away back".split())
 _PARTICIPLE = re.compile(r"[a-z](?:ed|en|wn)$")
-_TIME_ADJECTIVES = frozenset("last next this".split())
-_SPEAKERS = frozenset("i we you".split())  # "Who do I ask for it?": never what "it" is
 
 
 def _ends_phrase(low: str, word: str, out: list[str]) -> bool:
     """Whether ``word`` ends a noun phrase: an auxiliary, a question or time word, a time
     adjunct ("after the Congress", "in 1956")."""
     return (low in AUXILIARIES or low in WH_WORDS or low in TIME_WORDS
-            or low in _WHEN_PREPOSITIONS
+            or low in WHEN_PREPOSITIONS
             or bool(out and re.fullmatch(r"\d{4}s?", word) and out[-1].lower() == "in"))
 
 
 def _trimmed(words: list[str]) -> list[str]:
     """``words`` without a trailing preposition, "last"/"next", or a lone determiner."""
     words = list(words)
-    while words and words[-1].lower() in PREPOSITIONS | _TIME_ADJECTIVES:
+    while words and words[-1].lower() in PREPOSITIONS | TIME_ADJECTIVES:
         words.pop()
     return [] if all(w.lower() in DETERMINERS for w in words) else words
 
@@ -268,7 +261,7 @@ def _referents(question: str, answer: Answer | None,
             else f"the {asked}")
     elif name and subject == name:  # "How did Putin treat *the anniversary*": no person
         thing = obj
-    elif subject.lower() in _SPEAKERS:
+    elif subject.lower() in SPEAKERS:
         thing = obj
     else:
         thing = subject
@@ -349,7 +342,7 @@ def _elliptical(question: str, previous: str, ref: dict[str, str]) -> str:
         first = fragment[0].lower()
         for n, word in enumerate(words):
             low = word.lower()
-            same = low == first or (first in _WHEN_PREPOSITIONS and low in _WHEN_PREPOSITIONS)
+            same = low == first or (first in WHEN_PREPOSITIONS and low in WHEN_PREPOSITIONS)
             if n and same and first in PREPOSITIONS:
                 end = n + 1
                 while end < len(words) and words[end].lower() not in PREPOSITIONS | AUXILIARIES:
@@ -370,19 +363,23 @@ def _elliptical(question: str, previous: str, ref: dict[str, str]) -> str:
     return ""
 
 
-def _parts(turn) -> tuple[str, Answer | None]:
+def turn_of(turn) -> tuple[str, str, Answer | None]:
+    """A history turn as (question, answer text, Answer or None): a question (str), a
+    (question, answer) pair, a {"question", "answer"} object or an Answer."""
     if isinstance(turn, str):
-        return turn, None
+        return turn, "", None
     if isinstance(turn, Answer):
-        return turn.question, turn
+        return turn.question, turn.text, turn
     if isinstance(turn, dict) and isinstance(turn.get("question"), str):
-        answer = turn.get("answer")
-        return turn["question"], answer if isinstance(answer, Answer) else None
-    if isinstance(turn, (tuple, list)) and turn:
-        answer = turn[1] if len(turn) > 1 else None
-        return str(turn[0]), answer if isinstance(answer, Answer) else None
-    raise TypeError(f"history turn {turn!r}: give questions (str), (question, answer) pairs, "
-                    "{'question': ...} objects or Answers")
+        question, answer = turn["question"], turn.get("answer")
+    elif isinstance(turn, (tuple, list)) and turn:
+        question, answer = str(turn[0]), turn[1] if len(turn) > 1 else None
+    else:
+        raise TypeError(f"history turn {turn!r}: give questions (str), (question, answer) "
+                        "pairs, {'question': ...} objects or Answers")
+    if isinstance(answer, Answer):
+        return question, answer.text, answer
+    return question, str(answer or ""), None
 
 
 def resolve(question: str, history: Sequence | None,
@@ -395,7 +392,7 @@ def resolve(question: str, history: Sequence | None,
     before's resolved question and this one; ``focus`` the documents the answer before cites.
     ``answer_of(resolved question)`` answers a turn given without its answer, when a follow-up
     needs it."""
-    turns = [_parts(t) for t in list(history or [])[-MAX_TURNS:]]
+    turns = [(q, a) for q, _, a in map(turn_of, list(history or [])[-MAX_TURNS:])]
     if not turns or not (leans_on_context(question) or _names_again(question, *turns[-1])):
         return _alone(question)
     # The turns before are resolved in order: "How long did he speak?" after "When did he
@@ -443,9 +440,3 @@ def _bare_question(question: str) -> bool:
 
 def _alone(question: str) -> Followup:
     return Followup(question=question, resolved=question, query=question)
-
-
-def contextual_query(question: str, history: Sequence | None) -> str:
-    """The text to search for ``question`` after the earlier turns ``history``: its resolved
-    question with the turn before (see :func:`resolve`), or the question alone."""
-    return resolve(question, history).query

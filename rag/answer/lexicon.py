@@ -123,6 +123,17 @@ IRREGULAR_PARTICIPLES = frozenset(
     lent lost meant met put set shut cut hit hurt let read said told won run begun sung swum
     drunk hung struck stuck spun dug fed led fled bred shot lit laid born borne worn torn sworn
     shown drawn grown thrown known flown done gone seen""".split())
+# How a follow-up question is framed (rag.answer.conversation): the words that give it no
+# subject of its own ("How many are in stock?" has one content word), prepositions that open a
+# time adjunct and so end a subject ("after the Congress"), a verb's particles ("set *off*"),
+# time adjectives a subject does not end with ("last"), and speakers, never what "it" is.
+QUESTION_FRAME_WORDS = frozenset(
+    """what who whom whose when where why how which did does do is are was were can could would
+    will should a an the of in on at to for by with from and or about""".split())
+WHEN_PREPOSITIONS = frozenset("after before during since until".split())
+PARTICLES = frozenset("off up out down away back".split())
+TIME_ADJECTIVES = frozenset("last next this".split())
+SPEAKERS = frozenset("i we you".split())
 # Nouns naming an attribute of a thing ("the title of the speech"): a pronoun after a question
 # about one refers to the thing.
 ATTRIBUTE_NOUNS = frozenset(

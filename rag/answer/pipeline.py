@@ -184,17 +184,11 @@ class Answerer:
 def _around(spans, documents) -> list[Hit]:
     """The sentences the answer before cites, as passages: a bare "Why?" or "When?" is most
     often answered in the very sentence it follows up."""
-    from ..types import Passage
+    from ..ingest.chunking import passage_of
 
-    out = []
-    for doc_id, start, end in spans:
-        doc = documents.get(doc_id)
-        if doc is None:
-            continue
-        out.append(Hit(rank=len(out) + 1, score=1.0, passage=Passage(
-            id=f"{doc_id}:{start}-{end}", doc_id=doc_id, source=doc.source, title=doc.title,
-            text=doc.text[start:end], start=start, end=end, page=doc.page_at(start))))
-    return out
+    return [Hit(rank=n, score=1.0, passage=passage_of(documents[doc_id], start, end))
+            for n, (doc_id, start, end) in enumerate(
+                (s for s in spans if s[0] in documents), start=1)]
 
 
 def _best_reading(reader, followup, qvec, hits, ctx, k: int, note: str) -> Answer:

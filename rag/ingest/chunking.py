@@ -148,11 +148,17 @@ def chunk_spans(text: str, count: TokenCounter, max_tokens: int,
     return _by_paragraphs(text, units, budget, overlap_sentences)
 
 
+def passage_of(doc: Document, start: int, end: int) -> Passage:
+    """``doc.text[start:end]`` as a Passage, its id ``doc_id:start-end``."""
+    return Passage(id=f"{doc.id}:{start}-{end}", doc_id=doc.id, source=doc.source or doc.id,
+                   title=doc.title, text=doc.text[start:end], start=start, end=end,
+                   page=doc.page_at(start))
+
+
 def chunk_document(doc: Document, count: TokenCounter, max_tokens: int,
                    overlap_sentences: int = 1, align: str = "paragraphs") -> list[Passage]:
     """Passages of ``doc``; ids are ``doc_id:start-end`` and so stable across rebuilds."""
-    return [Passage(id=f"{doc.id}:{s}-{e}", doc_id=doc.id, source=doc.source or doc.id,
-                    title=doc.title, text=doc.text[s:e], start=s, end=e, page=doc.page_at(s))
+    return [passage_of(doc, s, e)
             for s, e in chunk_spans(doc.text, count, max_tokens, overlap_sentences, align)]
 
 

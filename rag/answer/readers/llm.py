@@ -49,8 +49,10 @@ def messages(question: str, hits: Sequence[Hit], history: Sequence = ()) -> list
     """The chat: the rules, the earlier turns (questions, and answers where known), then the
     passages and the question."""
     out = [{"role": "system", "content": SYSTEM}]
+    from ..conversation import turn_of
+
     for turn in history or ():
-        q, a = _turn(turn)
+        q, a, _ = turn_of(turn)
         if q:
             out.append({"role": "user", "content": q})
             if a:
@@ -58,16 +60,6 @@ def messages(question: str, hits: Sequence[Hit], history: Sequence = ()) -> list
     out.append({"role": "user", "content": f"Passages:\n{passages_block(hits)}\n\nQuestion: "
                                            f"{question}\nAnswer with markers:"})
     return out
-
-
-def _turn(turn) -> tuple[str, str]:
-    if isinstance(turn, str):
-        return turn, ""
-    if isinstance(turn, dict):
-        return str(turn.get("question") or ""), str(turn.get("answer") or "")
-    if isinstance(turn, (tuple, list)) and turn:
-        return str(turn[0]), str(turn[1]) if len(turn) > 1 and turn[1] else ""
-    return str(getattr(turn, "question", "") or ""), str(getattr(turn, "text", "") or "")
 
 
 def verified_answer(question: str, reply: str, hits: Sequence[Hit],
