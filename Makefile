@@ -105,7 +105,7 @@ calibrate-heuristic: setup
 	$(PY) -m eval.calibrate_heuristic
 
 # Fit the answer gate (abstention, hedge, short answers) on held-out SQuAD and SQuAD 2.0's
-# unanswerable questions (~20 min on 2 cores): rag/models/gate.json and eval/report/gate_*.png.
+# unanswerable questions (~10 min on 2 cores): rag/models/gate.json and eval/report/gate_*.png.
 fit-gate: setup
 	$(PY) -m eval.fit_gate --write
 

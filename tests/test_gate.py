@@ -138,6 +138,20 @@ def test_features_read_the_span_head_and_the_words_the_sources_never_say(retriev
     assert features(no_gate, retriever.read_context().learned)["span"] == ""
 
 
+def test_a_question_its_sentence_cannot_answer_is_less_sure(retriever):
+    """What the question asks that the cited sentence does not say (a negation, a number, the
+    opposite) is read, and the packaged gate trusts such an answer less."""
+    ungated = _with(retriever, Settings(max_tokens=48, gate=False))
+    ctx = retriever.read_context().learned
+    plain = "Who built the Pemberton lighthouse?"
+    assert not any(features(ungated.ask(plain), ctx)[k] for k in gate_module.UNMET)
+    sure = retriever.ask(plain).confidence
+    for asked, what in (("Who did not build the Pemberton lighthouse?", "unmet_negated"),
+                        ("Who built the Pemberton lighthouse in 1902?", "unmet_numbers")):
+        assert features(ungated.ask(asked), ctx)[what] == 1.0
+        assert retriever.ask(asked).confidence < sure, asked
+
+
 def test_a_hash_embedder_index_is_not_gated(hash_embedder):
     r = Retriever.from_documents([Document(id="d", text=DOC)], embedder=hash_embedder,
                                  settings=Settings(max_tokens=48))

@@ -112,10 +112,11 @@ def test_the_heuristic_reader_can_read_the_reranked_passages(learned_seed):
 def test_the_heuristic_answer_is_led_by_the_sentence_the_learned_reader_trusts(seed_retriever):
     # The heuristic cites three sentences; in source order the first is not the answer. The
     # learned reader's probability picks the lead ([1], where the short answer is looked for);
-    # the rest follow in source order, every quote exact.
+    # the rest follow in source order, every quote exact. (Without the gate, which may hedge an
+    # answer to its closest sentence: the reader's composition is what is tested.)
     question = "What did the 2024 update to the commemoration concept change?"
-    answers = {weight: seed_retriever.with_settings(Settings(lead_weight=weight)).ask(question)
-               for weight in (0.0, 1.0)}
+    answers = {weight: seed_retriever.with_settings(Settings(lead_weight=weight, gate=False))
+               .ask(question) for weight in (0.0, 1.0)}
     plain, led = answers[0.0].citations, answers[1.0].citations
     assert "2024 update softened" not in plain[0].quote
     assert "2024 update softened" in led[0].quote

@@ -1,7 +1,7 @@
 """The sentence verifier's parts (rag/answer/verify.py), without a model."""
 import pytest
 
-from rag.answer.verify import (known_names, missing_facts, names, numbers, says_not_found,
+from rag.answer.verify import (known_names, missing_facts, names, numbers, says_not_found, unmet,
                         split_reply)
 
 
@@ -162,3 +162,32 @@ def test_a_claim_contradicting_its_closest_sentence_is_not_rescued_by_another():
     assert support is None and why.startswith("contradicts its closest sentence")
     _, support, _ = check("Putin has said little directly about Stalin [1].")
     assert support is not None and support.quote == "Putin has said little directly about Stalin."
+
+
+@pytest.mark.parametrize("question, quote, what", [
+    ("Which region did not invent the machine gun?",
+     "By the 1880s, the machine gun had become an effective battlefield weapon.", "negated"),
+    ("What is usually taken as the best case complexity?",
+     "The complexity of an algorithm is usually taken to be its worst-case complexity.",
+     "opposite"),
+    ("Who wrote later papers on bounded resources?",
+     "Earlier papers on bounded resources include Myhill's.", "opposite"),
+    ("What was the Six Years War?", "The conflict is known as the Seven Years' War.", "numbers"),
+    ("What did Kublai build in 1270?", "Kublai moved the capital in 1264.", "numbers"),
+    ("What did Tolstoy write about the war?", "Pushkin wrote about the war.", "names"),
+])
+def test_unmet_names_what_a_question_asks_that_its_quote_cannot_answer(question, quote, what):
+    found = unmet(question, quote)
+    assert found[what] > 0, found
+    assert all(v == 0 for k, v in found.items() if k != what), found
+
+
+@pytest.mark.parametrize("question, quote", [
+    ("When did Washington reach Fort Le Boeuf?",
+     "On December 12, Washington and his men reached Fort Le Boeuf."),
+    ("Which countries did not sign the treaty?", "Two countries did not sign the treaty."),
+    ("What is the worst-case complexity?", "It is usually taken to be its worst-case complexity."),
+    ("How long did Khrushchev speak in 1956?", "In 1956 Khrushchev spoke for over four hours."),
+])
+def test_unmet_finds_nothing_when_the_quote_can_answer(question, quote):
+    assert not any(unmet(question, quote).values())

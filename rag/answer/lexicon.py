@@ -78,7 +78,24 @@ OPPOSITES = (
     (r"public|openly", r"secret|privately|covert"),
     (r"succe", r"fail"),
     (r"start|began|begin|launch", r"end(?:s|ed)?\b|stopp|halt|finish|ceas"),
+    # contraries of degree, time, place and kind: a question asking the one of what its
+    # sources say the other ("the best case" where they say "the worst case") is not answered
+    (r"best\b", r"worst\b"), (r"earl(?:y|ier|iest)\b", r"late(?:r|st)?\b"),
+    (r"more\b", r"less\b|fewer\b"), (r"most\b", r"least\b|fewest\b"),
+    (r"high(?:er|est)?\b", r"low(?:er|est)?\b"), (r"first\b", r"last\b"), (r"maxim", r"minim"),
+    (r"north", r"south"), (r"east(?:ern|ward)?\b", r"west(?:ern|ward)?\b"), (r"upper", r"lower"),
+    (r"inner", r"outer"), (r"positive", r"negative"), (r"before\b", r"after\b"),
+    (r"ancient|old(?:er|est)?\b", r"modern|new(?:er|est)?\b"), (r"strong", r"weak"),
+    (r"rich\b|wealth", r"poor\b|pover"), (r"encourag|promot", r"discourag"),
+    (r"common", r"rare(?:r|st)?\b"), (r"long(?:er|est)?\b", r"short"), (r"fast|quick", r"slow"),
+    (r"hot(?:ter|test)?\b|warm", r"cold|cool"), (r"import", r"export"), (r"private", r"public"),
+    (r"internal", r"external"), (r"direct(?:ly)?\b", r"indirect"), (r"formal", r"informal"),
 )
+
+# A negation, as the claims check and the answer gate read one.
+NEGATION = re.compile(r"\b(?:not|never|neither|nor|cannot)\b|n['’]t\b", re.I)
+# Denial in other words ("no recording was found", "rarely spoke").
+DENIAL = re.compile(r"\b(?:no|none|nothing|nobody|without|rarely|seldom|hardly|little)\b", re.I)
 
 STOP_WORDS = frozenset(
     "a an the of in on at to for by with from and or but is are was were be been being as that "

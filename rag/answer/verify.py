@@ -21,8 +21,8 @@ import numpy as np
 
 from ..ingest.segment import split_sentences
 from ..types import Document, Dropped, Hit
-from .lexicon import (CARDINALS, MONTH, MONTHS, NOT_NAMES, OPPOSITES, ORDINALS, SCALES,
-                      refers_back)
+from .lexicon import (CARDINALS, DENIAL, MONTH, MONTHS, NEGATION, NOT_NAMES, OPPOSITES,
+                      ORDINALS, SCALES, refers_back)
 from .reply import Claim, split_reply
 
 __all__ = ["NOT_FOUND", "SUPPORT_THRESHOLD", "Claim", "Support", "check_claims", "dropped",
@@ -46,15 +46,13 @@ _NOT_FOUND = re.compile(
     r"(?:be )?(?:answer|determine|find|found|tell)|no (?:information|mention|answer) (?:about|"
     r"on|of|in|to)", re.I)
 
-# A negation the quote must share. "No"/"without" are left out: "paid no attention" restates
-# "ignored". A claim negated where its quote is not is caught, and the other way round but for
-# contrasts: "is not X but Y" quotes are restated as "Y" (docs/decisions.md, the claims check).
-_NEGATION = re.compile(r"\b(?:not|never|neither|nor|cannot)\b|n['’]t\b", re.I)
-# A quote negated where the claim says no negation at all contradicts it ("has never been a
-# denial" / "has denied"), unless the claim denies in other words ("no", "nothing", "without")
-# or the quote's negation is a contrast restated by its other half ("not X but Y", "not only").
-_DENIAL = re.compile(r"\b(?:no|none|nothing|nobody|without|rarely|seldom|hardly|little)\b",
-                     re.I)
+# NEGATION (the lexicon's) is a negation the quote must share; DENIAL ("no", "without") is not:
+# "paid no attention" restates "ignored". A claim negated where its quote is not is caught, and
+# the other way round but for contrasts: "is not X but Y" quotes are restated as "Y"
+# (docs/decisions.md, the claims check). A quote negated where the claim says no negation at all
+# contradicts it ("has never been a denial" / "has denied"), unless the claim denies in other
+# words (DENIAL) or the quote's negation is a contrast restated by its other half ("not X but
+# Y", "not only").
 _CONTRAST = re.compile(r"\bnot\b[^.;:]*\bbut\b|\bnot (?:only|just|merely|necessarily)\b|"
                        r"\bnot\b[^.;:]*\brather\b", re.I)
 _WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*(?:st|nd|rd|th|s)?")
@@ -217,6 +215,28 @@ def missing_facts(claim: str, quote: str, core: str | None = None,
     return _Quote(quote, core).missing(_Stated(claim, known))
 
 
+def unmet(question: str, quote: str) -> dict[str, float]:
+    """What ``question`` asks that ``quote`` (an answer's first citation, with its title) cannot
+    answer, for the answer gate: ``numbers`` (a number it names that the quote does not),
+    ``names`` (the share of its names the quote does not say), ``negated`` (more negations than
+    the quote: "Which region did *not* invent...") and ``opposite`` (it asks one side of a pair
+    of opposites where the quote says only the other: "the best case" / "the worst case"). SQuAD
+    2.0's unanswerable questions are written this way, from the sentence that does not answer."""
+    asked, said = _Stated(question), _Quote(quote)
+    missing = [n for n in asked.names
+               if n not in said.words and not re.search(rf"\b{re.escape(n)}", said.lower)]
+    return {"numbers": float(bool(asked.numbers - said.numbers)),
+            "names": len(missing) / len(asked.names) if asked.names else 0.0,
+            "negated": float(_negations(question) > _negations(quote)),
+            "opposite": float(any(s[side] and held[1 - side] and not held[side]
+                                  for s, held in zip(asked.sides, said.sides)
+                                  for side in (0, 1)))}
+
+
+def _negations(text: str) -> int:
+    return len(NEGATION.findall(text)) + len(DENIAL.findall(text))
+
+
 class _Stated:
     """The facts a claim states (``known``: the sources' names), read once for every quote it
     is checked against."""
@@ -225,8 +245,8 @@ class _Stated:
         text = plain_dates(claim)
         self.numbers = _numbers(text)
         self.names = sorted(names(text, known))
-        self.negated = bool(_NEGATION.search(text))
-        self.denies = self.negated or bool(_DENIAL.search(text))  # "No recording was found"
+        self.negated = bool(NEGATION.search(text))
+        self.denies = self.negated or bool(DENIAL.search(text))  # "No recording was found"
         # per pair of opposites, the word of each side the claim says (or None)
         self.sides = [tuple(side.search(text) for side in pair) for pair in _SIDES]
 
@@ -239,7 +259,7 @@ class _Quote:
         self.numbers = _numbers(text)
         self.words = {_norm(w) for w in _WORD.findall(text)}
         self.lower = text.lower()
-        self.negated = bool(_NEGATION.search(quote if core is None else core))
+        self.negated = bool(NEGATION.search(quote if core is None else core))
         # two sentences read as one: a negation in either may belong to the other's claim
         self.contrast = pair or bool(_CONTRAST.search(quote if core is None else core))
         self.sides = [tuple(bool(side.search(text)) for side in pair) for pair in _SIDES]

@@ -1,13 +1,14 @@
 """The answer gate, after any extractive reader: whether to answer at all, and whether to show a
 bold short answer. Two logistic regressions over what an answer says of itself (the reader's
 confidence, the span head's probability of the short answer in the first cited sentence, whether
-that span is of the kind asked for, the question's kind), fitted on held-out SQuAD with
-near-topic unanswerables (eval/fit_gate.py; rag/models/gate.json):
+that span is of the kind asked for, the question's kind, what the question asks that the cited
+sentence does not say or contradicts), fitted on held-out SQuAD with near-topic unanswerables
+and SQuAD 2.0's (eval/fit_gate.py; rag/models/gate.json):
 
 - ``answer``: the probability that the first citation holds the fact asked for. It becomes
   ``Answer.confidence``; below the threshold the answer abstains ("not in the sources"), saying
   what the sources do mention of the question's subject; below ``hedge`` it is hedged (the
-  closest sentences, that may not answer: ``Answer.hedged``, no short answer). An answer the
+  closest sentence alone, that may not answer: ``Answer.hedged``, no short answer). An answer the
   reader already abstained on (below its own threshold) stays so, with the reader's confidence.
 - ``short``: the probability that the short answer is right; shown only at or above its
   threshold (chosen for precision on held-out articles), else the sentence stands alone.
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 GATE = MODELS / "gate.json"
 KINDS = ("date", "quantity", "name", "title", "phrase")
+# What the question asks that its first citation cannot answer (rag.answer.verify.unmet).
+UNMET = ("unmet_numbers", "unmet_names", "unmet_negated", "unmet_opposite")
 _EPS = 1e-4
 
 
@@ -59,14 +62,18 @@ def features(answer: Answer, learned) -> dict:
     (``rule``: rag.answer.shortanswer.short_span's text, or "")."""
     from ..shortanswer import fits_kind, question_kind, short_span
 
+    from ..verify import unmet
+
     row = {"confidence": float(answer.confidence), "qkind": question_kind(answer.question),
            "citations": len(answer.citations), "span": "", "span_p": 0.0, "fits": False,
-           "rule": "", "unsaid": 1.0, "unsaid_first": 1.0}
+           "rule": "", "unsaid": 1.0, "unsaid_first": 1.0, **dict.fromkeys(UNMET, 0.0)}
     if answer.abstained or not answer.citations:
         return row
     first = answer.citations[0]
     row["unsaid"] = unsaid(answer.question, " ".join(h.passage.text for h in answer.hits[:5]))
     row["unsaid_first"] = unsaid(answer.question, f"{first.passage.title} {first.quote}")
+    titled = f"{first.passage.title}. {first.quote}" if first.passage.title else first.quote
+    row.update({f"unmet_{k}": v for k, v in unmet(answer.question, titled).items()})
     found = learned.scored_span(answer.question, first.quote, first.passage.title)
     if found is not None:
         start, end, p = found
@@ -99,7 +106,7 @@ def design(row: dict, model: str) -> np.ndarray:
     typed = float(row["qkind"] != "phrase")
     base = [_logit(row["confidence"]), np.log(max(row["span_p"], _EPS)),
             typed * float(row["fits"]), typed * float(bool(row["rule"])), *kind,
-            row["unsaid"], row["unsaid_first"]]
+            row["unsaid"], row["unsaid_first"], *(row.get(k, 0.0) for k in UNMET)]
     if model == "short":
         base.append(float(bool(row["span"]) and row["span"] == row["rule"]))
     return np.asarray(base, dtype=np.float64)
@@ -167,6 +174,11 @@ def gated(answer: Answer, reader: str, threshold: float | None, learned) -> Answ
     answer = dataclasses.replace(answer, confidence=p, short="",
                                  citations=(plain, *answer.citations[1:]))
     if p < gate["answer"].get("hedge", abstain):
+        if len(answer.citations) > 1 and not answer.disagree:
+            # No padding: a hedge quotes its closest sentence only (its passages stay in
+            # ``hits``); the sentences after it were added as parts of an answer it may not be.
+            answer = dataclasses.replace(answer, citations=(plain,),
+                                         text=f"{plain.quote} [{plain.n}]")
         return dataclasses.replace(answer, hedged=True)
     span = short_of(row)
     if span is not None and probability(row, gate["short"]) >= gate["short"]["threshold"]:
