@@ -112,6 +112,32 @@ def test_a_bare_question_word_asks_about_the_answer_before():
     assert resolve("Why did it do that?", [before]).near == ()  # a question of its own
 
 
+def _cited_in(question: str, text: str, quote: str, doc: str = "d1") -> Answer:
+    """An answer citing ``quote`` inside a passage holding all of ``text``."""
+    p = Passage(id=f"{doc}:0", doc_id=doc, source=f"{doc}.txt", title="", text=text, start=0,
+                end=len(text))
+    start = text.index(quote)
+    return Answer(question=question, text=f"{quote} [1]", abstained=False,
+                  citations=(Citation(n=1, passage=p, start=start, end=start + len(quote),
+                                      quote=quote),))
+
+
+@pytest.mark.parametrize("asked", ["Such as?", "Like what?", "And for example?", "Which ones?"])
+def test_a_request_for_examples_reads_where_the_examples_are(asked):
+    named = "Many museums have been closed down."
+    text = f"{named} The Gulag Museum's closure was made permanent. Others were shelved."
+    f = resolve(asked, [_cited_in("Which museums have been closed?", text, named)])
+    assert f.leans and f.resolved == "Which museums have been closed, for example?"
+    # The sentence after the one that named them ...
+    nxt = "The Gulag Museum's closure was made permanent."
+    assert f.near == (("d1", text.index(nxt), text.index(nxt) + len(nxt)),)
+    # ... unless that one gives its examples itself.
+    own = "The speech omitted many crimes (e.g. the famines of collectivization)."
+    f = resolve(asked, [_cited_in("What did the speech omit?", f"{own} It was long.", own)])
+    assert f.near == (("d1", 0, len(own)),)
+    assert not leans_on_context("Such as the famines of collectivization?")
+
+
 def test_turns_are_read_in_order_and_a_new_subject_is_left_alone():
     who = answered("Who founded the company?", "It was founded in 2011 by Priya Natarajan.",
                    short="Priya Natarajan")

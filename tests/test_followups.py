@@ -55,3 +55,17 @@ def test_a_change_of_subject_is_not_bent_to_the_old_one(folder_retriever):
 
 def test_the_folder_set_is_as_documented():
     assert len(CONVERSATIONS) >= 14 and all(2 <= len(c) <= 3 for c in CONVERSATIONS)
+
+
+def test_such_as_is_answered_where_the_examples_are(seed_retriever):
+    """"Such as?" after an answer whose sentence gives its examples: that sentence, its
+    examples the short answer; "Like what?" after one that does not: the sentence after it,
+    hedged when the reader is unsure of it."""
+    crimes = seed_retriever.ask("Which Stalinist crimes did the speech omit?")
+    such = seed_retriever.ask("Such as?", history=[crimes])
+    assert such.resolved == "Which Stalinist crimes did the speech omit, for example?"
+    assert "famines" in such.citations[0].quote and "famines" in such.short
+    museums = seed_retriever.ask("Which museums have been closed in the 2020s?")
+    assert "museums" in museums.citations[0].quote
+    like = seed_retriever.ask("Like what?", history=[museums])
+    assert not like.abstained and "Gulag Museum" in like.citations[0].quote

@@ -13,10 +13,10 @@ import re
 from collections.abc import Callable, Sequence
 from functools import cached_property
 
-from .lexicon import (ATTRIBUTE_NOUNS, AUXILIARIES, CONTINUATIONS, DETERMINERS,
-                      DO_AUXILIARIES, GROUP_PRONOUNS, IRREGULAR_PARTICIPLES, MONTH_WORDS,
-                      NOT_NAMES, PARTICLES, PERSON_PRONOUNS, PLACE_ADVERBS, PREPOSITIONS,
-                      QUESTION_FRAME_WORDS, REFERRING_WORDS, SPEAKERS, STOP_WORDS,
+from .lexicon import (ATTRIBUTE_NOUNS, AUXILIARIES, CONTINUATIONS, DETERMINERS, DO_AUXILIARIES,
+                      EXAMPLE_MARKERS, EXAMPLE_REQUESTS, GROUP_PRONOUNS, IRREGULAR_PARTICIPLES,
+                      MONTH_WORDS, NOT_NAMES, PARTICLES, PERSON_PRONOUNS, PLACE_ADVERBS,
+                      PREPOSITIONS, QUESTION_FRAME_WORDS, REFERRING_WORDS, SPEAKERS, STOP_WORDS,
                       THING_PRONOUNS, TIME_ADJECTIVES, TIME_ADVERBS, TIME_WORDS,
                       WHEN_PREPOSITIONS, WH_MODIFIERS, WH_WORDS, refers_back)
 from ..types import Answer, Followup
@@ -34,7 +34,7 @@ def leans_on_context(question: str) -> bool:
     "there/then/instead", continues with "and/what about ...", or has one common word of its
     own at most."""
     words = [w.lower() for w in _words(question)]
-    if any(w in REFERRING_WORDS for w in words):
+    if any(w in REFERRING_WORDS for w in words) or EXAMPLE_REQUESTS.match(question):
         return True
     if CONTINUATIONS.match(question):
         return True
@@ -409,10 +409,13 @@ def resolve(question: str, history: Sequence | None,
         if answer is None and answer_of is not None:
             answer = answer_of(before.resolved)
         ref = _referents(before.resolved, answer, earlier)
-        resolved = _substitute(q, ref) or _elliptical(q, before.resolved, ref) or q
+        resolved = (_for_example(q, before.resolved) or _substitute(q, ref)
+                    or _elliptical(q, before.resolved, ref) or q)
         cited = answer.citations if answer and not answer.abstained else ()
         focus = tuple(dict.fromkeys(c.passage.doc_id for c in cited))
         spans = tuple((c.passage.doc_id, c.start, c.end) for c in cited)
+        if EXAMPLE_REQUESTS.match(q):
+            spans = tuple(_examples_of(c) for c in cited)
         state = (Followup(question=q, resolved=resolved, query=f"{before.resolved} {resolved}",
                           focus=focus, near=spans if _bare_question(q) else ()), a, ref)
     assert state is not None
@@ -431,8 +434,33 @@ def _names_again(question: str, before: str, answer: Answer | None = None) -> bo
     return any(w != noun and w.endswith(noun) for noun in nouns for w in words)
 
 
+def _for_example(question: str, before: str) -> str:
+    """"Such as?" after "What did the speech leave out?": "What did the speech leave out, for
+    example?" ("" for any other question)."""
+    if not EXAMPLE_REQUESTS.match(question):
+        return ""
+    return f"{before.rstrip(' ?.!')}, for example?"
+
+
+def _examples_of(citation) -> tuple[str, int, int]:
+    """Where "Such as?" is answered after ``citation``: in its own quote when that gives
+    examples ("crimes (e.g. the famines...)"), else in the sentence after it in its passage
+    ("museums ... have been closed down" -> "the State Gulag Museum's closure...")."""
+    from ..ingest.segment import split_sentences
+
+    p = citation.passage
+    if EXAMPLE_MARKERS.search(citation.quote):
+        return p.doc_id, citation.start, citation.end
+    after = [(p.start + s, p.start + e) for s, e in split_sentences(p.text)
+             if p.start + s >= citation.end]
+    return (p.doc_id, *after[0]) if after else (p.doc_id, citation.start, citation.end)
+
+
 def _bare_question(question: str) -> bool:
-    """"Why?", "And when?", "How so?": a question word alone asks about the answer before."""
+    """"Why?", "And when?", "How so?": a question word alone asks about the answer before; so
+    does "Such as?" (its examples are most often in the sentence that named them)."""
+    if EXAMPLE_REQUESTS.match(question):
+        return True
     p = _Parsed(question)
     return bool(p.wh) and not p.asked and not p.aux and all(
         w.lower() in WH_WORDS | WH_MODIFIERS | {"so", "exactly", "else"} for w in p.words)

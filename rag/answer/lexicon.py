@@ -123,6 +123,13 @@ REFERRING_WORDS = (PERSON_PRONOUNS | GROUP_PRONOUNS | THING_PRONOUNS
                                "else too".split()))
 CONTINUATIONS = re.compile(r"\s*(?:and what about|and how about|what about|how about|and|but|"
                            r"also|so|or|then|what else|why not|same for)\b[\s,]*", re.I)
+# A follow-up asking for examples of what the answer before names ("Such as?", "Like what?").
+EXAMPLE_REQUESTS = re.compile(r"\s*(?:(?:and|but|so)\s+)?(?:such as|like what|like who|like which|"
+                              r"for example|for instance|e\.g|any examples?|examples?|"
+                              r"which ones?|what kinds?|name (?:some|one|a few))[\s?.!]*$", re.I)
+# Where a sentence gives examples of what it names.
+EXAMPLE_MARKERS = re.compile(r"\be\.g\.|\b(?:such as|including|for example|for instance|like)\b",
+                             re.I)
 AUXILIARIES = frozenset("is are was were be been being am do does did has have had can could "
                         "will would shall should may might must".split())
 DO_AUXILIARIES = frozenset("do does did can could will would shall should may might must".split())

@@ -14,6 +14,7 @@ from ..embedders import Embedder
 from ..index.search import Searcher, clean_query
 from ..settings import HEURISTIC_THRESHOLD, Settings, check_k
 from ..types import Answer, Document, Hit
+from .lexicon import EXAMPLE_REQUESTS
 
 SENTENCE_CACHE = 50_000  # sentence embeddings kept for answers (384 floats each: ~75 MB at most)
 
@@ -103,7 +104,10 @@ class Answerer:
         around = _around(followup.near, ctx.documents)
         if around:  # "Why?": asked of the answer before, read first in what it cites
             answer = _best_reading(reader, followup, qvec, around, ctx, k, note)
-            if answer.outcome == "answered":
+            # "Such as?" is answered where the examples are, however sure the reader is of
+            # them (a hedge says so); anything else stands there only when answered.
+            if answer.outcome == "answered" or (not answer.abstained
+                                                and EXAMPLE_REQUESTS.match(followup.question)):
                 return dataclasses.replace(answer, hits=tuple(hits[:k]))
         near = [h for h in hits if h.passage.doc_id in followup.focus]
         if near and len(near) < len(hits):
