@@ -31,6 +31,12 @@ def test_which_questions_lean_on_earlier_turns(question, leans):
     (["How much is a staff parking permit?"], "When is it due?",
      "When is a staff parking permit due?"),
     (["When does the CM500 launch?"], "How much will it cost?", "How much will the CM500 cost?"),
+    # a time adjunct ends the subject ("discuss | last year"); "the official title of X": X
+    (["What did the Communist Party of the Russian Federation discuss last year?"],
+     "Why did it want to do that?",
+     "Why did the Communist Party of the Russian Federation want to do that?"),
+    (["What was the official title of the Secret Speech?"], "Where was it delivered?",
+     "Where was the Secret Speech delivered?"),
     # the person the question names; "it" after a person is the thing they acted on
     (["How did Putin treat the last major anniversary of the speech?"], "Who ignored it?",
      "Who ignored the last major anniversary of the speech?"),

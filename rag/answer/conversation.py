@@ -129,6 +129,9 @@ class _Parsed:
                         i + 1 == len(rest) or rest[i + 1].lower() in PREPOSITIONS | DETERMINERS))):
                 n = i  # "When was Stalin | honoured with a bust", "the Committee | doing during"
                 break
+            if low in TIME_ADJECTIVES and i + 1 < len(rest) and rest[i + 1].lower() in TIME_WORDS:
+                n = i  # "the party discuss | last year"
+                break
             if _ends_phrase(low, word, out):
                 verb = low not in AUXILIARIES  # "the 2024 update | do": the verb is the "do"
                 n = i
@@ -267,8 +270,8 @@ def _referents(question: str, answer: Answer | None,
         thing = subject
     if obj and _plural(thing) and not _plural(obj):
         thing = obj  # "Where do victims make that comparison?": "it" is the comparison
-    # "the title of the speech": "it" is the speech, not its title
-    of = re.match(r"(?i)(?:the|a|an|its|his|her|their)\s+(\w+)\s+of\s+(.+)$", thing)
+    # "the (official) title of the speech": "it" is the speech, not its title
+    of = re.match(r"(?i)(?:the|a|an|its|his|her|their)\s+(?:\w+\s+)?(\w+)\s+of\s+(.+)$", thing)
     if of and of.group(1).lower() in ATTRIBUTE_NOUNS:
         thing = of.group(2)
     who = _named(answer, question, person=True) if asks_who else ""
