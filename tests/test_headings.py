@@ -84,3 +84,24 @@ def test_context_lines():
     assert asks_for_title("What was the official title of Khrushchev's speech?")
     assert asks_for_title("What is the tea room called?")
     assert not asks_for_title("Who owns the Copper Kettle?")
+
+
+def test_an_e_mail_header_is_not_the_answer(tmp_path, real_embedder):
+    """The subject line names the topic of every question about the mail; its header fields
+    are labels, never cited as the answer."""
+    from email.message import EmailMessage
+
+    from rag import Retriever
+
+    msg = EmailMessage()
+    msg["From"], msg["To"] = "facilities@fernhill.example", "staff@fernhill.example"
+    msg["Subject"], msg["Date"] = "Car park resurfacing", "Mon, 04 May 2026 09:12:00 +0100"
+    msg.set_content("Hello all,\n\nThe car park will be closed on 12 and 13 May while it is "
+                    "resurfaced. Please park in the public car park on Harbour Street; we will "
+                    "refund the fees.\n\nThanks,\nFacilities")
+    (tmp_path / "mail.eml").write_bytes(bytes(msg))
+    r = Retriever.from_folder(tmp_path, embedder=real_embedder)
+    a = r.ask("Where should staff park during the resurfacing?")
+    assert a.citations and "Harbour Street" in a.citations[0].quote
+    for c in a.citations:
+        assert not c.quote.startswith(("Subject:", "From:", "To:"))

@@ -171,8 +171,9 @@ def test_mail_with_its_attachment_as_a_document_of_its_own(tmp_path):
     docs = load_documents(tmp_path / "mail.eml", "mail.eml")
     mail, costs = docs
     assert mail.title == "Lamp repair" and mail.source == "mail.eml"
-    assert mail.text.startswith("Subject: Lamp repair\nFrom: Ada Finch <ada@example.org>\n"
-                                "To: board@example.org\nDate: ")
+    # each header field a block of its own (alone, a label the answers do not cite)
+    assert mail.text.startswith("Subject: Lamp repair\n\nFrom: Ada Finch <ada@example.org>\n\n"
+                                "To: board@example.org\n\nDate: ")
     assert mail.text.endswith("The lamp was repaired on Friday by the harbour engineers.")
     assert costs.source == "mail.eml/costs.csv" and costs.text == "Row 2: Part: Lens; Price: 300."
     make_eml(tmp_path / "html.eml", html_only=True, attachment=False)

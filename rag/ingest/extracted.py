@@ -16,7 +16,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 # Bumped when a loader's output changes: older entries are read again.
-EXTRACT_VERSION = 1
+EXTRACT_VERSION = 2
 COSTLY_SECONDS = 0.1  # a read taking longer is kept
 
 

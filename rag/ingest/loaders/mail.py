@@ -34,8 +34,9 @@ def parse(path: Path) -> tuple[str, str, list[tuple[str, bytes]]]:
         payload = part.get_payload(decode=True)
         if name and payload:
             attachments.append((name, payload))
-    return "\n\n".join(["\n".join(head), text] if text else ["\n".join(head)]), subject, \
-        attachments
+    # Each header field is a block of its own: read as one sentence they were cited as the
+    # answer to whatever the subject line names; alone, each is a label (signals.py).
+    return "\n\n".join([*head, text] if text else head), subject, attachments
 
 
 def mail_file(path: Path, options=None) -> tuple[str, str, tuple[int, ...]]:
