@@ -108,12 +108,13 @@ def test_the_prompt_numbers_the_passages_keeps_them_as_data_and_carries_the_hist
     ("How did the text reach foreign newspapers?", "leaked abroad")])
 def test_the_llm_reads_the_reranked_passages_first(ask, seed_retriever, question, words):
     # Fused, the passage that answers is not first (5th and 4th); the learned reader puts it
-    # first in the LLM's context. The extractive answer (the fallback) reads the fused order.
+    # first in the LLM's context (llm_rerank, or rerank for every reader). The extractive
+    # answer (the fallback) reads the order the extractive reader reads.
     fused = seed_retriever.search(question, k=5)
     assert words not in fused[0].passage.text and any(words in h.passage.text for h in fused)
     for rerank in (True, False):
         with StandIn(lambda m: f"The passages say it [{passage_with(m, words)}].") as server:
-            a = ask(server, question=question, llm_rerank=rerank)
+            a = ask(server, question=question, llm_rerank=rerank, rerank=False)
             prompt = server.requests[-1]["body"]["messages"][-1]["content"]
         first = prompt.split('<passage id="2"')[0]
         assert (words in first) is rerank
