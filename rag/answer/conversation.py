@@ -34,7 +34,7 @@ def leans_on_context(question: str) -> bool:
     "there/then/instead", continues with "and/what about ...", or has one common word of its
     own at most."""
     words = [w.lower() for w in _words(question)]
-    if any(w in REFERRING_WORDS for w in words) or EXAMPLE_REQUESTS.match(question):
+    if any(w in REFERRING_WORDS for w in words) or asks_for_examples(question):
         return True
     if CONTINUATIONS.match(question):
         return True
@@ -417,7 +417,7 @@ def resolve(question: str, history: Sequence | None,
         cited = answer.citations if answer and not answer.abstained else ()
         focus = tuple(dict.fromkeys(c.passage.doc_id for c in cited))
         spans = tuple((c.passage.doc_id, c.start, c.end) for c in cited)
-        if EXAMPLE_REQUESTS.match(q):
+        if asks_for_examples(q):
             spans = tuple(_examples_of(c) for c in cited)
         state = (Followup(question=q, resolved=resolved, query=f"{before.resolved} {resolved}",
                           focus=focus, near=spans if _bare_question(q) else ()), a, ref)
@@ -437,10 +437,15 @@ def _names_again(question: str, before: str, answer: Answer | None = None) -> bo
     return any(w != noun and w.endswith(noun) for noun in nouns for w in words)
 
 
+def asks_for_examples(question: str) -> bool:
+    """"Such as?", "Like what?", "For example?": examples of what the answer before named."""
+    return bool(EXAMPLE_REQUESTS.match(question))
+
+
 def _for_example(question: str, before: str) -> str:
     """"Such as?" after "What did the speech leave out?": "What did the speech leave out, for
     example?" ("" for any other question)."""
-    if not EXAMPLE_REQUESTS.match(question):
+    if not asks_for_examples(question):
         return ""
     return f"{before.rstrip(' ?.!')}, for example?"
 
@@ -462,7 +467,7 @@ def _examples_of(citation) -> tuple[str, int, int]:
 def _bare_question(question: str) -> bool:
     """"Why?", "And when?", "How so?": a question word alone asks about the answer before; so
     does "Such as?" (its examples are most often in the sentence that named them)."""
-    if EXAMPLE_REQUESTS.match(question):
+    if asks_for_examples(question):
         return True
     p = _Parsed(question)
     return bool(p.wh) and not p.asked and not p.aux and all(

@@ -14,7 +14,6 @@ from ..embedders import Embedder
 from ..index.search import Searcher, clean_query
 from ..settings import HEURISTIC_THRESHOLD, Settings, check_k
 from ..types import Answer, Document, Hit
-from .lexicon import EXAMPLE_REQUESTS
 
 SENTENCE_CACHE = 50_000  # sentence embeddings kept for answers (384 floats each: ~75 MB at most)
 
@@ -101,13 +100,15 @@ class Answerer:
         """A follow-up read first in what the answer before cites when it asks about that
         answer ("Why?"), then in the documents it cites ("How many are in stock?" in the price
         list's rows): answered there, that answer stands; else read in all the hits."""
+        from .conversation import asks_for_examples
+
         around = _around(followup.near, ctx.documents)
         if around:  # "Why?": asked of the answer before, read first in what it cites
             answer = _best_reading(reader, followup, qvec, around, ctx, k, note)
             # "Such as?" is answered where the examples are, however sure the reader is of
             # them (a hedge says so); anything else stands there only when answered.
             if answer.outcome == "answered" or (not answer.abstained
-                                                and EXAMPLE_REQUESTS.match(followup.question)):
+                                                and asks_for_examples(followup.question)):
                 return dataclasses.replace(answer, hits=tuple(hits[:k]))
         near = [h for h in hits if h.passage.doc_id in followup.focus]
         if near and len(near) < len(hits):

@@ -223,14 +223,10 @@ def unmet(question: str, quote: str) -> dict[str, float]:
     of opposites where the quote says only the other: "the best case" / "the worst case"). SQuAD
     2.0's unanswerable questions are written this way, from the sentence that does not answer."""
     asked, said = _Stated(question), _Quote(quote)
-    missing = [n for n in asked.names
-               if n not in said.words and not re.search(rf"\b{re.escape(n)}", said.lower)]
     return {"numbers": float(bool(asked.numbers - said.numbers)),
-            "names": len(missing) / len(asked.names) if asked.names else 0.0,
+            "names": len(said.unnamed(asked)) / len(asked.names) if asked.names else 0.0,
             "negated": float(_negations(question) > _negations(quote)),
-            "opposite": float(any(s[side] and held[1 - side] and not held[side]
-                                  for s, held in zip(asked.sides, said.sides)
-                                  for side in (0, 1)))}
+            "opposite": float(bool(said.opposites(asked)))}
 
 
 def _negations(text: str) -> int:
@@ -264,13 +260,21 @@ class _Quote:
         self.contrast = pair or bool(_CONTRAST.search(quote if core is None else core))
         self.sides = [tuple(bool(side.search(text)) for side in pair) for pair in _SIDES]
 
+    def unnamed(self, claim: _Stated) -> list[str]:
+        """The claim's names this quote does not say."""
+        return [name for name in claim.names
+                if name not in self.words and not re.search(rf"\b{re.escape(name)}", self.lower)]
+
+    def opposites(self, claim: _Stated) -> list[str]:
+        """The claim's words of one side of a pair of opposites where this quote says only the
+        other side."""
+        return [said[side].group(0) for said, held in zip(claim.sides, self.sides)
+                for side in (0, 1) if said[side] and held[1 - side] and not held[side]]
+
     def missing(self, claim: _Stated) -> list[str]:
         problems = [f"{n:g} is not in its quote" for n in sorted(claim.numbers - self.numbers)]
-        for name in claim.names:
-            if name not in self.words and not re.search(rf"\b{re.escape(name)}", self.lower):
-                problems.append(f"{name!r} is not in its quote")
-        opposite = [said[side].group(0) for said, held in zip(claim.sides, self.sides)
-                    for side in (0, 1) if said[side] and held[1 - side] and not held[side]]
+        problems += [f"{name!r} is not in its quote" for name in self.unnamed(claim)]
+        opposite = self.opposites(claim)
         if claim.negated and not self.negated and opposite:
             return problems  # "did not stay secret" restates "ceased to be a secret"
         if claim.negated and not self.negated:

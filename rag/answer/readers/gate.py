@@ -61,7 +61,6 @@ def features(answer: Answer, learned) -> dict:
     asked for; ``learned``: the LearnedReader whose span head reads it) and the typed rule's
     (``rule``: rag.answer.shortanswer.short_span's text, or "")."""
     from ..shortanswer import fits_kind, question_kind, short_span
-
     from ..verify import unmet
 
     row = {"confidence": float(answer.confidence), "qkind": question_kind(answer.question),
