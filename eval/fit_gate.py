@@ -170,9 +170,9 @@ def asked(retriever: Retriever, question: str, original: str, golds: list[str], 
         row["holds"] = False
         if a.citations:
             first = a.citations[0]
-            # The raw text the features read, so that new features can be tried on the records.
+            # What the question-level features read (rag.answer.verify.unmet), so that they can
+            # be computed again on the records when they change.
             row["quote"], row["title"] = first.quote, first.passage.title
-            row["near_text"] = [h.passage.text for h in a.hits[:5]]
             row["holds"] = (labels["kind"] == "answerable" and first.passage.doc_id == doc_id
                             and any(g in first.quote for g in golds))
             span = short_of(row)

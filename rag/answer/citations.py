@@ -33,9 +33,15 @@ def quoted(spans: Sequence[tuple[Hit, int, int]], documents: Mapping[str, Docume
     citations = [dataclasses.replace(cite(n, hit, s, e, documents),
                                      dated=labels.get(hit.passage.doc_id, ""))
                  for n, (hit, s, e) in enumerate(spans, start=1)]
-    text = " ".join(f"{c.quote} [{c.n}] ({c.dated})" if c.dated else f"{c.quote} [{c.n}]"
-                    for c in citations)
+    text = quoting(citations)
     return citations, f"{DISAGREE_LABEL} {text}" if labels else text
+
+
+def quoting(citations: Sequence[Citation]) -> str:
+    """The answer that quotes ``citations`` in order, each followed by its marker (and its date
+    when dated): "Quote. [1] Quote. [2]"."""
+    return " ".join(f"{c.quote} [{c.n}] ({c.dated})" if c.dated else f"{c.quote} [{c.n}]"
+                    for c in citations)
 
 
 def verify_citation(citation: Citation, document: Document) -> bool:

@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..citations import ABSTAIN_TEXT
+from ..citations import ABSTAIN_TEXT, quoting
 from ...types import Answer
 from ...paths import MODELS
 
@@ -176,8 +176,7 @@ def gated(answer: Answer, reader: str, threshold: float | None, learned) -> Answ
         if len(answer.citations) > 1 and not answer.disagree:
             # No padding: a hedge quotes its closest sentence only (its passages stay in
             # ``hits``); the sentences after it were added as parts of an answer it may not be.
-            answer = dataclasses.replace(answer, citations=(plain,),
-                                         text=f"{plain.quote} [{plain.n}]")
+            answer = dataclasses.replace(answer, citations=(plain,), text=quoting((plain,)))
         return dataclasses.replace(answer, hedged=True)
     span = short_of(row)
     if span is not None and probability(row, gate["short"]) >= gate["short"]["threshold"]:
