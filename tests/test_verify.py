@@ -23,9 +23,19 @@ def test_replies_split_into_sentences_with_their_markers():
     ("the second time", {2}), ("dozens of statues", {12}), ("no number here", set()),
     ("the Twenty-second Congress", {22}), ("1.5 million people", {1_500_000}),
     ("$3bn", {3e9}), ("a 5km walk", {5}), ("20% of them", {20}), ("on 1956-02-25", {25, 1956}),
+    # decades and centuries counted in years; an ordinal century is not a count
+    ("seven decades after", {70}), ("3 decades", {30}), ("two centuries", {200}),
+    ("the 20th century", {20}), ("for decades", set()),
 ])
 def test_numbers_in_digits_and_words(text, expected):
     assert numbers(text) == expected
+
+
+def test_a_span_of_years_in_decades_is_the_same_fact():
+    quote = "The speech continues to matter, seven decades after it was performed."
+    assert missing_facts("The speech still matters seventy years later.", quote) == []
+    assert missing_facts("The speech still matters sixty years later.", quote) == \
+        ["60 is not in its quote"]
 
 
 def test_names_skip_common_sentence_openers():

@@ -71,6 +71,8 @@ _MONTH_OF = {m[:3].lower(): m for m in MONTHS}
 # A number with its unit or scale attached ("5km", "20%", "$3bn"): the number.
 _ATTACHED = re.compile(r"(?<=\d)(?:km|kg|cm|mm|m|g|h|hrs?|mins?|s|bn|k|%)\b", re.I)
 _SCALE_SUFFIX = {"bn": 10**9, "k": 1000}
+# A count of decades or centuries is stated in years ("seven decades" = "seventy years").
+_IN_YEARS = {"decade": 10, "decades": 10, "century": 100, "centuries": 100}
 
 
 def _iso(m: re.Match) -> str:
@@ -132,32 +134,36 @@ def _numbers(text: str) -> set[float]:
             found.append(total + part)
             run.clear()
 
-    for w in words:
-        pieces = w.split("-") if not re.match(r"^\d", w) else [w]
-        for piece in pieces:
-            digits = re.match(r"^(\d[\d,]*(?:\.\d+)?)(?:st|nd|rd|th|s)?$", piece)
-            if digits:
-                close()
-                value = float(digits.group(1).replace(",", ""))
-                found.append(value)
-                last = value
-                continue
-            if last is not None and (piece in SCALES or piece in _SCALE_SUFFIX) and \
-                    piece not in ("dozen", "dozens"):
-                found[-1] = last * SCALES.get(piece, _SCALE_SUFFIX.get(piece, 1))
-                last = None
-                continue
+    pieces = [p for w in words for p in (w.split("-") if not re.match(r"^\d", w) else [w])]
+    for n, piece in enumerate(pieces):
+        digits = re.match(r"^(\d[\d,]*(?:\.\d+)?)(?:st|nd|rd|th|s)?$", piece)
+        if digits:
+            close()
+            value = float(digits.group(1).replace(",", ""))
+            found.append(value)
+            last = value
+            continue
+        if last is not None and (piece in SCALES or piece in _SCALE_SUFFIX) and \
+                piece not in ("dozen", "dozens"):
+            found[-1] = last * SCALES.get(piece, _SCALE_SUFFIX.get(piece, 1))
             last = None
-            if piece in CARDINALS or piece in SCALES:
-                run.append(float(CARDINALS.get(piece, SCALES.get(piece, 0))))
-            elif piece in ORDINALS:
-                # "twenty-second": the tens said before it count with it
-                tens = run.pop() if len(run) == 1 and 20 <= run[0] < 100 and run[0] % 10 == 0 \
-                    else 0.0
-                close()
-                found.append(tens + float(ORDINALS[piece]))
-            elif piece not in ("and", "a"):
-                close()
+            continue
+        if piece in _IN_YEARS and (run or (last is not None and pieces[n - 1][-1:].isdigit())):
+            close()
+            found[-1] *= _IN_YEARS[piece]
+            last = None
+            continue
+        last = None
+        if piece in CARDINALS or piece in SCALES:
+            run.append(float(CARDINALS.get(piece, SCALES.get(piece, 0))))
+        elif piece in ORDINALS:
+            # "twenty-second": the tens said before it count with it
+            tens = run.pop() if len(run) == 1 and 20 <= run[0] < 100 and run[0] % 10 == 0 \
+                else 0.0
+            close()
+            found.append(tens + float(ORDINALS[piece]))
+        elif piece not in ("and", "a"):
+            close()
     close()
     return set(found)
 

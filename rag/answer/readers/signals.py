@@ -51,7 +51,10 @@ _COUNT_WORD = re.compile(COUNT_WORDS, re.I)
 _QUANTITY = re.compile(r"\d|" + COUNT_WORDS + r"|\b(" + "|".join(FREQUENCY_WORDS) + r")\b",
                        re.I)
 _CENTURY = re.compile(r"\b(\d{1,2}|[a-z]+)(st|nd|rd|th)[\s-]+century\b", re.I)  # "16th century"
-_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
+# A name inside a sentence: a capitalised word or an initialism ("the IT desk", "NASA"); a
+# month or a weekday is a date, not the name a "who" asks for.
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b(?!(?:" + "|".join(MONTHS + WEEKDAYS)
+                   + r")\b)(?:[A-Z][a-z]+|[A-Z]{2,}\b)")
 # Question words carry no evidence: "what" in a sentence does not make it an answer.
 _ASKS_FOR_TITLE = re.compile(r"\b(title|titled|called|named|name of|headline|heading|"
                              r"what is the name|what was the name)\b", re.I)
