@@ -9,8 +9,8 @@ Each claim is checked citing [1], the index passage that holds its evidence ([2]
 by some replies, are two other passages); each supported one also citing two other passages (a
 wrong citation, never supported). The similarity threshold is chosen on the dev half (what best
 tells its supported claims from its unsupported ones) and the figures are reported on the test
-half (and on its claims written last, ``"round": "fresh"``), and on all claims with the threshold
-in force, in all and by style.
+half (and on its rounds written later, ``"round": "second" | "fresh" | "third"``), and on all
+claims with the threshold in force, in all and by style.
 """
 from __future__ import annotations
 
@@ -181,12 +181,12 @@ def main() -> None:
     all_mis = run(r, miscited(r, rows), SUPPORT_THRESHOLD)
     report = {"threshold_in_force": SUPPORT_THRESHOLD, "threshold_chosen_on_dev": chosen,
               "test_at_chosen": figures(test),
-              # the claims written last (``"round": "fresh"``), run once after the last change,
-              # and the round before them ("second", seen while changing the verifier)
+              # the rounds written later, each run once before the changes that followed it
+              # ("second", "fresh", then "third": eval/README.md says which code saw them)
               **{f"{name}_at_chosen": figures([x for x in test if x.get("round") == name] or
                                               [{"supported": False, "kept": False,
                                                 "change": "-"}])
-                 for name in ("fresh", "second")},
+                 for name in ("third", "fresh", "second")},
               "all_at_in_force": figures(everything),
               "test_by_style": by_style(test), "all_by_style": by_style(everything),
               "miscited_caught_test": sum(not x["kept"] for x in test_mis) / len(test_mis),
@@ -197,7 +197,8 @@ def main() -> None:
         print(json.dumps(report, indent=1))
         return
     print(f"threshold in force {SUPPORT_THRESHOLD:.2f}; chosen on the dev half {chosen:.2f}")
-    for name in ("test_at_chosen", "second_at_chosen", "fresh_at_chosen", "all_at_in_force"):
+    for name in ("test_at_chosen", "second_at_chosen", "fresh_at_chosen", "third_at_chosen",
+                 "all_at_in_force"):
         f = report[name]
         caught = ", ".join(f"{k[7:]} {v:.2f}" for k, v in f.items() if k.startswith("caught_"))
         print(f"{name}: {f['claims']} claims, precision {f['precision']:.3f}, recall "

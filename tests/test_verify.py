@@ -201,3 +201,26 @@ def test_unmet_names_what_a_question_asks_that_its_quote_cannot_answer(question,
 ])
 def test_unmet_finds_nothing_when_the_quote_can_answer(question, quote):
     assert not any(unmet(question, quote).values())
+
+
+def test_a_negation_governs_its_own_clause():
+    quote = ("Sales in the north rose sharply over the year, and the southern office became "
+             "anything but profitable.")
+    assert missing_facts("Sales in the north rose sharply.", quote) == []
+    assert missing_facts("The southern office became more profitable.", quote) == \
+        ["its quote is negated where it is not"]
+    # "not X, but Y": Y is what the quote says; X affirmed is a contradiction
+    quote = "The comparison is not with the war in general, but specifically with the siege."
+    assert missing_facts("The comparison is specifically with the siege.", quote) == []
+    assert missing_facts("The comparison is with the war in general, rather than the siege.",
+                         quote) == ["its quote is negated where it is not"]
+
+
+def test_impossible_and_rather_than_deny_what_they_govern():
+    quote = "It is impossible to imagine the council approving the plan so quickly."
+    assert missing_facts("The council readily approves the plan.", quote) == \
+        ["its quote is negated where it is not"]
+    assert missing_facts("The council would not approve the plan so quickly.", quote) == []
+    quote = "The board prefers to delay the vote, rather than cancelling it outright."
+    assert missing_facts("Rather than cancel the vote, the board prefers to delay it.",
+                         quote) == []

@@ -93,9 +93,13 @@ OPPOSITES = (
 )
 
 # A negation, as the claims check and the answer gate read one.
-NEGATION = re.compile(r"\b(?:not|never|neither|nor|cannot)\b|n['’]t\b", re.I)
+NEGATION = re.compile(r"\b(?:not|never|neither|nor|cannot|anything but)\b|n['’]t\b", re.I)
 # Denial in other words ("no recording was found", "rarely spoke").
 DENIAL = re.compile(r"\b(?:no|none|nothing|nobody|without|rarely|seldom|hardly|little)\b", re.I)
+# Denials the claims check also reads ("impossible to imagine them condemning", "rather than
+# rejecting it"): they deny the clause they stand in. Not in the answer gate's count (fitted
+# without them; a question's "instead of numbers" asks for what was used).
+CLAUSE_DENIAL = re.compile(r"\b(?:impossible|unable|rather than|instead of)\b", re.I)
 
 STOP_WORDS = frozenset(
     "a an the of in on at to for by with from and or but is are was were be been being as that "

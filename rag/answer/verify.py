@@ -21,8 +21,8 @@ import numpy as np
 
 from ..ingest.segment import split_sentences
 from ..types import Document, Dropped, Hit
-from .lexicon import (CARDINALS, DENIAL, MONTH, MONTHS, NEGATION, NOT_NAMES, OPPOSITES,
-                      ORDINALS, SCALES, refers_back)
+from .lexicon import (CARDINALS, CLAUSE_DENIAL, DENIAL, MONTH, MONTHS, NEGATION, NOT_NAMES, OPPOSITES,
+                      ORDINALS, SCALES, STOP_WORDS, refers_back)
 from .reply import Claim, split_reply
 
 __all__ = ["NOT_FOUND", "SUPPORT_THRESHOLD", "Claim", "Support", "check_claims", "dropped",
@@ -49,10 +49,11 @@ _NOT_FOUND = re.compile(
 # NEGATION (the lexicon's) is a negation the quote must share; DENIAL ("no", "without") is not:
 # "paid no attention" restates "ignored". A claim negated where its quote is not is caught, and
 # the other way round but for contrasts: "is not X but Y" quotes are restated as "Y"
-# (docs/decisions.md, the claims check). A quote negated where the claim says no negation at all
-# contradicts it ("has never been a denial" / "has denied"), unless the claim denies in other
-# words (DENIAL) or the quote's negation is a contrast restated by its other half ("not X but
-# Y", "not only").
+# (docs/decisions.md, the claims check). A quote that negates or denies (NEGATION, DENIAL,
+# CLAUSE_DENIAL) where the claim says no negation at all contradicts it ("has never been a
+# denial" / "has denied"), unless the claim denies in other words or the quote's negation is a
+# contrast restated by its other half ("not X but Y", "not only"). Polarity is read clause by
+# clause: each clause of the claim against the quote's clause that shares most of its words.
 _CONTRAST = re.compile(r"\bnot\b[^.;:]*\bbut\b|\bnot (?:only|just|merely|necessarily)\b|"
                        r"\bnot\b[^.;:]*\brather\b", re.I)
 _WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*(?:st|nd|rd|th|s)?")
@@ -235,6 +236,24 @@ def unmet(question: str, quote: str) -> dict[str, float]:
             "opposite": float(bool(said.opposites(asked)))}
 
 
+# Where a sentence's clauses meet: a semicolon or colon, a dash, a comma before a conjunction,
+# and before "rather than" / "instead of" (which deny the clause they open).
+_CLAUSE = re.compile(r"[;:]|\s[—–]\s|,\s*(?=(?:and|but|while|whereas|though|although|yet|so)\b)"
+                     r"|,?\s+(?=(?:rather than|instead of)\b)", re.I)
+
+
+def _terms(text: str) -> set[str]:
+    """The content words of a text, stemmed (stop words left out): "rejecting" = "reject"."""
+    from ..index.passages import stems
+
+    return set(stems([w for w in _WORD.findall(text) if w.lower() not in STOP_WORDS]))
+
+
+def _denies(text: str) -> bool:
+    """Whether a text (a clause) negates or denies: "not", "no recording", "rather than"."""
+    return bool(NEGATION.search(text) or DENIAL.search(text) or CLAUSE_DENIAL.search(text))
+
+
 def _negations(text: str) -> int:
     return len(NEGATION.findall(text)) + len(DENIAL.findall(text))
 
@@ -248,7 +267,13 @@ class _Stated:
         self.numbers = _numbers(text)
         self.names = sorted(names(text, known))
         self.negated = bool(NEGATION.search(text))
-        self.denies = self.negated or bool(DENIAL.search(text))  # "No recording was found"
+        self.denies = _denies(text)  # "No recording was found"
+        # Each clause with its own polarity, (terms, negated, denies): "X rather than Y"
+        # affirms X and denies Y.
+        parts = [c for c in _CLAUSE.split(text) if c.strip()]
+        self.clauses = [(_terms(c), bool(NEGATION.search(c)),
+                         _denies(c)) for c in parts] \
+            if len(parts) > 1 else [(_terms(text), self.negated, self.denies)]
         # per pair of opposites, the word of each side the claim says (or None)
         self.sides = [tuple(side.search(text) for side in pair) for pair in _SIDES]
 
@@ -261,9 +286,16 @@ class _Quote:
         self.numbers = _numbers(text)
         self.words = {_norm(w) for w in _WORD.findall(text)}
         self.lower = text.lower()
-        self.negated = bool(NEGATION.search(quote if core is None else core))
+        said = quote if core is None else core
+        self.negated = _denies(said)
         # two sentences read as one: a negation in either may belong to the other's claim
-        self.contrast = pair or bool(_CONTRAST.search(quote if core is None else core))
+        self.pair = pair
+        self.contrast = pair or bool(_CONTRAST.search(said))
+        # A negation governs its own clause: "criticisms from below outstripped those of the
+        # leadership, and his stance became anything but secure" negates the stance only.
+        self.clauses = [] if core is not None else [
+            (_terms(c), _denies(c), bool(_CONTRAST.search(c)))
+            for c in _CLAUSE.split(quote) if c.strip()]
         self.sides = [tuple(bool(side.search(text)) for side in pair) for pair in _SIDES]
 
     def unnamed(self, claim: _Stated) -> list[str]:
@@ -277,16 +309,34 @@ class _Quote:
         return [said[side].group(0) for said, held in zip(claim.sides, self.sides)
                 for side in (0, 1) if said[side] and held[1 - side] and not held[side]]
 
+    def negation_for(self, terms: set[str]) -> tuple[bool, bool]:
+        """(negated, contrast) of the clause that restates a claim's clause of ``terms``: the
+        one sharing most of its words; the whole quote's when no clause shares more than the
+        others."""
+        if len(self.clauses) > 1:
+            shared = [len(terms & mine) for mine, _, _ in self.clauses]
+            best = max(shared)
+            if best and shared.count(best) == 1:
+                _, negated, contrast = self.clauses[shared.index(best)]
+                return negated, self.pair or contrast
+        return self.negated, self.contrast
+
     def missing(self, claim: _Stated) -> list[str]:
         problems = [f"{n:g} is not in its quote" for n in sorted(claim.numbers - self.numbers)]
         problems += [f"{name!r} is not in its quote" for name in self.unnamed(claim)]
         opposite = self.opposites(claim)
-        if claim.negated and not self.negated and opposite:
-            return problems  # "did not stay secret" restates "ceased to be a secret"
-        if claim.negated and not self.negated:
-            problems.append("negated where its quote is not")
-        if self.negated and not claim.denies and not self.contrast:
-            problems.append(_QUOTE_NEGATED)
+        for terms, claim_negated, claim_denies in claim.clauses:  # each clause's polarity
+            negated, contrast = self.negation_for(terms)
+            if claim_negated and not negated and opposite:
+                opposite = []  # "did not stay secret" restates "ceased to be a secret"
+                continue
+            if claim_negated and not negated:
+                problems.append("negated where its quote is not")
+            elif negated and not claim_denies and not contrast:
+                problems.append(_QUOTE_NEGATED)
+            else:
+                continue
+            break
         problems += [f"{word!r}: {_OPPOSITE}" for word in opposite]
         return problems
 

@@ -47,6 +47,13 @@ def bm25_tokenize(texts: list[str]) -> list[list[str]]:
                           show_progress=False)
 
 
+def stems(words: list[str]) -> list[str]:
+    """English stems of ``words`` (lower-cased), as BM25 reads them: "rejecting" -> "reject"."""
+    import Stemmer
+
+    return _stemmer(Stemmer).stemWords([w.lower() for w in words])
+
+
 _STEMMER = None
 
 
