@@ -21,8 +21,8 @@ import numpy as np
 
 from ..ingest.segment import split_sentences
 from ..types import Document, Dropped, Hit
-from .lexicon import (CARDINALS, CLAUSE_DENIAL, DENIAL, MONTH, MONTHS, NEGATION, NOT_NAMES, OPPOSITES,
-                      ORDINALS, SCALES, STOP_WORDS, refers_back)
+from .lexicon import (CARDINALS, CLAUSE_DENIAL, DENIAL, MONTH, MONTHS, NEGATION, NOT_NAMES,
+                      OPPOSITES, ORDINALS, SCALES, STOP_WORDS, refers_back)
 from .reply import Claim, split_reply
 
 __all__ = ["NOT_FOUND", "SUPPORT_THRESHOLD", "Claim", "Support", "check_claims", "dropped",
@@ -271,8 +271,7 @@ class _Stated:
         # Each clause with its own polarity, (terms, negated, denies): "X rather than Y"
         # affirms X and denies Y.
         parts = [c for c in _CLAUSE.split(text) if c.strip()]
-        self.clauses = [(_terms(c), bool(NEGATION.search(c)),
-                         _denies(c)) for c in parts] \
+        self.clauses = [(_terms(c), bool(NEGATION.search(c)), _denies(c)) for c in parts] \
             if len(parts) > 1 else [(_terms(text), self.negated, self.denies)]
         # per pair of opposites, the word of each side the claim says (or None)
         self.sides = [tuple(side.search(text) for side in pair) for pair in _SIDES]
@@ -327,16 +326,14 @@ class _Quote:
         opposite = self.opposites(claim)
         for terms, claim_negated, claim_denies in claim.clauses:  # each clause's polarity
             negated, contrast = self.negation_for(terms)
-            if claim_negated and not negated and opposite:
-                opposite = []  # "did not stay secret" restates "ceased to be a secret"
-                continue
             if claim_negated and not negated:
-                problems.append("negated where its quote is not")
+                if not opposite:
+                    problems.append("negated where its quote is not")
+                    break
+                opposite = []  # "did not stay secret" restates "ceased to be a secret"
             elif negated and not claim_denies and not contrast:
                 problems.append(_QUOTE_NEGATED)
-            else:
-                continue
-            break
+                break
         problems += [f"{word!r}: {_OPPOSITE}" for word in opposite]
         return problems
 
