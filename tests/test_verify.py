@@ -224,3 +224,17 @@ def test_impossible_and_rather_than_deny_what_they_govern():
     quote = "The board prefers to delay the vote, rather than cancelling it outright."
     assert missing_facts("Rather than cancel the vote, the board prefers to delay it.",
                          quote) == []
+
+
+def test_a_word_negated_by_its_prefix_is_the_opposite_of_its_base():
+    quote = "The company was officially established in 1599."
+    assert unmet("When was the company unestablished?", quote)["opposite"] == 1.0
+    assert unmet("When was the company established?", quote)["opposite"] == 0.0
+    assert unmet("What is the official name?", "Its unofficial name is the Blue Line.")[
+        "opposite"] == 1.0
+    assert missing_facts("The protest was non-violent.", "The protest was violent.") == \
+        ["'non-violent': its quote says the opposite"]
+    # a prefix that is no negation ("unless", "union"), or the same word on both sides
+    assert missing_facts("The union was formed in 1920.", "The union formed in 1920.") == []
+    assert unmet("What is the unofficial name?", "Its unofficial name is the Blue Line.")[
+        "opposite"] == 0.0

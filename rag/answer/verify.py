@@ -227,7 +227,8 @@ def unmet(question: str, quote: str) -> dict[str, float]:
     answer, for the answer gate: ``numbers`` (a number it names that the quote does not),
     ``names`` (the share of its names the quote does not say), ``negated`` (more negations than
     the quote: "Which region did *not* invent...") and ``opposite`` (it asks one side of a pair
-    of opposites where the quote says only the other: "the best case" / "the worst case"). SQuAD
+    of opposites where the quote says only the other: "the best case" / "the worst case", or a
+    word negated by its prefix where the quote says its base: "unofficial" / "official"). SQuAD
     2.0's unanswerable questions are written this way, from the sentence that does not answer."""
     asked, said = _Stated(question), _Quote(quote)
     return {"numbers": float(bool(asked.numbers - said.numbers)),
@@ -247,6 +248,26 @@ def _terms(text: str) -> set[str]:
     from ..index.passages import stems
 
     return set(stems([w for w in _WORD.findall(text) if w.lower() not in STOP_WORDS]))
+
+
+# A word negated by its prefix: "unofficial", "non-violent" (after "un" or an unhyphenated
+# "non", a base of five letters or more that is an English word: not "unless", "union").
+_NEGATIVE = re.compile(r"\b(?:un|non)(-?)([a-z]{5,})\b", re.I)
+
+
+def _negatives(text: str) -> tuple[set[str], dict[str, tuple[str, str]]]:
+    """(the stems of a text's words; its words negated by a prefix, each with (its stem, its
+    base's stem))."""
+    from ..index.passages import stems
+
+    words = _WORD.findall(text)
+    found = {m.group(0): m.group(2) for m in _NEGATIVE.finditer(text)
+             if m.group(1) or m.group(2).lower() in _vocabulary()}
+    if not found:
+        return set(stems(words)), {}
+    keys = list(found)
+    both = stems(keys + [found[k] for k in keys])
+    return set(stems(words)), {k: (both[i], both[len(keys) + i]) for i, k in enumerate(keys)}
 
 
 def _denies(text: str) -> bool:
@@ -275,6 +296,7 @@ class _Stated:
             if len(parts) > 1 else [(_terms(text), self.negated, self.denies)]
         # per pair of opposites, the word of each side the claim says (or None)
         self.sides = [tuple(side.search(text) for side in pair) for pair in _SIDES]
+        self.stems, self.negatives = _negatives(text)
 
 
 class _Quote:
@@ -296,6 +318,7 @@ class _Quote:
             (_terms(c), _denies(c), bool(_CONTRAST.search(c)))
             for c in _CLAUSE.split(quote) if c.strip()]
         self.sides = [tuple(bool(side.search(text)) for side in pair) for pair in _SIDES]
+        self.stems, self.negatives = _negatives(text)
 
     def unnamed(self, claim: _Stated) -> list[str]:
         """The claim's names this quote does not say."""
@@ -305,8 +328,15 @@ class _Quote:
     def opposites(self, claim: _Stated) -> list[str]:
         """The claim's words of one side of a pair of opposites where this quote says only the
         other side."""
-        return [said[side].group(0) for said, held in zip(claim.sides, self.sides)
-                for side in (0, 1) if said[side] and held[1 - side] and not held[side]]
+        listed = [said[side].group(0) for said, held in zip(claim.sides, self.sides)
+                  for side in (0, 1) if said[side] and held[1 - side] and not held[side]]
+        # a word and its negative by prefix, one on each side ("unofficial" / "official"),
+        # unless that side negates its base ("unequal" / "not equal")
+        return listed + [word for word, (whole, base) in claim.negatives.items()
+                         if base in self.stems and whole not in self.stems and not self.negated
+                         ] + [word for word, (whole, base) in self.negatives.items()
+                              if base in claim.stems and whole not in claim.stems
+                              and not claim.denies]
 
     def negation_for(self, terms: set[str]) -> tuple[bool, bool]:
         """(negated, contrast) of the clause that restates a claim's clause of ``terms``: the

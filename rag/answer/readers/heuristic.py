@@ -1,6 +1,7 @@
-"""The heuristic reader (``Settings(reader="heuristic")``), kept to compare with the learned one:
-sentences of the top passages scored by cosine similarity to the question + IDF-weighted lexical
-coverage + an answer-type bonus, with hand-set weights chosen on the seed set."""
+"""The heuristic reader (``Settings(reader="heuristic")``, the default): sentences of the top
+passages scored by cosine similarity to the question + IDF-weighted lexical coverage + an
+answer-type bonus, with hand-set weights chosen on the seed set; the learned reader's probability
+joins that score to choose the sentence that leads the answer (``Settings.lead_weight``)."""
 from __future__ import annotations
 
 import json
