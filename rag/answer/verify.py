@@ -327,16 +327,18 @@ class _Quote:
 
     def opposites(self, claim: _Stated) -> list[str]:
         """The claim's words of one side of a pair of opposites where this quote says only the
-        other side."""
+        other side; and the words negated by a prefix on one side whose base the other side
+        says ("unofficial" / "official"), unless that side negates the base itself ("unequal" /
+        "not equal")."""
         listed = [said[side].group(0) for said, held in zip(claim.sides, self.sides)
                   for side in (0, 1) if said[side] and held[1 - side] and not held[side]]
-        # a word and its negative by prefix, one on each side ("unofficial" / "official"),
-        # unless that side negates its base ("unequal" / "not equal")
-        return listed + [word for word, (whole, base) in claim.negatives.items()
-                         if base in self.stems and whole not in self.stems and not self.negated
-                         ] + [word for word, (whole, base) in self.negatives.items()
-                              if base in claim.stems and whole not in claim.stems
-                              and not claim.denies]
+        claimed = [] if self.negated else [
+            word for word, (whole, base) in claim.negatives.items()
+            if base in self.stems and whole not in self.stems]
+        quoted = [] if claim.denies else [
+            word for word, (whole, base) in self.negatives.items()
+            if base in claim.stems and whole not in claim.stems]
+        return listed + claimed + quoted
 
     def negation_for(self, terms: set[str]) -> tuple[bool, bool]:
         """(negated, contrast) of the clause that restates a claim's clause of ``terms``: the
