@@ -255,19 +255,15 @@ def _terms(text: str) -> set[str]:
 _NEGATIVE = re.compile(r"\b(?:un|non)(-?)([a-z]{5,})\b", re.I)
 
 
-def _negatives(text: str) -> tuple[set[str], dict[str, tuple[str, str]]]:
-    """(the stems of a text's words; its words negated by a prefix, each with (its stem, its
-    base's stem))."""
+def _negatives(text: str) -> dict[str, tuple[str, str]]:
+    """A text's words negated by a prefix, each with (its stem, its base's stem)."""
     from ..index.passages import stems
 
-    words = _WORD.findall(text)
     found = {m.group(0): m.group(2) for m in _NEGATIVE.finditer(text)
              if m.group(1) or m.group(2).lower() in _vocabulary()}
-    if not found:
-        return set(stems(words)), {}
     keys = list(found)
-    both = stems(keys + [found[k] for k in keys])
-    return set(stems(words)), {k: (both[i], both[len(keys) + i]) for i, k in enumerate(keys)}
+    both = stems(keys + [found[k] for k in keys]) if keys else []
+    return {k: (both[i], both[len(keys) + i]) for i, k in enumerate(keys)}
 
 
 def _denies(text: str) -> bool:
@@ -292,11 +288,13 @@ class _Stated:
         # Each clause with its own polarity, (terms, negated, denies): "X rather than Y"
         # affirms X and denies Y.
         parts = [c for c in _CLAUSE.split(text) if c.strip()]
-        self.clauses = [(_terms(c), bool(NEGATION.search(c)), _denies(c)) for c in parts] \
-            if len(parts) > 1 else [(_terms(text), self.negated, self.denies)]
+        terms = [_terms(c) for c in parts]
+        self.stems = set().union(*terms)
+        self.clauses = [(t, bool(NEGATION.search(c)), _denies(c)) for t, c in zip(terms, parts)] \
+            if len(parts) > 1 else [(self.stems, self.negated, self.denies)]
         # per pair of opposites, the word of each side the claim says (or None)
         self.sides = [tuple(side.search(text) for side in pair) for pair in _SIDES]
-        self.stems, self.negatives = _negatives(text)
+        self.negatives = _negatives(text)
 
 
 class _Quote:
@@ -314,11 +312,13 @@ class _Quote:
         self.contrast = pair or bool(_CONTRAST.search(said))
         # A negation governs its own clause: "criticisms from below outstripped those of the
         # leadership, and his stance became anything but secure" negates the stance only.
+        parts = [c for c in _CLAUSE.split(quote) if c.strip()]
+        terms = [_terms(c) for c in parts]
+        self.stems = set().union(*terms)  # its content words, stemmed
         self.clauses = [] if core is not None else [
-            (_terms(c), _denies(c), bool(_CONTRAST.search(c)))
-            for c in _CLAUSE.split(quote) if c.strip()]
+            (t, _denies(c), bool(_CONTRAST.search(c))) for t, c in zip(terms, parts)]
         self.sides = [tuple(bool(side.search(text)) for side in pair) for pair in _SIDES]
-        self.stems, self.negatives = _negatives(text)
+        self.negatives = _negatives(text)
 
     def unnamed(self, claim: _Stated) -> list[str]:
         """The claim's names this quote does not say."""
