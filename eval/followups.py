@@ -30,6 +30,23 @@ facilities office or through the staff portal. Permits are for the staff car par
 park in the bays by the front entrance.
 """
 
+# Two more files for the held-out conversations (HELD_OUT).
+LEAVE = """Annual leave
+
+Full-time staff receive 25 days of paid annual leave a year, plus public holidays. Part-time
+staff receive leave in proportion to the hours they work. Requests are made through the staff
+portal at least two weeks in advance and approved by your line manager. Up to five unused days
+may be carried over into the next year; they must be taken by 31 March.
+"""
+
+LAPTOPS = """# Laptop loans
+
+The IT desk lends laptops to staff who work away from the office. A loan lasts up to four weeks
+and can be renewed once. Borrowers collect the laptop from room 3.12 on the third floor.
+
+A lost or damaged laptop must be reported within 24 hours by e-mail to it@fernhill.example.
+"""
+
 # (question, expected facts; none: the files do not answer it), asked in turn.
 CONVERSATIONS: list[list[tuple[str, tuple[str, ...]]]] = [
     [("How much does the CM400 coffee maker cost?", ("89.99",)),
@@ -69,6 +86,47 @@ CONVERSATIONS: list[list[tuple[str, tuple[str, ...]]]] = [
      ("What is the capital of Australia?", ())],
 ]
 
+# Written on 2026-12-05 with LEAVE and LAPTOPS, before any code saw them, and run once as they
+# are (eval/README.md gives that first figure): the held-out check of the rules above.
+HELD_OUT: list[list[tuple[str, tuple[str, ...]]]] = [
+    [("How many days of annual leave do full-time staff get?", ("25 days",)),
+     ("And part-time staff?", ("in proportion",)),
+     ("Who approves the requests?", ("line manager",))],
+    [("How far in advance must leave be requested?", ("two weeks",)),
+     ("How do I make one?", ("staff\nportal", "staff portal"))],
+    [("How many unused leave days can be carried over?", ("five",)),
+     ("By when must they be taken?", ("31 March",))],
+    [("How long does a laptop loan last?", ("four weeks",)),
+     ("Can it be renewed?", ("renewed once",)),
+     ("Where do I collect the laptop?", ("3.12",))],
+    [("Who lends laptops to staff?", ("IT desk",)),
+     ("What should I do if I lose one?", ("within 24 hours",)),
+     ("What is the address to write to?", ("it@fernhill.example",))],
+    [("What does the toaster cost?", ("29.00",)),
+     ("How many are in stock?", ("stock: 0.",))],
+    [("Which warden covers the second floor?", ("Bo Chan",)),
+     ("What is her extension?", ("203",))],
+    [("What label colour does a foam extinguisher have?", ("Cream",)),
+     ("What can it be used on?", ("burning liquids",))],
+    [("How much is the CM500 with frother?", ("149",)),
+     ("And without it?", ("£129.",))],
+    [("Where is the first aid kit kept?", ("kitchen",)),
+     ("On which floors?", ("every floor",))],
+    [("Where was Fernhill Appliances founded?", ("Bristol",)),
+     ("Who started it?", ("Priya Natarajan",)),
+     ("How many people work there now?", ("46",))],
+    [("How long did customers have to return items under the 2022 policy?", ("14 days",)),
+     ("Who paid for return shipping then?", ("customer pays",))],
+    [("When will the car park be resurfaced?", ("12 and 13 May",)),
+     ("Who sent the notice?", ("facilities@fernhill.example",))],
+    [("How much does a parking permit cost?", ("40 pounds",)),
+     ("Where can I pay?", ("facilities office", "staff portal"))],
+    [("Who is the fire warden on the ground floor?", ("Ana Silva",)),
+     ("And on the first floor?", ("Kofi Mensah",))],
+    [("How long does a laptop loan last?", ("four weeks",)),
+     ("Who won the 2018 World Cup?", ())],
+]
+
 
 def build(folder: Path) -> Path:
     """The newcomer's folder (eval/newcomer.py) and the parking memo."""
@@ -76,6 +134,8 @@ def build(folder: Path) -> Path:
 
     newcomer_folder(folder)
     (folder / "staff-parking.txt").write_text(PARKING, encoding="utf-8")
+    (folder / "annual-leave.txt").write_text(LEAVE, encoding="utf-8")
+    (folder / "laptop-loans.md").write_text(LAPTOPS, encoding="utf-8")
     return folder
 
 
@@ -88,10 +148,11 @@ def is_right(answer, facts: tuple[str, ...]) -> bool:
     return first is not None and any(f.lower() in first.quote.lower() for f in facts)
 
 
-def run(retriever, history: bool = True) -> list[dict]:
-    """Every turn of every conversation asked in order; a row per turn."""
+def run(retriever, history: bool = True, conversations=None) -> list[dict]:
+    """Every turn of every conversation (default: CONVERSATIONS) asked in order; a row per
+    turn."""
     rows = []
-    for n, conversation in enumerate(CONVERSATIONS, start=1):
+    for n, conversation in enumerate(conversations or CONVERSATIONS, start=1):
         earlier: list = []
         for turn, (question, facts) in enumerate(conversation, start=1):
             a = retriever.ask(question, history=earlier if history else None)
@@ -110,12 +171,15 @@ def main() -> None:
     ap.add_argument("--folder", default=str(FOLDER), help="where the folder is built")
     ap.add_argument("--no-history", action="store_true", help="ask every turn alone")
     ap.add_argument("--json", action="store_true", help="print one JSON object per turn")
+    ap.add_argument("--held-out", action="store_true",
+                    help="ask the HELD_OUT conversations instead (written after the rules)")
     args = ap.parse_args()
 
     from rag import Retriever
 
     r = Retriever.from_folder(build(Path(args.folder)))
-    rows = run(r, history=not args.no_history)
+    rows = run(r, history=not args.no_history,
+               conversations=HELD_OUT if args.held_out else CONVERSATIONS)
     for row in rows:
         if args.json:
             print(json.dumps(row, ensure_ascii=False))

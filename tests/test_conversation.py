@@ -18,6 +18,10 @@ def answered(question: str, quote: str, short: str = "", doc: str = "d1") -> Ans
     ("Who gave the Secret Speech?", False), ("What is the capital of Australia?", False),
     ("How many people does the company employ?", False), ("What happened next?", True),
     ("Which is the next step of the process?", False), ("Who else was there?", True),
+    # "one" standing for a noun of the turn before; the asker is no subject
+    ("How do I make one?", True), ("Which one is cheaper?", True), ("Where can I pay?", True),
+    ("What was one of the causes of the war?", False), ("Is one day enough?", False),
+    ("Where can I reset my password?", False),
 ])
 def test_which_questions_lean_on_earlier_turns(question, leans):
     assert leans_on_context(question) is leans
@@ -30,6 +34,10 @@ def test_which_questions_lean_on_earlier_turns(question, leans):
      "When did he give it?", "When did Nikita Khrushchev give the Secret Speech?"),
     (["How much is a staff parking permit?"], "When is it due?",
      "When is a staff parking permit due?"),
+    # "one": a noun of the question before, a bare plural made one ("a laptop")
+    (["Who lends laptops to staff?"], "What should I do if I lose one?",
+     "What should I do if I lose a laptop?"),
+    (["How much is the CM400?"], "Where can I buy one?", "Where can I buy the CM400?"),
     (["When does the CM500 launch?"], "How much will it cost?", "How much will the CM500 cost?"),
     # a time adjunct ends the subject ("discuss | last year"); "the official title of X": X
     (["What did the Communist Party of the Russian Federation discuss last year?"],

@@ -53,6 +53,10 @@ def test_when_two_policies_disagree_both_are_cited_the_newest_first(tmp_path, re
     assert "30 days" in a.citations[0].quote and "14 days" in a.citations[1].quote
     assert a.citations[0].dated == "Effective 1 March 2024" and "2022" in a.citations[1].dated
     assert all(verify_citation(c, r.documents[c.passage.doc_id]) for c in a.citations)
+    # A question that names a version's year asks about that one: it comes first.
+    named = r.ask("How many days did customers have to return an item under the 2022 policy?")
+    assert named.disagree and named.citations[0].passage.source == "returns-old.txt", named.text
+    assert "14 days" in named.citations[0].quote
     # Where they agree (only one says it), nothing is said of disagreement.
     one = r.ask("Is return shipping free?")
     assert not one.disagree and all(not c.dated for c in one.citations)

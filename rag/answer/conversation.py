@@ -9,6 +9,7 @@ English question syntax read with closed word classes (rag.answer.lexicon): no p
 word of any document."""
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from functools import cached_property
@@ -36,14 +37,23 @@ def leans_on_context(question: str) -> bool:
     words = [w.lower() for w in _words(question)]
     if any(w in REFERRING_WORDS for w in words) or asks_for_examples(question):
         return True
-    if CONTINUATIONS.match(question):
+    if CONTINUATIONS.match(question) or _pronoun_one(question):
         return True
     if re.search(r"\bnext\W*$", question, re.I):  # "What happened next?" (not "the next step")
         return True
-    content = [w for w in _words(question) if w.lower() not in QUESTION_FRAME_WORDS | WH_MODIFIERS]
+    # The asker ("I", "we", "you") is no subject of their own: "Where can I pay?" has one word.
+    content = [w for w in _words(question)
+               if w.lower() not in QUESTION_FRAME_WORDS | WH_MODIFIERS | SPEAKERS]
     # "Why?", "How come?": nothing of its own; "Where is Moscow?" names its subject.
     return not content or (len(content) == 1 and not content[0][:1].isupper()
                            and not content[0][:1].isdigit())
+
+
+def _pronoun_one(question: str) -> re.Match | None:
+    """"one(s)" standing for a noun of the turn before ("How do I make one?", "Which one is
+    cheaper?", "if I lose one"): not followed by a noun ("one day", "one of the causes")."""
+    return re.search(r"\bones?\b(?=\s*(?:$|[?.!,;]|(?:%s)\b))" % "|".join(
+        sorted((AUXILIARIES | PREPOSITIONS) - {"of"}, key=len, reverse=True)), question, re.I)
 
 
 def _is_name(word: str) -> bool:
@@ -110,7 +120,14 @@ class _Parsed:
     def _phrases(self) -> tuple[list[str], list[str]]:
         rest = list(self.rest)
         if self.wh_subject:
-            return _noun_phrase(rest), []
+            found = _noun_phrase(rest)
+            if not found and len(rest) >= 2 and rest[1].lower() not in (
+                    PREPOSITIONS | PARTICLES | AUXILIARIES | DETERMINERS | REFERRING_WORDS):
+                # "Who lends *laptops* to staff?": a bare noun after the verb
+                found = _trimmed(list(itertools.takewhile(
+                    lambda w: w.lower() not in PREPOSITIONS | AUXILIARIES | WH_WORDS
+                    | REFERRING_WORDS and not _ends_phrase(w.lower(), w, []), rest[1:])))
+            return found, []
         out: list[str] = []
         verb = True  # after "do": the word before the one that ends the subject is its verb
         n = len(rest)
@@ -318,7 +335,24 @@ def _substitute(question: str, ref: dict[str, str]) -> str:
 
     out = re.sub(r"\b(?:he|she|him|his|her|hers|they|them|their|theirs|it|its|there|then)\b",
                  swap, question, flags=re.I)
+    one = _pronoun_one(out)
+    if one and ref.get("thing"):  # "if I lose one" after "Who lends laptops?": a laptop
+        out = out[:one.start()] + _one_of(ref["thing"], one.group()) + out[one.end():]
+        changed = True
     return out if changed else ""
+
+
+def _one_of(thing: str, one: str) -> str:
+    """What "one" ("ones") stands for when it refers to ``thing``: "a laptop" for "laptops",
+    "the CM400" as it is."""
+    words = thing.split()
+    if one.lower() == "ones" or words[0].lower() in DETERMINERS or not _plural(thing):
+        return thing
+    last = words[-1]
+    # a regular plural only ("laptops", "requests"); "boxes", "policies" stay as they are
+    if re.search(r"(?:[sxz]|ch|sh)es$|ies$", last, re.I):
+        return thing
+    return " ".join(["a", *words[:-1], last[:-1]])
 
 
 def _elliptical(question: str, previous: str, ref: dict[str, str]) -> str:

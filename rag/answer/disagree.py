@@ -3,7 +3,8 @@
 statement, not two facts) and give different values of what is asked (the date for "when", the
 number for "how many/long"..., else the numbers they hold). Both are cited, the newest document first, each labelled with its
 date: the one it states ("Effective 1 March 2024"), else a year in its title or file name, else
-its file's modification time. A document that says it replaces earlier versions comes first."""
+its file's modification time. A document that says it replaces earlier versions comes first;
+one dated in a year the question names ("under the 2022 policy") before all."""
 from __future__ import annotations
 
 import re
@@ -104,8 +105,11 @@ def newest_first(question: str, chosen: Sequence[int], cands, texts: Sequence[st
         return list(chosen), {}
     docs = {i: documents[cands[i][0].passage.doc_id] for i in (lead, rival)}
     dated = {i: document_date(d) for i, d in docs.items()}
-    # Newest first: one that replaces earlier versions, then by date, undated last.
-    order = sorted((lead, rival), key=lambda i: (not dated[i][2], dated[i][0] is None,
-                                                 -(dated[i][0] or datetime.min).toordinal()))
+    # The version the question names by its year first ("under the 2022 policy"); else the
+    # newest first: one that replaces earlier versions, then by date, undated last.
+    asked = {int(y) for y in _YEAR.findall(question)}
+    order = sorted((lead, rival), key=lambda i: (
+        not (dated[i][0] is not None and dated[i][0].year in asked), not dated[i][2],
+        dated[i][0] is None, -(dated[i][0] or datetime.min).toordinal()))
     labels = {docs[i].id: dated[i][1] or "undated" for i in order}
     return order, labels
