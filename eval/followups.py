@@ -3,13 +3,15 @@ memo): two- and three-turn conversations whose later turns lean on the earlier o
 it due?", "And how many milk frothers?"), and a change of subject that must not be bent to the
 old one.
 
-    .venv/bin/python -m eval.followups [--folder DIR] [--no-history] [--json]
+    .venv/bin/python -m eval.followups [--folder DIR] [--no-history] [--held-out] [--json]
 
 Builds the folder (eval/cache/followups unless --folder), indexes it with the default settings
 and asks each conversation's turns in order, each with the earlier turns' answers as history
 (``history=[Answer, ...]``, as the chat and ``rag chat`` keep it). A turn is right when its
 first citation holds an expected fact, or, for a question the files do not answer, when it is
 not answered as if known. Prints each turn and the totals: first turns right, follow-ups right.
+``--held-out`` asks HELD_OUT instead: conversations written after the resolution rules, over
+two more files of the folder.
 The seed article's conversations are span-labelled in eval/conversations.jsonl
 (``rag eval eval/conversations.jsonl``).
 """
