@@ -3,13 +3,15 @@ with headings and tables, a CSV price list, two return policies of which the new
 older, a web page, an e-mail, slides and a scanned memo), and 30 questions about it, 6 of them
 not answered by the files though they look answerable.
 
-    .venv/bin/python -m eval.newcomer [--folder DIR] [--reader NAME] [--json]
+    .venv/bin/python -m eval.newcomer [--folder DIR] [--reader NAME] [--held-out] [--json]
 
 Builds the folder (eval/cache/newcomer unless --folder), indexes it with the default settings
 and asks every question. Prints each answer's outcome (answered, hedged, abstained) and whether
 it is right (an answerable question: its first citation holds an expected fact; an
 unanswerable one: not answered as if known), the headings cited as an answer (never wanted),
 and the totals: answerable right, confidently wrong (answered as if known, and wrong).
+``--held-out``: a second office's folder and 32 questions (8 not answered by its files),
+written after the rules and run once as they are.
 """
 from __future__ import annotations
 
@@ -107,6 +109,121 @@ QUESTIONS: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
+# A second office, written on 2026-12-05 after every rule above and run once as it is
+# (eval/README.md gives that first figure): a dental clinic's PDF handbook, a rota spreadsheet,
+# a fee list, an FAQ page, a Markdown procedure, a supplier's e-mail and a photographed notice.
+CLINIC_HANDBOOK = [
+    ("Larkspur Dental Clinic: staff handbook", ""),
+    ("Opening hours", "The clinic is open from 8 am to 7 pm on weekdays and from 9 am to 1 pm "
+                      "on Saturdays."),
+    ("Uniforms", "Clinical staff are given three sets of scrubs each year. Lost scrubs are "
+                 "replaced at a cost of 25 pounds a set."),
+    ("Sick leave", "Staff who are ill must phone the practice manager, Helen Okafor, before "
+                   "7.30 am on the first day of absence."),
+]
+CLINIC_ROTA = [("Day", "Dentist", "Room"), ("Monday", "Dr Patel", "Room 1"),
+               ("Tuesday", "Dr Lindqvist", "Room 2"), ("Wednesday", "Dr Patel", "Room 2"),
+               ("Thursday", "Dr Moreau", "Room 1"), ("Friday", "Dr Lindqvist", "Room 3")]
+CLINIC_FEES = """treatment,price_gbp,duration_min
+Check-up,45,20
+Scale and polish,65,30
+White filling,120,45
+Root canal,450,90
+"""
+CLINIC_FAQ = """<html><head><title>Larkspur Dental: questions</title></head><body>
+<h1>Frequently asked questions</h1>
+<h2>Do you treat children?</h2><p>Yes: children under 18 are seen free of charge.</p>
+<h2>Is there parking?</h2><p>There are four spaces behind the clinic; the nearest public car park
+is on Mill Lane.</p>
+<h2>How do I cancel an appointment?</h2><p>Cancel at least 24 hours before your appointment, or
+a fee of 20 pounds is charged.</p>
+</body></html>
+"""
+CLINIC_INFECTION = """# Infection control
+
+Instruments are sterilised in the autoclave after every patient. The autoclave is tested every
+morning before the first patient, and the results are logged in the blue folder.
+
+Gloves are changed between patients, and masks every four hours.
+"""
+CLINIC_NOTICE = ["NOTICE", "", "The staff room fridge is cleared every Friday at 4 pm.",
+                 "Label your food with your name and the date."]
+
+HELD_OUT: list[tuple[str, tuple[str, ...]]] = [
+    ("What are the clinic's opening hours on weekdays?", ("8 am to 7 pm",)),
+    ("When is the clinic open on Saturdays?", ("9 am to 1 pm",)),
+    ("How many sets of scrubs do clinical staff get each year?", ("three sets",)),
+    ("How much does it cost to replace lost scrubs?", ("25 pounds",)),
+    ("Who should staff phone when they are ill?", ("Helen Okafor",)),
+    ("By what time must a sick staff member call in?", ("7.30 am",)),
+    ("Which dentist works on Thursday?", ("Moreau",)),
+    ("Which room is Dr Lindqvist in on Friday?", ("Room 3",)),
+    ("On which days does Dr Patel work?", ("Monday", "Wednesday")),
+    ("How much is a root canal?", ("450",)),
+    ("How long does a white filling take?", ("duration_min: 45",)),
+    ("What does a scale and polish cost?", ("65",)),
+    ("Are children treated free of charge?", ("free of charge",)),
+    ("Where is the nearest public car park?", ("Mill Lane",)),
+    ("How much is charged for a late cancellation?", ("20 pounds",)),
+    ("How many parking spaces are behind the clinic?", ("four spaces",)),
+    ("When is the autoclave tested?", ("every\nmorning", "every morning")),
+    ("Where are the autoclave results logged?", ("blue folder",)),
+    ("How often are masks changed?", ("every four hours",)),
+    ("When will the glove order arrive?", ("18 June",)),
+    ("How many boxes of gloves were ordered?", ("40 boxes",)),
+    ("Who supplies the gloves?", ("brightsmile",)),
+    ("When is the staff room fridge cleared?", ("Friday",)),
+    ("What should food in the fridge be labelled with?", ("name and the date",)),
+    # Not in the files, though they look answerable
+    ("When is the clinic open on Sundays?", ()),
+    ("How much does a crown cost?", ()),
+    ("Which dentist works on Saturday?", ()),
+    ("How much does it cost to replace a lost name badge?", ()),
+    ("Who is the clinic's infection control lead?", ()),
+    ("When will the mask order arrive?", ()),
+    ("How many parking spaces are in front of the clinic?", ()),
+    ("What is the door code of the staff room?", ()),
+]
+
+
+def build_clinic(folder: Path) -> Path:
+    """Write the second office's folder (HELD_OUT's)."""
+    import openpyxl
+    from fpdf import FPDF
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pdf = FPDF()
+    pdf.add_page()
+    for heading, body in CLINIC_HANDBOOK:
+        pdf.set_font("Helvetica", "B", 16 if not body else 13)
+        pdf.multi_cell(0, 9, heading, new_x="LMARGIN", new_y="NEXT")
+        if body:
+            pdf.set_font("Helvetica", "", 11)
+            pdf.multi_cell(0, 6, body, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(3)
+    pdf.output(str(folder / "staff-handbook.pdf"))
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Rota"
+    for row in CLINIC_ROTA:
+        sheet.append(row)
+    book.save(str(folder / "rota.xlsx"))
+    (folder / "fees.csv").write_text(CLINIC_FEES, encoding="utf-8")
+    (folder / "faq.html").write_text(CLINIC_FAQ, encoding="utf-8")
+    (folder / "infection-control.md").write_text(CLINIC_INFECTION, encoding="utf-8")
+    mail = EmailMessage()
+    mail["From"] = "orders@brightsmile-supplies.example"
+    mail["To"] = "reception@larkspur.example"
+    mail["Subject"] = "Delivery delay"
+    mail["Date"] = "Tue, 09 Jun 2026 14:05:00 +0100"
+    mail.set_content("Dear Larkspur Dental,\n\nYour order of 40 boxes of nitrile gloves will "
+                     "arrive on 18 June instead of 11 June. We apologise: your next order will "
+                     "be shipped free of charge.\n\nBrightsmile Supplies")
+    (folder / "supplier-delay.eml").write_bytes(bytes(mail))
+    text_image(CLINIC_NOTICE).save(str(folder / "fridge-notice.png"))
+    return folder
+
+
 def build(folder: Path) -> Path:
     """Write the newcomer's folder (the same bytes every run but the .docx/.pptx timestamps)."""
     import docx
@@ -192,16 +309,22 @@ def main() -> None:
     ap.add_argument("--folder", default=str(FOLDER), help="where the folder is built")
     ap.add_argument("--reader", default=None, help="a registered reader (default: Settings')")
     ap.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ap.add_argument("--held-out", action="store_true",
+                    help="the second office (HELD_OUT), in eval/cache/clinic unless --folder")
     args = ap.parse_args()
 
     from rag import Retriever, Settings
     from rag.dev import is_context_line
 
-    folder = build(Path(args.folder))
+    if args.held_out:
+        folder = build_clinic(Path(args.folder) if args.folder != str(FOLDER)
+                              else FOLDER.parent / "clinic")
+    else:
+        folder = build(Path(args.folder))
     settings = Settings() if args.reader is None else Settings(reader=args.reader)
     r = Retriever.from_folder(folder, settings=settings)
     rows = []
-    for question, facts in QUESTIONS:
+    for question, facts in HELD_OUT if args.held_out else QUESTIONS:
         a = r.ask(question)
         first = a.citations[0] if a.citations else None
         right = (any(f.lower() in first.quote.lower() for f in facts) if facts and first

@@ -81,6 +81,18 @@ def test_html_inline_elements_stay_in_their_sentence_and_blocks_break(tmp_path):
 
 
 @pytest.mark.parametrize("html", ["main", "all"])
+def test_html_line_wraps_inside_a_paragraph_are_spaces(tmp_path, html):
+    # as a browser shows it: the wrap does not end the sentence ("... car park" / "is on ...")
+    (tmp_path / "p.html").write_text(
+        "<html><head><title>Q</title></head><body>\n<h1>Questions</h1>\n<h2>Is there parking?"
+        "</h2><p>There are four spaces behind the clinic; the nearest public car park\nis on "
+        "Mill Lane.</p>\n<pre>two\nlines</pre></body></html>")
+    doc = load_file(tmp_path / "p.html", "p.html", html=html)
+    assert "the nearest public car park is on Mill Lane." in doc.text
+    assert "two\nlines" in doc.text
+
+
+@pytest.mark.parametrize("html", ["main", "all"])
 def test_html_headings_are_marked_and_table_rows_keep_their_column_names(tmp_path, html):
     rows = "".join(f"<tr><td>{floor}</td><td>{name}</td></tr>"
                    for floor, name in (("1", "Ann Lee"), ("2", "Bo Chan")))

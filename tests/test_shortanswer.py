@@ -11,6 +11,10 @@ SENTENCE = ("Seventy years ago today, on Feb. 25 1956, then-Soviet leader Nikita
     ("Who delivered the Secret Speech?", SENTENCE, "Nikita Khrushchev"),
     ("How long did the address last?", "Khrushchev spoke for over four hours.",
      "over four hours"),
+    # a table row whose column name gives the unit
+    ("How long does a white filling take?",
+     "Row 4: treatment: White filling; price_gbp: 120; duration_min: 45.", "45"),
+    ("How tall is Bo?", "Row 2: Name: Bo; Height (cm): 180.", "180"),
     ("Where did Khrushchev speak?", SENTENCE, "Moscow’s Palace of Congresses"),
     ("How many people died?", "It killed hundreds of thousands of people in two years.",
      "hundreds of thousands of people"),

@@ -185,6 +185,11 @@ def test_a_claim_contradicting_its_closest_sentence_is_not_rescued_by_another():
     ("What was the Six Years War?", "The conflict is known as the Seven Years' War.", "numbers"),
     ("What did Kublai build in 1270?", "Kublai moved the capital in 1264.", "numbers"),
     ("What did Tolstoy write about the war?", "Pushkin wrote about the war.", "names"),
+    ("How many parking spaces are in front of the clinic?",
+     "There are four spaces behind the clinic.", "opposite"),
+    # a weekday is a date: "on Saturday" is not answered by Wednesday's row
+    ("Which dentist works on Saturday?", "Row 4: Day: Wednesday; Dentist: Dr Patel.", "numbers"),
+    ("When is the clinic open on Sundays?", "It is open on weekdays and on Saturdays.", "numbers"),
 ])
 def test_unmet_names_what_a_question_asks_that_its_quote_cannot_answer(question, quote, what):
     found = unmet(question, quote)
@@ -198,6 +203,10 @@ def test_unmet_names_what_a_question_asks_that_its_quote_cannot_answer(question,
     ("Which countries did not sign the treaty?", "Two countries did not sign the treaty."),
     ("What is the worst-case complexity?", "It is usually taken to be its worst-case complexity."),
     ("How long did Khrushchev speak in 1956?", "In 1956 Khrushchev spoke for over four hours."),
+    # the weekdays a quote covers: a range, "weekdays", "daily"
+    ("Is the showroom open on Wednesdays?", "It is open from 10 am to 6 pm, Tuesday to Saturday."),
+    ("Who answers calls on Friday?", "Customer service answers calls on weekdays."),
+    ("Is the gym open on Sunday?", "The gym is open daily from 6 am."),
 ])
 def test_unmet_finds_nothing_when_the_quote_can_answer(question, quote):
     assert not any(unmet(question, quote).values())

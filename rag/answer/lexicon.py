@@ -33,6 +33,8 @@ COUNT_WORDS = r"\b(" + "|".join([w for w in CARDINALS if w != "zero"] + list(SCA
                                 + ["half"]) + r")\b"
 FREQUENCY_WORDS = ("every", "daily", "weekly", "fortnightly", "monthly", "quarterly", "annual",
                    "annually", "yearly", "hourly", "nightly", "twice", "thrice")
+TIMES_OF_DAY = ("morning", "afternoon", "evening", "night", "overnight", "dawn", "dusk", "noon",
+                "midnight", "lunchtime")
 
 # Opposite predicates: a claim that says one side where its quote says only the other says the
 # opposite of it ("praised" for "mocked", "repealed" for "came into force"). Word beginnings,
@@ -85,6 +87,8 @@ OPPOSITES = (
     (r"high(?:er|est)?\b", r"low(?:er|est)?\b"), (r"first\b", r"last\b"), (r"maxim", r"minim"),
     (r"north", r"south"), (r"east(?:ern|ward)?\b", r"west(?:ern|ward)?\b"), (r"upper", r"lower"),
     (r"inner", r"outer"), (r"positive", r"negative"), (r"before\b", r"after\b"),
+    (r"in front of|front\b", r"behind\b|back of|rear\b"), (r"inside|indoor", r"outside|outdoor"),
+    (r"above\b", r"below\b|beneath"), (r"upstairs", r"downstairs"),
     (r"ancient|old(?:er|est)?\b", r"modern|new(?:er|est)?\b"), (r"strong", r"weak"),
     (r"rich\b|wealth", r"poor\b|pover"), (r"encourag|promot", r"discourag"),
     (r"common", r"rare(?:r|st)?\b"), (r"long(?:er|est)?\b", r"short"), (r"fast|quick", r"slow"),

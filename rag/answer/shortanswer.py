@@ -114,6 +114,11 @@ _UNITS = {"long": rf"(?:{_TIME_UNIT}|{_LENGTH_UNIT})", "old": r"years?(?:[\s-]ol
           "tall": _LENGTH_UNIT, "high": _LENGTH_UNIT, "far": _LENGTH_UNIT,
           "deep": _LENGTH_UNIT, "wide": _LENGTH_UNIT}
 _QUOTED = re.compile(r"[“\"‘]([^”\"’]{2,120})[”\"’]")
+# A table column whose name gives the unit of its values: "duration_min: 45", "Height (cm): 180",
+# "weight in kg: 3" (a row read with its column names, rag.ingest.loaders.table_blocks).
+_ABBREVIATED = {"long": r"mins?|hrs?|secs?|wks?|yrs?|mm|cm|km|ft|m|h|s|d",
+                "old": r"yrs?", "tall": r"mm|cm|m|ft", "high": r"mm|cm|m|ft", "far": r"km|m|mi",
+                "deep": r"mm|cm|m|ft", "wide": r"mm|cm|m|ft"}
 
 
 # A year standing alone ("in 1956,", "the end of 1955.") counts nothing; a number of that size
@@ -149,6 +154,16 @@ def quantity_unit(question: str) -> str | None:
     return _UNITS[m.group(1)] if m else None
 
 
+def _column_unit(question: str, before: str) -> bool:
+    """Whether ``before`` (a sentence up to a number) ends with a column name that gives the
+    unit asked for ("duration_min: " for "how long")."""
+    m = re.search(r"\bhow (long|old|tall|high|far|deep|wide)\b", question.lower())
+    if m is None:
+        return False
+    unit = rf"(?:{_UNITS[m.group(1)]}|{_ABBREVIATED[m.group(1)]})"
+    return re.search(rf"(?:_|\(|\bin\s){unit}\)?\s*:\s*$", before, re.I) is not None
+
+
 def short_span(question: str, sentence: str) -> tuple[int, int] | None:
     """(start, end) in ``sentence`` of the part that answers ``question``, or None. Only a
     span of the kind asked for: a date for "when", a number (with a unit of the kind asked
@@ -179,7 +194,7 @@ def short_span(question: str, sentence: str) -> tuple[int, int] | None:
         if unit is None:
             return start, start + len(text)
         after = re.match(rf"[\s-]*(?:of\s+)?{unit}\b", sentence[m.end():], re.I)
-        if re.search(rf"\b{unit}$", text, re.I):
+        if re.search(rf"\b{unit}$", text, re.I) or _column_unit(question, sentence[:start]):
             return start, start + len(text)
         if after:
             return start, m.end() + after.end()

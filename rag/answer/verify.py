@@ -22,7 +22,7 @@ import numpy as np
 from ..ingest.segment import split_sentences
 from ..types import Document, Dropped, Hit
 from .lexicon import (CARDINALS, CLAUSE_DENIAL, DENIAL, MONTH, MONTHS, NEGATION, NOT_NAMES,
-                      OPPOSITES, ORDINALS, SCALES, STOP_WORDS, refers_back)
+                      OPPOSITES, ORDINALS, SCALES, STOP_WORDS, WEEKDAYS, refers_back)
 from .reply import Claim, split_reply
 
 __all__ = ["NOT_FOUND", "SUPPORT_THRESHOLD", "Claim", "Support", "check_claims", "dropped",
@@ -198,6 +198,34 @@ def known_names(texts: Sequence[str]) -> set[str]:
     return upper - lower
 
 
+_DAY = re.compile(r"\b(%s)s?\b" % "|".join(WEEKDAYS))
+_DAY_RANGE = re.compile(r"\b(%s)s?\s*(?:to|through|until|till|-|–)\s*(%s)s?\b"
+                        % ("|".join(WEEKDAYS), "|".join(WEEKDAYS)))
+
+
+def days(text: str) -> set[str]:
+    """The weekdays a text names ("Saturdays": Saturday)."""
+    return set(_DAY.findall(text))
+
+
+def days_covered(text: str) -> set[str]:
+    """The weekdays a text says something of: those it names, those inside a range it names
+    ("Monday to Friday"), Monday to Friday for "weekdays", Saturday and Sunday for "weekends",
+    every day for "daily" / "every day"."""
+    out = days(text)
+    for first, last in _DAY_RANGE.findall(text):
+        i, j = WEEKDAYS.index(first), WEEKDAYS.index(last)
+        out.update(WEEKDAYS[i:j + 1] if i <= j else WEEKDAYS[i:] + WEEKDAYS[:j + 1])
+    low = text.lower()
+    if re.search(r"\bweekdays?\b", low):
+        out.update(WEEKDAYS[:5])
+    if re.search(r"\bweekends?\b", low):
+        out.update(WEEKDAYS[5:])
+    if re.search(r"\b(?:daily|every day|each day|seven days a week|7 days a week)\b", low):
+        out.update(WEEKDAYS)
+    return out
+
+
 def names(text: str, known: set[str] | frozenset[str] = frozenset()) -> set[str]:
     """Proper names (months too) in a sentence: capitalised words that are not common words. Its
     first word is a name when ``known`` (the sources' names) holds it or it is no common word
@@ -205,8 +233,8 @@ def names(text: str, known: set[str] | frozenset[str] = frozenset()) -> set[str]
     out = set()
     for m in re.finditer(r"\b[A-Z][\w'’-]*", text):
         base = re.sub(r"['’]s$", "", m.group(0))
-        if base.lower() in NOT_NAMES or len(base) < 2:
-            continue
+        if base.lower() in NOT_NAMES or len(base) < 2 or _DAY.fullmatch(base):
+            continue  # a weekday is a date (:func:`days`)
         first = not text[:m.start()].strip(" \"“‘'(")
         if first and _norm(base) not in known and base.lower() in _vocabulary():
             continue
@@ -224,14 +252,15 @@ def missing_facts(claim: str, quote: str, core: str | None = None,
 
 def unmet(question: str, quote: str) -> dict[str, float]:
     """What ``question`` asks that ``quote`` (an answer's first citation, with its title) cannot
-    answer, for the answer gate: ``numbers`` (a number it names that the quote does not),
+    answer, for the answer gate: ``numbers`` (a number or weekday it names that the quote does
+    not say),
     ``names`` (the share of its names the quote does not say), ``negated`` (more negations than
     the quote: "Which region did *not* invent...") and ``opposite`` (it asks one side of a pair
     of opposites where the quote says only the other: "the best case" / "the worst case", or a
     word negated by its prefix where the quote says its base: "unofficial" / "official"). SQuAD
     2.0's unanswerable questions are written this way, from the sentence that does not answer."""
     asked, said = _Stated(question), _Quote(quote)
-    return {"numbers": float(bool(asked.numbers - said.numbers)),
+    return {"numbers": float(bool(asked.numbers - said.numbers or asked.days - said.days)),
             "names": len(said.unnamed(asked)) / len(asked.names) if asked.names else 0.0,
             "negated": float(_negations(question) > _negations(quote)),
             "opposite": float(bool(said.opposites(asked)))}
@@ -282,6 +311,7 @@ class _Stated:
     def __init__(self, claim: str, known: set[str] | frozenset[str] = frozenset()) -> None:
         text = plain_dates(claim)
         self.numbers = _numbers(text)
+        self.days = days(text)  # dates too: "on Saturday" is not "on Wednesday"
         self.names = sorted(names(text, known))
         self.negated = bool(NEGATION.search(text))
         self.denies = _denies(text)  # "No recording was found"
@@ -303,6 +333,7 @@ class _Quote:
     def __init__(self, quote: str, core: str | None = None, pair: bool = False) -> None:
         text = plain_dates(quote)
         self.numbers = _numbers(text)
+        self.days = days_covered(text)
         self.words = {_norm(w) for w in _WORD.findall(text)}
         self.lower = text.lower()
         said = quote if core is None else core
@@ -354,6 +385,7 @@ class _Quote:
 
     def missing(self, claim: _Stated) -> list[str]:
         problems = [f"{n:g} is not in its quote" for n in sorted(claim.numbers - self.numbers)]
+        problems += [f"{day} is not in its quote" for day in sorted(claim.days - self.days)]
         problems += [f"{name!r} is not in its quote" for name in self.unnamed(claim)]
         opposite = self.opposites(claim)
         for terms, claim_negated, claim_denies in claim.clauses:  # each clause's polarity

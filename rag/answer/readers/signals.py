@@ -17,7 +17,7 @@ from ...ingest.segment import split_sentences
 from ...settings import Settings
 from ...types import Document, Hit
 from ..lexicon import (COUNT_WORDS, FREQUENCY_WORDS, MONTH_ABBREVIATIONS, MONTHS,
-                       QUESTION_WORDS, WEEKDAYS, asked_kinds)
+                       QUESTION_WORDS, TIMES_OF_DAY, WEEKDAYS, asked_kinds)
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,14 @@ class ReadContext:
 LEXICAL_WEIGHT = 0.3
 TYPE_BONUS = 0.08
 
-# A "when" is answered by a year or a date, or by a time of day or a day of the week ("opens at
-# nine o'clock on weekdays"). Case matters: "may" the verb is no month.
+# A "when" is answered by a year or a date, or by a time of day, a day of the week or how often
+# ("opens at nine o'clock on weekdays", "is tested every morning", "twice a year"). Case
+# matters: "may" the verb is no month.
 _YEAR_OR_DATE = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b|\b("
                            + "|".join(MONTHS + MONTH_ABBREVIATIONS + WEEKDAYS)
-                           + r"|[Ww]eekdays?|[Ww]eekends?|noon|"
-                           r"midnight)\b|o['’]clock|\b\d{1,2}(:\d\d)?\s?([ap]m|[ap]\.m\.)")
+                           + r"|[Ww]eekdays?|[Ww]eekends?|(?:" + "|".join(TIMES_OF_DAY) + r")s?|"
+                           + "|".join(w for w in FREQUENCY_WORDS if w != "every")
+                           + r")\b|o['’]clock|\b\d{1,2}(:\d\d)?\s?([ap]m|[ap]\.m\.)")
 _COUNT_WORD = re.compile(COUNT_WORDS, re.I)
 # Numbers, number words and frequency words: what the type bonus counts as a quantity.
 _QUANTITY = re.compile(r"\d|" + COUNT_WORDS + r"|\b(" + "|".join(FREQUENCY_WORDS) + r")\b",

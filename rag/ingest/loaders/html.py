@@ -103,6 +103,17 @@ def pipe_tables(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out))
 
 
+def _collapse_white_space(soup) -> None:
+    """Each run of white space in the page's texts made one space, as a browser shows it
+    (not inside <pre> or <textarea>)."""
+    from bs4 import NavigableString
+
+    for node in list(soup.find_all(string=True)):
+        if type(node) is NavigableString and "\n" in node and not any(
+                p.name in ("pre", "textarea") for p in node.parents):
+            node.replace_with(re.sub(r"\s+", " ", str(node)))
+
+
 def page_text(raw: str, html: str = "main") -> tuple[str, str]:
     """(text, title) of a page. ``html="main"``: the main content when one is found (and holds a
     fair share of the page), else everything; ``html="all"``: every visible text."""
@@ -110,6 +121,11 @@ def page_text(raw: str, html: str = "main") -> tuple[str, str]:
 
     soup = BeautifulSoup(raw, "html.parser")
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    if html == "main":
+        # A line wrap inside a paragraph is a space in HTML; trafilatura keeps it as a line
+        # break, which would end the sentence there.
+        _collapse_white_space(soup)
+        raw = str(soup)
     for tag in soup(_DROP_TAGS):
         tag.decompose()
     text = _html_all_text(soup)
