@@ -49,11 +49,14 @@ def leans_on_context(question: str) -> bool:
                            and not content[0][:1].isdigit())
 
 
+# "one(s)" standing for a noun of the turn before ("How do I make one?", "Which one is
+# cheaper?", "if I lose one"): not followed by a noun ("one day", "one of the causes").
+_ONE = re.compile(r"\bones?\b(?=\s*(?:$|[?.!,;]|(?:%s)\b))" % "|".join(
+    sorted((AUXILIARIES | PREPOSITIONS) - {"of"}, key=len, reverse=True)), re.I)
+
+
 def _pronoun_one(question: str) -> re.Match | None:
-    """"one(s)" standing for a noun of the turn before ("How do I make one?", "Which one is
-    cheaper?", "if I lose one"): not followed by a noun ("one day", "one of the causes")."""
-    return re.search(r"\bones?\b(?=\s*(?:$|[?.!,;]|(?:%s)\b))" % "|".join(
-        sorted((AUXILIARIES | PREPOSITIONS) - {"of"}, key=len, reverse=True)), question, re.I)
+    return _ONE.search(question)
 
 
 def _is_name(word: str) -> bool:

@@ -253,12 +253,12 @@ def missing_facts(claim: str, quote: str, core: str | None = None,
 def unmet(question: str, quote: str) -> dict[str, float]:
     """What ``question`` asks that ``quote`` (an answer's first citation, with its title) cannot
     answer, for the answer gate: ``numbers`` (a number or weekday it names that the quote does
-    not say),
-    ``names`` (the share of its names the quote does not say), ``negated`` (more negations than
-    the quote: "Which region did *not* invent...") and ``opposite`` (it asks one side of a pair
-    of opposites where the quote says only the other: "the best case" / "the worst case", or a
-    word negated by its prefix where the quote says its base: "unofficial" / "official"). SQuAD
-    2.0's unanswerable questions are written this way, from the sentence that does not answer."""
+    not say), ``names`` (the share of its names the quote does not say), ``negated`` (more
+    negations than the quote: "Which region did *not* invent...") and ``opposite`` (it asks one
+    side of a pair of opposites where the quote says only the other: "the best case" / "the
+    worst case", or a word negated by its prefix where the quote says its base: "unofficial" /
+    "official"). SQuAD 2.0's unanswerable questions are written this way, from the sentence
+    that does not answer."""
     asked, said = _Stated(question), _Quote(quote)
     return {"numbers": float(bool(asked.numbers - said.numbers or asked.days - said.days)),
             "names": len(said.unnamed(asked)) / len(asked.names) if asked.names else 0.0,
