@@ -3,6 +3,7 @@ trains on): every held-out paragraph indexed as a document; the questions of the
 that the answer head was not fitted on (``head_fit_article``) asked.
 
     .venv/bin/python -m eval.squad_eval [--limit N] [--reader learned|heuristic|all]
+        [--split eval|fit] [--lead-weight W] [--answer-join SHARE] [--records FILE]
 
 Prints, per reader: the share of questions where some citation holds a gold answer string, and
 where the first citation does; short-answer exact match and token F1 (SQuAD's normalisation),
@@ -38,6 +39,9 @@ def main() -> None:
     ap.add_argument("--answer-join", type=float, default=None, metavar="SHARE",
                     help="Settings(answer_join): the share of the lead's probability a further "
                     "sentence needs to join the answer (default: the Settings')")
+    ap.add_argument("--lead-weight", type=float, default=None, metavar="W",
+                    help="Settings(lead_weight): how much the learned reader's probability "
+                    "weighs in choosing the heuristic's first citation (default: the Settings')")
     ap.add_argument("--abstain-threshold", type=float, default=None,
                     help="override the readers' own threshold (0: never abstain)")
     ap.add_argument("--split", choices=("eval", "fit"), default="eval",
@@ -76,7 +80,9 @@ def main() -> None:
     for reader in readers:
         settings = Settings(reader=reader, abstain_threshold=args.abstain_threshold,
                             **({} if args.answer_join is None
-                               else {"answer_join": args.answer_join}))
+                               else {"answer_join": args.answer_join}),
+                            **({} if args.lead_weight is None
+                               else {"lead_weight": args.lead_weight}))
         full, other = (r.with_settings(settings) for r in built)
         any_hit, first_hit, abstained, em, f1s, lat, shown = [], [], [], [], [], [], []
         cited, hedged = [], []
