@@ -597,7 +597,8 @@ def main() -> None:
             print(f"stopped after {args.minutes:g} min at step {step + 1}/{steps}: run the "
                   "same command again to resume", file=sys.stderr)
             sys.exit(3)
-    ckpt.clear()
+    # The last checkpoint is kept until the reader is written: a run stopped while exporting
+    # resumes from it rather than from nothing.
     model = model.to("cpu").float()
     train_s = round(trained_s + time.time() - started)
 
@@ -658,6 +659,7 @@ def main() -> None:
     (out / "reader.json").write_text(json.dumps(meta, indent=1))
     print(json.dumps(figures, indent=1))
     write_head(out, foreign, test, plot=not args.quick)
+    ckpt.clear()
     print(f"wrote {onnx_path} ({onnx_path.stat().st_size / 1e6:.1f} MB) in "
           f"{time.time() - t0:.0f} s", file=sys.stderr)
 
