@@ -5,11 +5,12 @@ not answered by the files though they look answerable.
 
     .venv/bin/python -m eval.newcomer [--folder DIR] [--reader NAME] [--held-out] [--json]
 
-Builds the folder (eval/cache/newcomer unless --folder), indexes it with the default settings
-and asks every question. Prints each answer's outcome (answered, hedged, abstained) and whether
-it is right (an answerable question: its first citation holds an expected fact; an
-unanswerable one: not answered as if known), the headings cited as an answer (never wanted),
-and the totals: answerable right, confidently wrong (answered as if known, and wrong).
+Builds the folder (eval/cache/newcomer, or eval/cache/clinic with --held-out, unless --folder),
+indexes it with the default settings and asks every question. Prints each answer's outcome
+(answered, hedged, abstained) and whether it is right (an answerable question: its first
+citation holds an expected fact; an unanswerable one: not answered as if known), the headings
+cited as an answer (never wanted), and the totals: answerable right, confidently wrong
+(answered as if known, and wrong).
 ``--held-out``: a second office's folder and 32 questions (8 not answered by its files),
 written after the rules and run once as they are.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = ROOT / "eval" / "cache" / "newcomer"
+CLINIC = ROOT / "eval" / "cache" / "clinic"
 
 RETURNS_2022 = """Return policy 2022
 
@@ -211,15 +213,11 @@ def build_clinic(folder: Path) -> Path:
     (folder / "fees.csv").write_text(CLINIC_FEES, encoding="utf-8")
     (folder / "faq.html").write_text(CLINIC_FAQ, encoding="utf-8")
     (folder / "infection-control.md").write_text(CLINIC_INFECTION, encoding="utf-8")
-    mail = EmailMessage()
-    mail["From"] = "orders@brightsmile-supplies.example"
-    mail["To"] = "reception@larkspur.example"
-    mail["Subject"] = "Delivery delay"
-    mail["Date"] = "Tue, 09 Jun 2026 14:05:00 +0100"
-    mail.set_content("Dear Larkspur Dental,\n\nYour order of 40 boxes of nitrile gloves will "
-                     "arrive on 18 June instead of 11 June. We apologise: your next order will "
-                     "be shipped free of charge.\n\nBrightsmile Supplies")
-    (folder / "supplier-delay.eml").write_bytes(bytes(mail))
+    write_mail(folder / "supplier-delay.eml", "orders@brightsmile-supplies.example",
+               "reception@larkspur.example", "Delivery delay", "Tue, 09 Jun 2026 14:05:00 +0100",
+               "Dear Larkspur Dental,\n\nYour order of 40 boxes of nitrile gloves will arrive "
+               "on 18 June instead of 11 June. We apologise: your next order will be shipped "
+               "free of charge.\n\nBrightsmile Supplies")
     text_image(CLINIC_NOTICE).save(str(folder / "fridge-notice.png"))
     return folder
 
@@ -260,15 +258,11 @@ def build(folder: Path) -> Path:
     (folder / "returns-2024.md").write_text(RETURNS_2024, encoding="utf-8")
     (folder / "about.html").write_text(ABOUT, encoding="utf-8")
 
-    mail = EmailMessage()
-    mail["From"] = "facilities@fernhill.example"
-    mail["To"] = "staff@fernhill.example"
-    mail["Subject"] = "Car park resurfacing"
-    mail["Date"] = "Mon, 04 May 2026 09:12:00 +0100"
-    mail.set_content("Hello all,\n\nThe car park will be closed on 12 and 13 May while it is "
-                     "resurfaced. Please park in the public car park on Harbour Street; we will "
-                     "refund the fees.\n\nThanks,\nFacilities")
-    (folder / "car-park.eml").write_bytes(bytes(mail))
+    write_mail(folder / "car-park.eml", "facilities@fernhill.example", "staff@fernhill.example",
+               "Car park resurfacing", "Mon, 04 May 2026 09:12:00 +0100",
+               "Hello all,\n\nThe car park will be closed on 12 and 13 May while it is "
+               "resurfaced. Please park in the public car park on Harbour Street; we will refund "
+               "the fees.\n\nThanks,\nFacilities")
 
     deck = Presentation()
     s1 = deck.slides.add_slide(deck.slide_layouts[1])
@@ -289,6 +283,14 @@ def build(folder: Path) -> Path:
     return folder
 
 
+def write_mail(path: Path, sender: str, to: str, subject: str, date: str, body: str) -> None:
+    """An e-mail file (.eml) as a mail client saves one."""
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"], mail["Date"] = sender, to, subject, date
+    mail.set_content(body)
+    path.write_bytes(bytes(mail))
+
+
 def text_image(lines: list[str]):
     """A white page with ``lines`` in 36 px DejaVu Sans (matplotlib's font): what a scan or a
     phone photo of a printed page gives OCR."""
@@ -306,21 +308,19 @@ def text_image(lines: list[str]):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--folder", default=str(FOLDER), help="where the folder is built")
+    ap.add_argument("--folder", default=None,
+                    help="where the folder is built (default: eval/cache/newcomer or clinic)")
     ap.add_argument("--reader", default=None, help="a registered reader (default: Settings')")
     ap.add_argument("--json", action="store_true", help="print one JSON object per question")
     ap.add_argument("--held-out", action="store_true",
-                    help="the second office (HELD_OUT), in eval/cache/clinic unless --folder")
+                    help="the second office and its questions (HELD_OUT)")
     args = ap.parse_args()
 
     from rag import Retriever, Settings
     from rag.dev import is_context_line
 
-    if args.held_out:
-        folder = build_clinic(Path(args.folder) if args.folder != str(FOLDER)
-                              else FOLDER.parent / "clinic")
-    else:
-        folder = build(Path(args.folder))
+    make, default = (build_clinic, CLINIC) if args.held_out else (build, FOLDER)
+    folder = make(Path(args.folder) if args.folder else default)
     settings = Settings() if args.reader is None else Settings(reader=args.reader)
     r = Retriever.from_folder(folder, settings=settings)
     rows = []

@@ -74,15 +74,15 @@ def main() -> None:
           f"{', '.join(sorted({p['title'] for _, p in qas}))}; "
           f"indexed in {time.time() - t0:.0f} s", file=sys.stderr)
     readers = list(READERS) if args.reader == "all" else [args.reader]
+    overrides = {name: value for name, value in (("answer_join", args.answer_join),
+                                                 ("lead_weight", args.lead_weight))
+                 if value is not None}
     rows = {}
     records: list[dict] = []
     built = (full, other)
     for reader in readers:
         settings = Settings(reader=reader, abstain_threshold=args.abstain_threshold,
-                            **({} if args.answer_join is None
-                               else {"answer_join": args.answer_join}),
-                            **({} if args.lead_weight is None
-                               else {"lead_weight": args.lead_weight}))
+                            **overrides)
         full, other = (r.with_settings(settings) for r in built)
         any_hit, first_hit, abstained, em, f1s, lat, shown = [], [], [], [], [], [], []
         cited, hedged = [], []

@@ -37,7 +37,7 @@ def leans_on_context(question: str) -> bool:
     words = [w.lower() for w in _words(question)]
     if any(w in REFERRING_WORDS for w in words) or asks_for_examples(question):
         return True
-    if CONTINUATIONS.match(question) or _pronoun_one(question):
+    if CONTINUATIONS.match(question) or _ONE.search(question):
         return True
     if re.search(r"\bnext\W*$", question, re.I):  # "What happened next?" (not "the next step")
         return True
@@ -53,10 +53,6 @@ def leans_on_context(question: str) -> bool:
 # cheaper?", "if I lose one"): not followed by a noun ("one day", "one of the causes").
 _ONE = re.compile(r"\bones?\b(?=\s*(?:$|[?.!,;]|(?:%s)\b))" % "|".join(
     sorted((AUXILIARIES | PREPOSITIONS) - {"of"}, key=len, reverse=True)), re.I)
-
-
-def _pronoun_one(question: str) -> re.Match | None:
-    return _ONE.search(question)
 
 
 def _is_name(word: str) -> bool:
@@ -128,8 +124,8 @@ class _Parsed:
                     PREPOSITIONS | PARTICLES | AUXILIARIES | DETERMINERS | REFERRING_WORDS):
                 # "Who lends *laptops* to staff?": a bare noun after the verb
                 found = _trimmed(list(itertools.takewhile(
-                    lambda w: w.lower() not in PREPOSITIONS | AUXILIARIES | WH_WORDS
-                    | REFERRING_WORDS and not _ends_phrase(w.lower(), w, []), rest[1:])))
+                    lambda w: w.lower() not in PREPOSITIONS | REFERRING_WORDS
+                    and not _ends_phrase(w.lower(), w, []), rest[1:])))
             return found, []
         out: list[str] = []
         verb = True  # after "do": the word before the one that ends the subject is its verb
@@ -338,7 +334,7 @@ def _substitute(question: str, ref: dict[str, str]) -> str:
 
     out = re.sub(r"\b(?:he|she|him|his|her|hers|they|them|their|theirs|it|its|there|then)\b",
                  swap, question, flags=re.I)
-    one = _pronoun_one(out)
+    one = _ONE.search(out)
     if one and ref.get("thing"):  # "if I lose one" after "Who lends laptops?": a laptop
         out = out[:one.start()] + _one_of(ref["thing"], one.group()) + out[one.end():]
         changed = True

@@ -148,20 +148,23 @@ def _counts(sentence: str, start: int, end: int) -> bool:
     return m is None or is_count(sentence, m.start(), m.end())
 
 
+def _dimension(question: str) -> str | None:
+    """What a "how long/old/tall..." question measures ("long"), else None."""
+    m = re.search(r"\bhow (long|old|tall|high|far|deep|wide)\b", question.lower())
+    return m.group(1) if m else None
+
+
 def quantity_unit(question: str) -> str | None:
     """The unit pattern a "how long/old/tall..." question needs (None: any quantity)."""
-    m = re.search(r"\bhow (long|old|tall|high|far|deep|wide)\b", question.lower())
-    return _UNITS[m.group(1)] if m else None
+    dimension = _dimension(question)
+    return _UNITS[dimension] if dimension else None
 
 
-def _column_unit(question: str, before: str) -> bool:
-    """Whether ``before`` (a sentence up to a number) ends with a column name that gives the
-    unit asked for ("duration_min: " for "how long")."""
-    m = re.search(r"\bhow (long|old|tall|high|far|deep|wide)\b", question.lower())
-    if m is None:
-        return False
-    unit = rf"(?:{_UNITS[m.group(1)]}|{_ABBREVIATED[m.group(1)]})"
-    return re.search(rf"(?:_|\(|\bin\s){unit}\)?\s*:\s*$", before, re.I) is not None
+def _column_label(dimension: str) -> re.Pattern:
+    """The end of a column name that gives the unit of ``dimension`` ("duration_min: " for
+    "long"), searched in a sentence up to a number."""
+    unit = rf"(?:{_UNITS[dimension]}|{_ABBREVIATED[dimension]})"
+    return re.compile(rf"(?:_|\(|\bin\s){unit}\)?\s*:\s*$", re.I)
 
 
 def short_span(question: str, sentence: str) -> tuple[int, int] | None:
@@ -183,7 +186,9 @@ def short_span(question: str, sentence: str) -> tuple[int, int] | None:
     pattern = {"date": _DATE, "quantity": _QUANTITY}.get(kind)
     if pattern is None:
         return None  # a "what/why/how" phrase: no short answer is precise enough
-    unit = quantity_unit(question) if kind == "quantity" else None
+    dimension = _dimension(question) if kind == "quantity" else None
+    unit = _UNITS[dimension] if dimension else None
+    label = _column_label(dimension) if dimension else None
     for m in pattern.finditer(sentence):
         text = m.group().strip()
         if not text or not _new(text, asked):
@@ -194,7 +199,7 @@ def short_span(question: str, sentence: str) -> tuple[int, int] | None:
         if unit is None:
             return start, start + len(text)
         after = re.match(rf"[\s-]*(?:of\s+)?{unit}\b", sentence[m.end():], re.I)
-        if re.search(rf"\b{unit}$", text, re.I) or _column_unit(question, sentence[:start]):
+        if re.search(rf"\b{unit}$", text, re.I) or label.search(sentence[:start]):
             return start, start + len(text)
         if after:
             return start, m.end() + after.end()
