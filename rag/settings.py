@@ -101,7 +101,7 @@ class ReadingSettings:
     answer_passages: int = 3
     answer_margin: float = 0.1
     answer_join: float = 0.35
-    lead_weight: float = 1.0
+    lead_weight: float = 2.0
     read_sentences: int = 32
 
     def __post_init__(self) -> None:

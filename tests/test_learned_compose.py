@@ -109,6 +109,12 @@ def test_a_title_reading_reader_gets_the_title_before_the_sentence(tmp_path):
     assert reader_text("", "It was built in 1874.") == "It was built in 1874."
     # The document's headline, read as one of its sentences, is not led by itself.
     assert reader_text("The Lighthouse", "The  Lighthouse") == "The  Lighthouse"
+    # A column named in snake case reads as its words, at the same offsets; other underscores
+    # (a leading one, a blank "__") stay.
+    row = "Row 4: product: Toaster; price_gbp: 29.00; _id: 7; fill __ in."
+    read = reader_text("", row)
+    assert read == "Row 4: product: Toaster; price gbp: 29.00; _id: 7; fill __ in."
+    assert len(read) == len(row)
     titled = _reader(tmp_path, None, context="title")
     # FixedLogits: the logit is the length of what the cross-encoder reads.
     assert titled.logits("q", ["ab"], ["T"]).tolist() == [len("T | ab")]

@@ -104,10 +104,10 @@ def test_the_prompt_numbers_the_passages_keeps_them_as_data_and_carries_the_hist
 
 
 @pytest.mark.parametrize("question, words", [
-    ("How long did the address last?", "spoke for over four hours"),
+    ("Did anyone have a heart attack during the speech?", "suffered a cardiac arrest"),
     ("How did the text reach foreign newspapers?", "leaked abroad")])
 def test_the_llm_reads_the_reranked_passages_first(ask, seed_retriever, question, words):
-    # Fused, the passage that answers is not first (5th and 4th); the learned reader puts it
+    # Fused, the passage that answers is not first; the learned reader puts it
     # first in the LLM's context (llm_rerank, or rerank for every reader). The extractive
     # answer (the fallback) reads the order the extractive reader reads.
     fused = seed_retriever.search(question, k=5)

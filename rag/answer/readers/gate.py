@@ -206,10 +206,22 @@ class GatedReader:
     def depth(self, settings, k: int) -> int:
         return self.inner.depth(settings, k)
 
+    def threshold(self, settings) -> float:
+        """The gate's abstention threshold: ``settings.abstain_threshold``, else its own."""
+        own = gate_of(self.name)["answer"]["threshold"]
+        return own if settings.abstain_threshold is None else settings.abstain_threshold
+
     def read(self, question: str, query: str, qvec: np.ndarray, hits, ctx, k: int,
              note: str = "", history=None, on_text=None) -> Answer:
         answer = self.inner.read(question, query, qvec, hits, ctx, k, note=note)
         gate = packaged_gate()
-        if gate is None or ctx.model_id != gate.get("model_id"):
+        if gate is None or ctx.model_id != gate.get("model_id") or gate_of(self.name) is None:
             return answer  # fitted on another embedder's confidences: they do not carry over
+        if answer.abstained:
+            # The inner reader's own rule found nothing it would quote (an off-topic question,
+            # mostly: its rule refuses those the gate alone would hedge). Its calibrated score
+            # can exceed the gate's threshold (another scale): shown below it, no abstention
+            # reads surer than an answer or a hedge.
+            below = float(np.nextafter(self.threshold(ctx.settings), 0.0))
+            return dataclasses.replace(answer, confidence=min(answer.confidence, below))
         return gated(answer, self.name, ctx.settings.abstain_threshold, ctx.learned)
