@@ -47,6 +47,22 @@ def bm25_tokenize(texts: list[str]) -> list[list[str]]:
                           show_progress=False)
 
 
+def unaccented(term: str) -> str:
+    """``term`` without its accents: "temür" -> "temur", "josé" -> "jose" (names are often
+    typed without them)."""
+    if term.isascii():
+        return term
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", term) if not unicodedata.combining(c))
+
+
+def _passage_terms(passages) -> list[str]:
+    """Each passage's distinct terms, unaccented: what :meth:`PassageIndex.doc_freq` counts."""
+    return [unaccented(t) for tokens in bm25_tokenize([p.text for p in passages])
+            for t in set(tokens)]
+
+
 def stems(words: list[str]) -> list[str]:
     """English stems of ``words`` (lower-cased), as BM25 reads them: "rejecting" -> "reject"."""
     import Stemmer
@@ -198,8 +214,7 @@ class PassageIndex:
         if self._bm25 is not None:
             self._bm25.add(_bm25_tokens(passages))
         if self._df is not None:
-            self._df.update(t for tokens in bm25_tokenize([p.text for p in passages])
-                            for t in set(tokens))
+            self._df.update(_passage_terms(passages))
 
     def delete(self, doc_ids) -> int:
         """Mask the rows of these documents; returns how many."""
@@ -214,9 +229,7 @@ class PassageIndex:
         if self._bm25 is not None:
             self._bm25.delete(rows)
         if self._df is not None:
-            self._df.subtract(t for tokens in bm25_tokenize([self.passages[r].text
-                                                             for r in rows])
-                              for t in set(tokens))
+            self._df.subtract(_passage_terms([self.passages[r] for r in rows]))
         return len(rows)
 
     def compact(self) -> None:
@@ -289,14 +302,13 @@ class PassageIndex:
         return self._bm25
 
     def doc_freq(self, term: str) -> int:
-        """Number of live passages holding the (stemmed) term in their text."""
+        """Number of live passages holding the (stemmed) term in their text, accents aside
+        ("temur" counts "Temür")."""
         if self._df is None:
             from collections import Counter
 
-            self._df = Counter(t for tokens in bm25_tokenize([p.text for p in
-                                                               self.live_passages()])
-                               for t in set(tokens))
-        return self._df.get(term, 0)
+            self._df = Counter(_passage_terms(self.live_passages()))
+        return self._df.get(unaccented(term), 0)
 
     def idf(self, term: str) -> float:
         """BM25's inverse document frequency of a (stemmed) term over the passages."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ...index.passages import PassageIndex, bm25_tokenize
+from ...index.passages import PassageIndex, bm25_tokenize, unaccented
 from ...ingest.segment import split_sentences
 from ...settings import Settings
 from ...types import Document, Hit
@@ -42,8 +42,9 @@ TYPE_BONUS = 0.08
 
 # A "when" is answered by a year or a date, or by a time of day, a day of the week or how often
 # ("opens at nine o'clock on weekdays", "is tested every morning", "twice a year"). Case
-# matters: "may" the verb is no month.
-_YEAR_OR_DATE = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b|\b("
+# matters: "may" the verb is no month. A year is one from 1000 to 2099, as
+# rag.answer.shortanswer reads one: "he died before Kublai in 1285" answers "when".
+_YEAR_OR_DATE = re.compile(r"\b(1\d{3}|20\d\d)s?\b|\b("
                            + "|".join(MONTHS + MONTH_ABBREVIATIONS + WEEKDAYS)
                            + r"|[Ww]eekdays?|[Ww]eekends?|(?:" + "|".join(TIMES_OF_DAY) + r")s?|"
                            + "|".join(w for w in FREQUENCY_WORDS if w != "every")
@@ -190,9 +191,11 @@ def sentence_signals(question: str, qvec: np.ndarray, texts: list[str], index: P
     q_terms = set(bm25_tokenize([question])[0]) - QUESTION_WORDS
     weights = {t: index.idf(t) for t in q_terms}
     total = sum(weights.values())
+    # A term matches accents aside: "Temur" in the question is "Temür" in the text.
+    as_asked = {unaccented(t): t for t in q_terms}
     lexical = np.zeros(len(texts), dtype=np.float32)
     for i, tokens in enumerate(bm25_tokenize(texts)):
-        present = q_terms.intersection(tokens)
+        present = {as_asked[f] for f in map(unaccented, tokens) if f in as_asked}
         lexical[i] = sum(weights[t] for t in present) / total if total > 0 else 0.0
     types = np.array([_type_bonus(question, t) / TYPE_BONUS for t in texts], dtype=np.float32)
     unknown = np.full(len(texts), len(unknown_names(question, index)), dtype=np.float32)
