@@ -12,9 +12,9 @@ answers every question with abstention off; what the gate reads of each answer
 (rag.answer.readers.gate.features) and whether its first citation holds the answer is recorded.
 The gate's two logistic regressions are fitted on the fit articles (part A's
 ``head_fit_article``, SQuAD 2.0's ``squad2_fit_article``), the thresholds chosen there:
-abstention on at most ``MAX_FALSE_ABSTAIN`` of the answerable questions, a hedge on at most
-an abstention or hedge on at most ``MAX_NOT_ANSWERED``, short answers at ``SHORT_PRECISION``. Figures printed for the other
-articles only, with a precision-coverage curve and reliability plots in eval/report/.
+abstention on at most ``MAX_FALSE_ABSTAIN`` of the answerable questions, abstention or hedge
+on at most ``MAX_NOT_ANSWERED``, short answers at ``SHORT_PRECISION``. Figures printed for the
+other articles only, with a precision-coverage curve and reliability plots in eval/report/.
 """
 from __future__ import annotations
 
