@@ -80,12 +80,11 @@ class Answerer:
         default, and given here as that score's calibrated probability); with the answer gate
         (``settings.gate``) the setting, else the gate's own, on the gate's probability."""
         if settings.gate:
-            from .readers.gate import gate_of
+            from .readers.gate import abstain_below, gate_of
 
             gate = gate_of(settings.reader)
             if gate is not None:
-                raw = settings.abstain_threshold
-                return gate["answer"]["threshold"] if raw is None else raw
+                return abstain_below(gate, settings.abstain_threshold)
         if settings.reader == "learned":
             if settings.abstain_threshold is not None:
                 return settings.abstain_threshold

@@ -163,7 +163,7 @@ def gated(answer: Answer, reader: str, threshold: float | None, learned) -> Answ
         return answer
     row = features(answer, learned)
     p = probability(row, gate["answer"])
-    abstain = gate["answer"]["threshold"] if threshold is None else threshold
+    abstain = abstain_below(gate, threshold)
     if p < abstain:
         return Answer(question=answer.question, text=covered_text(answer.question, answer),
                       abstained=True, hits=answer.hits, confidence=p, note=answer.note,
@@ -182,6 +182,12 @@ def gated(answer: Answer, reader: str, threshold: float | None, learned) -> Answ
     if span is not None and probability(row, gate["short"]) >= gate["short"]["threshold"]:
         return mark_short(answer, span)
     return answer
+
+
+def abstain_below(gate: dict, threshold: float | None) -> float:
+    """The probability an answer of ``gate`` (one reader's, :func:`gate_of`) is abstained
+    below: ``threshold`` (``Settings.abstain_threshold``), else the gate's own."""
+    return gate["answer"]["threshold"] if threshold is None else threshold
 
 
 def short_of(row: dict) -> tuple[int, int] | None:
@@ -206,11 +212,6 @@ class GatedReader:
     def depth(self, settings, k: int) -> int:
         return self.inner.depth(settings, k)
 
-    def threshold(self, settings) -> float:
-        """The gate's abstention threshold: ``settings.abstain_threshold``, else its own."""
-        own = gate_of(self.name)["answer"]["threshold"]
-        return own if settings.abstain_threshold is None else settings.abstain_threshold
-
     def read(self, question: str, query: str, qvec: np.ndarray, hits, ctx, k: int,
              note: str = "", history=None, on_text=None) -> Answer:
         answer = self.inner.read(question, query, qvec, hits, ctx, k, note=note)
@@ -222,6 +223,7 @@ class GatedReader:
             # mostly: its rule refuses those the gate alone would hedge). Its calibrated score
             # can exceed the gate's threshold (another scale): shown below it, no abstention
             # reads surer than an answer or a hedge.
-            below = float(np.nextafter(self.threshold(ctx.settings), 0.0))
+            threshold = abstain_below(gate_of(self.name), ctx.settings.abstain_threshold)
+            below = float(np.nextafter(threshold, 0.0))
             return dataclasses.replace(answer, confidence=min(answer.confidence, below))
         return gated(answer, self.name, ctx.settings.abstain_threshold, ctx.learned)
