@@ -13,6 +13,8 @@ MONTH_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # A month name or abbreviation (case matters: "may" the verb is no month).
 MONTH = "(?:" + "|".join(MONTHS + MONTH_ABBREVIATIONS) + ")"
+# A number read as a year: 1000 to 2099 ("he died before Kublai in 1285", "in 1956").
+YEAR = r"(?:1\d{3}|20\d\d)"
 MONTH_WORDS = frozenset(m.lower() for m in MONTHS + MONTH_ABBREVIATIONS)
 
 CARDINALS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from .lexicon import (AMOUNT_WORDS, KIND_WORDS, MONTH, MONTH_WORDS, STOP_WORDS, TITLE_WORDS,
-                      WORD, light_stem)
+                      WORD, YEAR, light_stem)
 
 _MONTH = MONTH + r"\.?"
 _DATE = re.compile(
@@ -123,7 +123,7 @@ _ABBREVIATED = {"long": r"mins?|hrs?|secs?|wks?|yrs?|mm|cm|km|ft|m|h|s|d",
 
 # A year standing alone ("in 1956,", "the end of 1955.") counts nothing; a number of that size
 # followed by what it counts ("1500 troops") does. Ordinals ("20th") are no counts either.
-_YEAR_LIKE = re.compile(r"(?:1\d{3}|20\d\d)")
+_YEAR_LIKE = re.compile(YEAR)
 NUMBER = re.compile(r"\d[\d,.]*\d|\d")  # a number written in digits ("1,400", "3.5", "7")
 _NOT_COUNTED = frozenset("the a an and or but nor it its he she they we was were is are be been "
                          "to in on at by of for from with as when while after before until "

@@ -216,14 +216,15 @@ class GatedReader:
              note: str = "", history=None, on_text=None) -> Answer:
         answer = self.inner.read(question, query, qvec, hits, ctx, k, note=note)
         gate = packaged_gate()
-        if gate is None or ctx.model_id != gate.get("model_id") or gate_of(self.name) is None:
+        own = gate_of(self.name)
+        if gate is None or ctx.model_id != gate.get("model_id") or own is None:
             return answer  # fitted on another embedder's confidences: they do not carry over
         if answer.abstained:
             # The inner reader's own rule found nothing it would quote (an off-topic question,
             # mostly: its rule refuses those the gate alone would hedge). Its calibrated score
             # can exceed the gate's threshold (another scale): shown below it, no abstention
             # reads surer than an answer or a hedge.
-            threshold = abstain_below(gate_of(self.name), ctx.settings.abstain_threshold)
+            threshold = abstain_below(own, ctx.settings.abstain_threshold)
             below = float(np.nextafter(threshold, 0.0))
             return dataclasses.replace(answer, confidence=min(answer.confidence, below))
         return gated(answer, self.name, ctx.settings.abstain_threshold, ctx.learned)

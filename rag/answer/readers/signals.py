@@ -17,7 +17,7 @@ from ...ingest.segment import split_sentences
 from ...settings import Settings
 from ...types import Document, Hit
 from ..lexicon import (COUNT_WORDS, FREQUENCY_WORDS, MONTH_ABBREVIATIONS, MONTHS,
-                       QUESTION_WORDS, TIMES_OF_DAY, WEEKDAYS, asked_kinds)
+                       QUESTION_WORDS, TIMES_OF_DAY, WEEKDAYS, YEAR, asked_kinds)
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,8 @@ TYPE_BONUS = 0.08
 
 # A "when" is answered by a year or a date, or by a time of day, a day of the week or how often
 # ("opens at nine o'clock on weekdays", "is tested every morning", "twice a year"). Case
-# matters: "may" the verb is no month. A year is one from 1000 to 2099, as
-# rag.answer.shortanswer reads one: "he died before Kublai in 1285" answers "when".
-_YEAR_OR_DATE = re.compile(r"\b(1\d{3}|20\d\d)s?\b|\b("
+# matters: "may" the verb is no month. A year is the lexicon's (1000 to 2099).
+_YEAR_OR_DATE = re.compile(rf"\b{YEAR}s?\b|\b("
                            + "|".join(MONTHS + MONTH_ABBREVIATIONS + WEEKDAYS)
                            + r"|[Ww]eekdays?|[Ww]eekends?|(?:" + "|".join(TIMES_OF_DAY) + r")s?|"
                            + "|".join(w for w in FREQUENCY_WORDS if w != "every")
