@@ -188,6 +188,82 @@ HELD_OUT: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
+# A third office, written on 2026-12-05 (later) before the table-row rule of the gate
+# (rag/answer/readers/gate.py) was written, and run once as it is before and after it: a public
+# library's opening hours (a spreadsheet), fees (CSV), events (a Word table) and borrowing rules.
+LIBRARY = ROOT / "eval" / "cache" / "library"
+LIBRARY_HOURS = [("Day", "Opens", "Closes"), ("Monday", "9:00", "18:00"),
+                 ("Tuesday", "9:00", "20:00"), ("Wednesday", "9:00", "18:00"),
+                 ("Thursday", "9:00", "20:00"), ("Friday", "9:00", "17:00"),
+                 ("Saturday", "10:00", "16:00")]
+LIBRARY_FEES = """item,fee_gbp,notes
+Late return per day,0.20,adult books only
+Lost library card,2.50,
+Black and white printing per page,0.10,
+Colour printing per page,0.50,
+Meeting room hire per hour,15.00,seats 12
+"""
+LIBRARY_EVENTS = [("Event", "Date", "Place"), ("Story time", "14 March", "Children's corner"),
+                  ("Author talk with Mei Tanaka", "2 April", "Main hall"),
+                  ("Knitting club", "16 April", "Room B")]
+LIBRARY_RULES = """# Borrowing rules
+
+Adults may borrow up to 12 items at a time, for three weeks. Children may borrow up to 8 items.
+
+Items can be renewed twice online, unless another member has reserved them.
+"""
+
+THIRD: list[tuple[str, tuple[str, ...]]] = [
+    ("When does the library close on Tuesdays?", ("20:00",)),
+    ("What time does the library open on Saturday?", ("10:00",)),
+    ("When does the library close on Friday?", ("17:00",)),
+    ("How much is the late return fee per day?", ("0.20",)),
+    ("What does it cost to replace a lost library card?", ("2.50",)),
+    ("How much is colour printing per page?", ("0.50",)),
+    ("How much does it cost to hire the meeting room?", ("15.00",)),
+    ("When is the author talk?", ("2 April",)),
+    ("Where does the knitting club meet?", ("Room B",)),
+    ("Who gives the author talk?", ("Mei Tanaka",)),
+    ("How many items can an adult borrow?", ("12 items",)),
+    ("How many times can items be renewed?", ("twice",)),
+    ("Are events free?", ("free",)),
+    ("How many people does the meeting room seat?", ("seats 12",)),
+    # Not in the files, though they look answerable
+    ("When does the library open on Sunday?", ()),
+    ("How much does it cost to replace a lost book?", ()),
+    ("When is the poetry evening?", ()),
+    ("Where does the chess club meet?", ()),
+    ("How much does it cost to hire the main hall?", ()),
+    ("How many items can a student borrow?", ()),
+    ("What is the fee for scanning a page?", ()),
+]
+
+
+def build_library(folder: Path) -> Path:
+    """Write the third office's folder (THIRD's)."""
+    import docx
+    import openpyxl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Opening hours"
+    for row in LIBRARY_HOURS:
+        sheet.append(row)
+    book.save(str(folder / "opening-hours.xlsx"))
+    (folder / "fees.csv").write_text(LIBRARY_FEES, encoding="utf-8")
+    d = docx.Document()
+    d.add_heading("Events this spring", level=1)
+    table = d.add_table(rows=len(LIBRARY_EVENTS), cols=3)
+    for r, row in enumerate(LIBRARY_EVENTS):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    d.add_paragraph("Events are free unless stated otherwise. Book a place at the front desk.")
+    d.save(str(folder / "events.docx"))
+    (folder / "borrowing.md").write_text(LIBRARY_RULES, encoding="utf-8")
+    return folder
+
+
 def build_clinic(folder: Path) -> Path:
     """Write the second office's folder (HELD_OUT's)."""
     import openpyxl
@@ -314,17 +390,21 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="print one JSON object per question")
     ap.add_argument("--held-out", action="store_true",
                     help="the second office and its questions (HELD_OUT)")
+    ap.add_argument("--library", action="store_true",
+                    help="the third office and its questions (THIRD)")
     args = ap.parse_args()
 
     from rag import Retriever, Settings
     from rag.dev import is_context_line
 
-    make, default = (build_clinic, CLINIC) if args.held_out else (build, FOLDER)
+    make, default, questions = ((build_library, LIBRARY, THIRD) if args.library
+                                else (build_clinic, CLINIC, HELD_OUT) if args.held_out
+                                else (build, FOLDER, QUESTIONS))
     folder = make(Path(args.folder) if args.folder else default)
     settings = Settings() if args.reader is None else Settings(reader=args.reader)
     r = Retriever.from_folder(folder, settings=settings)
     rows = []
-    for question, facts in HELD_OUT if args.held_out else QUESTIONS:
+    for question, facts in questions:
         a = r.ask(question)
         first = a.citations[0] if a.citations else None
         right = (any(f.lower() in first.quote.lower() for f in facts) if facts and first

@@ -79,6 +79,9 @@ def test_a_follow_up_is_resolved_against_the_turn_before(history, question, reso
 @pytest.mark.parametrize("history, question, resolved", [
     # "it" after a question about an attribute of a thing is the thing
     (["What was the title of the speech?"], "Who gave it?", "Who gave the speech?"),
+    # "What colour does X have?": the colour is asked of X, and "it" is X
+    (["What label colour does a foam extinguisher have?"], "What can it be used on?",
+     "What can a foam extinguisher be used on?"),
     # "they" after "how many X": the things counted, not the count the answer gives
     ([answered("How many Stalin busts have been unveiled since the 2010s?",
                "Dozens of Stalin busts have been unveiled.", short="Dozens")],

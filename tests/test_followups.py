@@ -41,6 +41,13 @@ def test_the_follow_up_is_read_as_the_question_it_stands_for(folder_retriever, t
     assert follow.question == turns[1][0]  # the answer keeps the question as asked
 
 
+def test_a_bare_follow_up_is_not_answered_by_another_record(folder_retriever):
+    # "How many are in stock?" read as asked is surest of some row; the toaster's is the answer
+    (_, _), (a, right) = ask_in_turn(folder_retriever, [
+        ("What does the toaster cost?", ("29.00",)), ("How many are in stock?", ("stock: 0.",))])
+    assert right and a.resolved == "How many toaster are in stock?", a.citations[0].quote
+
+
 def test_history_given_as_questions_alone_resolves_the_same(folder_retriever):
     a = folder_retriever.ask("When is it due?", history=["How much is a staff parking permit?"])
     assert a.resolved == "When is a staff parking permit due?" and "31 January" in a.citations[0].quote

@@ -188,3 +188,51 @@ def test_fit_gate_smoke(tmp_path):
     before = _p(mine, shipped["answer"]) >= shipped["answer"]["threshold"]
     after = _p(mine, moved["answer"]) >= moved["answer"]["threshold"]
     assert (before == after).all() and moved["short"] == shipped["short"]
+
+
+@pytest.mark.parametrize("question, row, holds", [
+    ("How many toasters are in stock?", "Row 4: product: Toaster; price_gbp: 29.00; stock: 0.", True),
+    ("How many toasters are in stock?", "Row 2: product: Kettle; price_gbp: 39.50; stock: 120.", False),
+    ("What does the toaster cost?", "Row 3: Model: CM500; Launch price: £149.", False),
+    ("Which dentist works on Thursday?", "Row 5: Day: Thursday; Dentist: Dr Moreau.", True),
+    ("Which dentist works on Saturday?", "Row 6: Day: Friday; Dentist: Dr Lindqvist.", False),
+    ("What is the door code of the staff room?", "Row 6: Day: Friday; Room: Room 3.", False),
+    ("Which product is out of stock?", "Row 4: product: Toaster; price_gbp: 29.00; stock: 0.", True),
+    ("Who is the fire warden for the second floor?", "Row 4: Floor: Second; Warden: Bo Chan.", True),
+    ("Who is the fire warden for the fifth floor?", "Row 4: Floor: Second; Warden: Bo Chan.", False),
+])
+def test_a_table_row_answers_only_about_its_own_record(question, row, holds):
+    assert gate_module.holds_record(question, row, "prices") is holds
+
+
+@pytest.fixture(scope="module")
+def table(real_embedder):
+    rows = ("Row 2: product: Electric kettle; model: KT200; price_gbp: 39.50; stock: 120.\n\n"
+            "Row 3: product: Toaster; model: TS150; price_gbp: 29.00; stock: 0.\n\n"
+            "Row 4: product: Milk frother; model: MF20; price_gbp: 24.95; stock: 65.")
+    rota = ("Row 2: Day: Monday; Dentist: Dr Patel; Room: Room 1.\n\n"
+            "Row 3: Day: Friday; Dentist: Dr Lindqvist; Room: Room 3.")
+    return Retriever.from_documents([Document(id="prices", text=rows, title="prices"),
+                                     Document(id="rota", text=rota, title="rota")],
+                                    embedder=real_embedder)
+
+
+def test_a_row_of_another_record_is_never_the_answer(table):
+    a = table.ask("How many toasters are in stock?")
+    assert a.citations and "Toaster" in a.citations[0].quote
+    for q in ("Which dentist works on Saturday?", "What is the door code of the staff room?"):
+        a = table.ask(q)
+        assert a.outcome != "answered", (q, a.citations[0].quote)
+        assert a.confidence < packaged_gate()["readers"]["heuristic"]["answer"]["hedge"]
+
+
+def test_a_row_of_the_record_asked_leads_before_another(table):
+    kettle = table.ask("How many electric kettles are in stock?").citations[0]
+    toaster = table.ask("How many toasters are in stock?").citations[0]
+    assert "kettle" in kettle.quote and "Toaster" in toaster.quote
+    a = table.ask("What does the toaster cost?")
+    swapped = dataclasses.replace(a, citations=(kettle, toaster), abstained=False, short="")
+    out = gated(swapped, "heuristic", None, table.read_context().learned)
+    # the toaster's row leads (a hedge quotes it alone, an answer with the kettle's after it)
+    assert out.citations[0].quote == toaster.quote
+    assert out.text.startswith(toaster.quote)

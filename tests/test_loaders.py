@@ -257,3 +257,12 @@ def test_each_format_answers_its_own_question_with_the_right_page(tmp_path, real
         assert first.passage.source == source and phrase in first.quote, (question, first.quote)
         assert first.page == page, question
         assert verify_citation(first, r.documents[first.passage.doc_id])
+
+
+def test_a_row_is_known_and_read_back_as_its_columns_and_values():
+    from rag.ingest.loaders.sheets import is_row, row_cells, rows_text
+
+    text = rows_text([("product", "price_gbp", "stock"), ("Toaster", "29.00", "0")])
+    assert is_row(text) and not is_row("The row of houses: 12.")
+    assert row_cells(text) == [("product", "Toaster"), ("price_gbp", "29.00"), ("stock", "0")]
+    assert row_cells("Prices: 12.") == []

@@ -45,3 +45,14 @@ def test_the_current_policy_comes_first_when_two_disagree(newcomer):
     assert a.citations[0].passage.source == "returns-2024.md"
     assert a.citations[0].dated.startswith("Effective 1 March 2024")
     assert any("14 days" in c.quote for c in a.citations[1:])
+
+
+def test_the_third_folder_rows_answer_for_their_own_record(tmp_path, real_embedder):
+    from eval.newcomer import THIRD, build_library
+
+    r = Retriever.from_folder(build_library(tmp_path / "library"), embedder=real_embedder)
+    assert len(THIRD) == 21 and sum(not facts for _, facts in THIRD) == 7
+    a = r.ask("When does the library close on Tuesdays?")
+    assert a.outcome == "answered" and "Closes: 20:00" in a.citations[0].quote
+    for q in ("Where does the chess club meet?", "How much does it cost to hire the main hall?"):
+        assert r.ask(q).outcome != "answered", q

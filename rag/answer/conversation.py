@@ -271,7 +271,10 @@ def _referents(question: str, answer: Answer | None,
     # "Who gave...?", "Who is the CEO?": the answer names the person; "Who is Medinsky?": not
     asks_who = p.wh in ("who", "whom", "whose") and (p.wh_subject or subject != name)
     counted = bool(p.head) and p.head[-1].lower() in ("many", "much")
-    if p.asked and (counted or not p.wh_subject):  # "How many Stalin busts ...": the busts
+    if (p.asked and not counted and not p.wh_subject and subject
+            and p.asked[-1].lower() in ATTRIBUTE_NOUNS):
+        thing = subject  # "What label colour does a foam extinguisher have?": the extinguisher
+    elif p.asked and (counted or not p.wh_subject):  # "How many Stalin busts ...": the busts
         thing = " ".join(p.asked)
     elif p.asked:  # "Which museum's closure...": the one the answer names
         asked = " ".join(p.asked)

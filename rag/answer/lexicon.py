@@ -173,7 +173,8 @@ SPEAKERS = frozenset("i we you".split())
 ATTRIBUTE_NOUNS = frozenset(
     """title name date day year time number amount size length price cost value author
     purpose aim goal result outcome meaning cause location address subject topic content
-    text version capital population age height weight""".split())
+    text version capital population age height weight colour color shape material
+    capacity fee rate duration""".split())
 # Adverbs of place, and of time, a follow-up swaps for one of their kind ("And at home?" after
 # "abroad", "And today?" after "in 2010").
 PLACE_ADVERBS = frozenset("""abroad overseas home domestically here there everywhere elsewhere

@@ -12,6 +12,10 @@ and SQuAD 2.0's (eval/fit_gate.py; rag/models/gate.json):
   reader already abstained on (below its own threshold) stays so, with the reader's confidence.
 - ``short``: the probability that the short answer is right; shown only at or above its
   threshold (chosen for precision on held-out articles), else the sentence stands alone.
+
+A table row is one record (:func:`holds_record`): a row of another record than the question
+names never leads when a cited row of that record can, and never stands as the answer (hedged).
+SQuAD has no tables, so this is a rule of the rows' form, not a fitted feature.
 """
 from __future__ import annotations
 
@@ -99,6 +103,64 @@ def unsaid(question: str, text: str) -> float:
     return sum(w not in said for w in words) / len(words)
 
 
+def holds_record(question: str, quote: str, title: str = "") -> bool:
+    """Whether a table row (``quote``, "Row N: column: value; ...") is the record ``question``
+    asks about. A row is one record: it answers only about what it holds. So it says every
+    number, date, weekday and name the question names ("Which dentist works on *Saturday*?" is
+    not answered by Friday's row); at least half of the question's words, its column names and
+    its table's ``title`` counted ("the *door code* of the staff room" is in no row of the rota);
+    and, when the question says more than the column names and title do, some of that is in
+    its values ("How many *toasters* are in stock?" is not answered by the kettle's row)."""
+    from ...ingest.loaders.sheets import row_cells
+    from ..lexicon import AUXILIARIES, PARTICLES, PREPOSITIONS, SPEAKERS, STOP_WORDS, WH_MODIFIERS
+    from ..verify import unmet
+    from ...index.passages import stems
+
+    def words(text: str) -> set[str]:
+        # "price_gbp" says "price"; the question's frame ("how many", "should") is no evidence
+        found = re.findall(r"[^\W\d_]+", text.lower())
+        return set(stems([w for w in found if w not in frame]))
+
+    frame = STOP_WORDS | AUXILIARIES | PARTICLES | PREPOSITIONS | SPEAKERS | WH_MODIFIERS
+    missing = unmet(question, f"{title}. {quote}")
+    if missing["numbers"] or missing["names"]:
+        return False
+    cells = row_cells(quote)
+    header = words(" ".join([title, *(c for c, _ in cells)]))
+    values = words(" ".join(v for _, v in cells))
+    asked = words(question)
+    if len(asked - header - values) > len(asked) / 2:
+        return False
+    beyond = asked - header
+    return not beyond or bool(beyond & values)
+
+
+def other_record(question: str, citation) -> bool:
+    """Whether ``citation`` is a table row of another record than ``question`` asks about."""
+    from ...ingest.loaders.sheets import is_row
+
+    return is_row(citation.quote) and not holds_record(question, citation.quote,
+                                                       citation.passage.title)
+
+
+def _record_first(answer: Answer) -> tuple[Answer, bool]:
+    """``answer`` led by a table row of the record asked about: when its first citation is a
+    row of another record and a later one is a row that :func:`holds_record`, that one leads.
+    Also whether the first citation is then a row of another record (to hedge)."""
+    from ...ingest.loaders.sheets import is_row
+
+    first = answer.citations[0]
+    if not other_record(answer.question, first):
+        return answer, False
+    for n, c in enumerate(answer.citations[1:], start=1):
+        if is_row(c.quote) and holds_record(answer.question, c.quote, c.passage.title):
+            plain = dataclasses.replace(first, answer_start=None, answer_end=None)
+            cited = (c, plain, *answer.citations[1:n], *answer.citations[n + 1:])
+            return dataclasses.replace(answer, citations=cited, text=quoting(cited),
+                                       short=""), False
+    return answer, True
+
+
 def design(row: dict, model: str) -> np.ndarray:
     """The feature vector of one :func:`features` row for ``model`` ("answer" or "short")."""
     kind = [float(row["qkind"] == k) for k in KINDS[:-1]]
@@ -161,9 +223,12 @@ def gated(answer: Answer, reader: str, threshold: float | None, learned) -> Answ
     gate = gate_of(reader)
     if gate is None or answer.abstained or not answer.citations or answer.generated:
         return answer
+    answer, other_record = _record_first(answer)
     row = features(answer, learned)
     p = probability(row, gate["answer"])
     abstain = abstain_below(gate, threshold)
+    if other_record:  # a row of another record may be the closest, never the answer
+        p = min(p, float(np.nextafter(gate["answer"].get("hedge", abstain), 0.0)))
     if p < abstain:
         return Answer(question=answer.question, text=covered_text(answer.question, answer),
                       abstained=True, hits=answer.hits, confidence=p, note=answer.note,

@@ -4,6 +4,7 @@ sentence-sized passage keeps its headers, and the citation shows the sheet and r
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -16,6 +17,25 @@ def _cell(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return " ".join(str(value).split())
+
+
+_ROW = re.compile(r"Row \d+: ")
+
+
+def is_row(text: str) -> bool:
+    """Whether ``text`` (a sentence) is a table row as :func:`rows_text` writes it."""
+    return _ROW.match(text) is not None
+
+
+def row_cells(text: str) -> list[tuple[str, str]]:
+    """A row written by :func:`rows_text` as its (column, value) pairs ([] for other text).
+    A value holding "; " is read up to it (the pairs are not escaped)."""
+    m = _ROW.match(text)
+    if m is None:
+        return []
+    body = text[m.end():].rstrip().removesuffix(".")
+    return [(c.strip(), v.strip()) for c, _, v in
+            (pair.partition(": ") for pair in body.split("; ")) if v]
 
 
 def rows_text(rows: Iterable[Iterable], heading: str = "") -> str:
