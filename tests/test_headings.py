@@ -65,6 +65,7 @@ def test_context_lines():
             "Times:\n\n| Height | 32 m |\n\nIt is owned by Mara Okafor.\n\nOpening Hours\n\n"
             "Founded in 1952 by twelve growers of apples and pears in the valley\n\nFire wardens\n\n"
             "Row 2: Floor: 1; Warden: Ann Lee.\n\n- Free parking\n\nParking costs 2 pounds\n\n"
+            "Subject: Car park resurfacing\n\nFrom: facilities@fernhill.example\n\n"
             "Last words here\n")
     lines = [ln for ln in text.split("\n") if ln]
     flags = {ln: is_context_line(text, text.index(ln), text.index(ln) + len(ln), doc)
@@ -77,7 +78,9 @@ def test_context_lines():
         # A few words in sentence case above more text: a heading; a bullet, a line with a
         # number or the document's last line stays a statement.
         "Fire wardens": True, "Row 2: Floor: 1; Warden: Ann Lee.": False, "- Free parking": False,
-        "Parking costs 2 pounds": False, "Last words here": False}
+        "Parking costs 2 pounds": False, "Last words here": False,
+        # a field whose value holds an address or a number is data; a subject line a label
+        "Subject: Car park resurfacing": True, "From: facilities@fernhill.example": False}
     # A short note's title is read from its first sentence: that sentence is still an answer.
     note = "Quokkas live on Rottnest Island."
     assert not is_context_line(note, 0, len(note), Document(id="n", text=note, title=note))
@@ -87,8 +90,9 @@ def test_context_lines():
 
 
 def test_an_e_mail_header_is_not_the_answer(tmp_path, real_embedder):
-    """The subject line names the topic of every question about the mail; its header fields
-    are labels, never cited as the answer."""
+    """The subject line names the topic of every question about the mail: a label, never cited
+    as the answer; nor are the fields for a question they do not answer. The sender's field
+    answers who wrote it."""
     from email.message import EmailMessage
 
     from rag import Retriever
@@ -105,3 +109,5 @@ def test_an_e_mail_header_is_not_the_answer(tmp_path, real_embedder):
     assert a.citations and "Harbour Street" in a.citations[0].quote
     for c in a.citations:
         assert not c.quote.startswith(("Subject:", "From:", "To:"))
+    a = r.ask("Which address was the e-mail sent from?")
+    assert a.citations and a.citations[0].quote == "From: facilities@fernhill.example"

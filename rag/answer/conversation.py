@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from functools import cached_property
 
 from .lexicon import (ATTRIBUTE_NOUNS, AUXILIARIES, CONTINUATIONS, DETERMINERS, DO_AUXILIARIES,
+                      DOCUMENT_NOUNS,
                       EXAMPLE_MARKERS, EXAMPLE_REQUESTS, GROUP_PRONOUNS, IRREGULAR_PARTICIPLES,
                       MONTH_WORDS, NOT_NAMES, PARTICLES, PERSON_PRONOUNS, PLACE_ADVERBS,
                       PREPOSITIONS, QUESTION_FRAME_WORDS, REFERRING_WORDS, SPEAKERS, STOP_WORDS,
@@ -469,6 +470,8 @@ def _names_again(question: str, before: str, answer: Answer | None = None) -> bo
     if refers_back(question, said):
         return True
     nouns = re.findall(r"\b(?:the|this|that|these|those)\s+([a-z][\w-]{3,})", question.lower())
+    if answer is not None and answer.citations and any(n in DOCUMENT_NOUNS for n in nouns):
+        return True  # "Who sent the notice?": the document the answer before quotes
     words = {w.lower() for w in _words(said)}
     return any(w != noun and w.endswith(noun) for noun in nouns for w in words)
 

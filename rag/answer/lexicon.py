@@ -175,6 +175,10 @@ ATTRIBUTE_NOUNS = frozenset(
     purpose aim goal result outcome meaning cause location address subject topic content
     text version capital population age height weight colour color shape material
     capacity fee rate duration""".split())
+# Nouns for a document itself: "Who sent the notice?" after an answer quoting an e-mail asks
+# about that e-mail.
+DOCUMENT_NOUNS = frozenset("""notice memo e-mail email mail message letter document announcement
+    circular newsletter bulletin leaflet flyer report file page""".split())
 # Adverbs of place, and of time, a follow-up swaps for one of their kind ("And at home?" after
 # "abroad", "And today?" after "in 2010").
 PLACE_ADVERBS = frozenset("""abroad overseas home domestically here there everywhere elsewhere

@@ -69,6 +69,10 @@ def asks_for_title(question: str) -> bool:
     return bool(_ASKS_FOR_TITLE.search(question))
 
 
+# A field on its own line, a label then a value with an address or a number in it.
+_FIELD = re.compile(r"[A-Z][\w-]*(?: [\w-]+)?: (?=.*[\d@])")
+
+
 def is_context_line(text: str, start: int, end: int, doc: Document) -> bool:
     """A heading, title, label or banner rather than a statement: the document's title, a
     Markdown heading, a line ending in a colon ("A Message from The Moscow Times:"), a short
@@ -92,6 +96,8 @@ def is_context_line(text: str, start: int, end: int, doc: Document) -> bool:
     words = re.findall(r"[\w'’-]+", line)
     if line.endswith(":") or (line.endswith("!") and len(words) <= 6):
         return True
+    if _FIELD.match(line):  # "From: orders@example.com", "Date: 9 June 2026": data, not a label
+        return False
     capitalised = sum(1 for w in words if w[:1].isupper() or w[:1].isdigit())
     if len(words) <= 10 and capitalised >= 0.6 * max(1, len(words)):
         return True
