@@ -82,6 +82,9 @@ def test_a_follow_up_is_resolved_against_the_turn_before(history, question, reso
     # "What colour does X have?": the colour is asked of X, and "it" is X
     (["What label colour does a foam extinguisher have?"], "What can it be used on?",
      "What can a foam extinguisher be used on?"),
+    # an initialism is a name, not the pronoun it spells: "their" is the IT desk
+    ([answered("Who do I ask for the code?", "Ask the IT desk on extension 214 for the code.")],
+     "What is their extension?", "What is IT’s extension?"),
     # "they" after "how many X": the things counted, not the count the answer gives
     ([answered("How many Stalin busts have been unveiled since the 2010s?",
                "Dozens of Stalin busts have been unveiled.", short="Dozens")],

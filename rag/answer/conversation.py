@@ -57,6 +57,8 @@ _ONE = re.compile(r"\bones?\b(?=\s*(?:$|[?.!,;]|(?:%s)\b))" % "|".join(
 
 
 def _is_name(word: str) -> bool:
+    if len(word) >= 2 and word.isupper() and word.isalpha():
+        return True  # an initialism: "the IT desk" is no "it"
     return (word[:1].isupper() or word[:1].isdigit()) and word.lower() not in NOT_NAMES \
         and word.lower().strip(".") not in MONTH_WORDS
 
