@@ -82,6 +82,9 @@ def test_a_follow_up_is_resolved_against_the_turn_before(history, question, reso
     # "What colour does X have?": the colour is asked of X, and "it" is X
     (["What label colour does a foam extinguisher have?"], "What can it be used on?",
      "What can a foam extinguisher be used on?"),
+    # "And without it?" after "with X": the same question without X
+    (["How much is the CM500 with frother?"], "And without it?",
+     "How much is the CM500 without frother?"),
     # an initialism is a name, not the pronoun it spells: "their" is the IT desk
     ([answered("Who do I ask for the code?", "Ask the IT desk on extension 214 for the code.")],
      "What is their extension?", "What is IT’s extension?"),

@@ -451,7 +451,8 @@ def resolve(question: str, history: Sequence | None,
         if answer is None and answer_of is not None:
             answer = answer_of(before.resolved)
         ref = _referents(before.resolved, answer, earlier)
-        resolved = (_for_example(q, before.resolved) or _substitute(q, ref)
+        resolved = (_for_example(q, before.resolved) or _contrast(q, before.resolved)
+                    or _substitute(q, ref)
                     or _elliptical(q, before.resolved, ref) or q)
         cited = answer.citations if answer and not answer.abstained else ()
         focus = tuple(dict.fromkeys(c.passage.doc_id for c in cited))
@@ -462,6 +463,21 @@ def resolve(question: str, history: Sequence | None,
                           focus=focus, near=spans if _bare_question(q) else ()), a, ref)
     assert state is not None
     return state[0]
+
+
+_CONTRAST = re.compile(r"(?i)\s*(?:and|but|what about|how about)?\s*(with|without)"
+                       r"(?:\s+(?:it|them|that|one))?\s*[?.!]*\s*")
+
+
+def _contrast(question: str, before: str) -> str:
+    """"And without it?" after "How much is the CM500 with frother?": "How much is the CM500
+    without frother?" (and "with" for "without"); "" for any other question."""
+    m = _CONTRAST.fullmatch(question)
+    if not m:
+        return ""
+    asked = m.group(1).lower()
+    other = re.search(r"\b%s\b" % ("without" if asked == "with" else "with"), before, re.I)
+    return f"{before[:other.start()]}{asked}{before[other.end():]}" if other else ""
 
 
 def _names_again(question: str, before: str, answer: Answer | None = None) -> bool:
