@@ -116,12 +116,13 @@ def holds_record(question: str, quote: str, title: str = "") -> bool:
     from ..verify import unmet
     from ...index.passages import stems
 
+    frame = STOP_WORDS | AUXILIARIES | PARTICLES | PREPOSITIONS | SPEAKERS | WH_MODIFIERS
+
     def words(text: str) -> set[str]:
         # "price_gbp" says "price"; the question's frame ("how many", "should") is no evidence
         found = re.findall(r"[^\W\d_]+", text.lower())
         return set(stems([w for w in found if w not in frame]))
 
-    frame = STOP_WORDS | AUXILIARIES | PARTICLES | PREPOSITIONS | SPEAKERS | WH_MODIFIERS
     missing = unmet(question, f"{title}. {quote}")
     if missing["numbers"] or missing["names"]:
         return False
@@ -153,7 +154,7 @@ def _record_first(answer: Answer) -> tuple[Answer, bool]:
     if not other_record(answer.question, first):
         return answer, False
     for n, c in enumerate(answer.citations[1:], start=1):
-        if is_row(c.quote) and holds_record(answer.question, c.quote, c.passage.title):
+        if is_row(c.quote) and not other_record(answer.question, c):
             plain = dataclasses.replace(first, answer_start=None, answer_end=None)
             cited = (c, plain, *answer.citations[1:n], *answer.citations[n + 1:])
             return dataclasses.replace(answer, citations=cited, text=quoting(cited),
@@ -223,11 +224,11 @@ def gated(answer: Answer, reader: str, threshold: float | None, learned) -> Answ
     gate = gate_of(reader)
     if gate is None or answer.abstained or not answer.citations or answer.generated:
         return answer
-    answer, other_record = _record_first(answer)
+    answer, another = _record_first(answer)
     row = features(answer, learned)
     p = probability(row, gate["answer"])
     abstain = abstain_below(gate, threshold)
-    if other_record:  # a row of another record may be the closest, never the answer
+    if another:  # a row of another record may be the closest, never the answer
         p = min(p, float(np.nextafter(gate["answer"].get("hedge", abstain), 0.0)))
     if p < abstain:
         return Answer(question=answer.question, text=covered_text(answer.question, answer),
