@@ -196,7 +196,12 @@ def test_a_definite_noun_the_turn_before_named_leans_on_it():
     assert f.leans and f.query == "And how many milk frothers? What does the frother cost?"
     # the head of a compound the turn before named: "the book" after "the textbook"
     assert resolve("What does the book lament?", ["Who wrote the history textbook?"]).leans
-    assert not resolve("What does the author lament?", ["Who wrote the textbook?"]).leans
+    assert not resolve("What does the teacher lament?", ["Who wrote the textbook?"]).leans
+    # an attribute without its possessor is the attribute of what was asked before
+    f = resolve("What is the address to write to?", [answered(
+        "What should I do if I lose a laptop?", "Report it by e-mail to it@example.org.")])
+    assert f.leans and f.focus == ("d1",)
+    assert not resolve("What is the capital of Australia?", ["Who wrote the textbook?"]).leans
 
 
 def test_history_forms_and_the_query_searched():

@@ -490,6 +490,8 @@ def _names_again(question: str, before: str, answer: Answer | None = None) -> bo
     nouns = re.findall(r"\b(?:the|this|that|these|those)\s+([a-z][\w-]{3,})", question.lower())
     if answer is not None and answer.citations and any(n in DOCUMENT_NOUNS for n in nouns):
         return True  # "Who sent the notice?": the document the answer before quotes
+    if re.search(r"\bthe\s+(%s)\b(?!\s+of\b)" % "|".join(ATTRIBUTE_NOUNS), question, re.I):
+        return True  # "What is the address to write to?": the address of what was asked before
     words = {w.lower() for w in _words(said)}
     return any(w != noun and w.endswith(noun) for noun in nouns for w in words)
 
