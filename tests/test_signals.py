@@ -26,6 +26,14 @@ def test_a_when_question_is_answered_by_a_time_of_day_or_how_often():
     assert not wanted("The knight sterilised every instrument.")
 
 
+def test_how_many_times_is_answered_by_how_often():
+    wanted = answer_type("How many times can items be renewed?")
+    assert wanted("Items can be renewed twice online.") and wanted("It can be renewed once.")
+    assert wanted("They may be renewed 3 times.")
+    assert not wanted("Items are renewed online.")
+    assert not answer_type("How many items can an adult borrow?")("Items can be renewed once.")
+
+
 def test_a_year_before_1500_answers_when():
     wanted = answer_type("When did Zhenjin die?")
     assert wanted("Kublai named Zhenjin as the Crown Prince, but he died before Kublai in 1285.")

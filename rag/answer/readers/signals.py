@@ -159,6 +159,9 @@ def answer_type(question: str) -> Callable[[str], bool] | None:
         return lambda sentence: short_span(question, sentence) is not None
     if re.search(r"\bhow often\b", question, re.I):
         return lambda sentence: _QUANTITY.search(sentence) is not None
+    if re.search(r"\bhow many times\b", question, re.I):  # "renewed twice", "once", "3 times"
+        return lambda sentence: (_QUANTITY.search(sentence) is not None
+                                 or re.search(r"\bonce\b", sentence, re.I) is not None)
     return _holds_count
 
 
