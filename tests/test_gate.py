@@ -236,3 +236,13 @@ def test_a_row_of_the_record_asked_leads_before_another(table):
     # the toaster's row leads (a hedge quotes it alone, an answer with the kettle's after it)
     assert out.citations[0].quote == toaster.quote
     assert out.text.startswith(toaster.quote)
+
+
+def test_a_name_the_closest_documents_title_is_context_not_a_record():
+    row = "Row 5: treatment: Root canal; price_gbp: 450."
+    question = "How much is a root canal at Larkspur Dental?"
+    assert not gate_module.holds_record(question, row, "fees")
+    assert gate_module.holds_record(question, row, "fees", "Larkspur Dental: questions. fees")
+    # the context gives names, never the values a record is told apart by
+    assert not gate_module.holds_record("How much is a root canal on Saturday?", row, "fees",
+                                        "Opening hours on Saturday")

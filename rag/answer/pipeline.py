@@ -199,14 +199,15 @@ def _best_reading(reader, followup, qvec, hits, ctx, k: int, note: str) -> Answe
     """The follow-up read as resolved and as asked (a resolution can miss what a pronoun
     means): the more confident reading, unless it cites a table row of another record than the
     resolved question names."""
-    from .readers.gate import other_record
+    from .readers.gate import context_titles, other_record
 
     readings = [reader.read(q, followup.query, qvec, hits, ctx, k, note=note)
                 for q in dict.fromkeys((followup.resolved, followup.question))]
     # "How many are in stock?" read as asked may be surest of the kettle's row; the toaster's
     # question before it named the record.
     return max(readings, key=lambda a: (not a.abstained, not (
-        a.citations and other_record(followup.resolved, a.citations[0])), a.confidence))
+        a.citations and other_record(followup.resolved, a.citations[0], context_titles(a))),
+        a.confidence))
 
 
 def streamed(ask: Callable[[Callable[[str], None]], Answer]):

@@ -77,6 +77,8 @@ def features(answer: Answer, learned) -> dict:
     row["unsaid_first"] = unsaid(answer.question, f"{first.passage.title} {first.quote}")
     titled = f"{first.passage.title}. {first.quote}" if first.passage.title else first.quote
     row.update({f"unmet_{k}": v for k, v in unmet(answer.question, titled).items()})
+    if context_titles(answer):  # names the closest documents' titles give are their context
+        row["unmet_names"] = unmet(answer.question, f"{context_titles(answer)}. {titled}")["names"]
     found = learned.scored_span(answer.question, first.quote, first.passage.title)
     if found is not None:
         start, end, p = found
@@ -103,14 +105,22 @@ def unsaid(question: str, text: str) -> float:
     return sum(w not in said for w in words) / len(words)
 
 
-def holds_record(question: str, quote: str, title: str = "") -> bool:
+def context_titles(answer: Answer) -> str:
+    """The titles of ``answer``'s closest documents: a name one of them gives ("Larkspur
+    Dental" in "How much is a root canal at Larkspur Dental?") is the sources' context, the
+    organisation or product they are about, not a fact the cited sentence must state."""
+    return ". ".join(dict.fromkeys(h.passage.title for h in answer.hits[:5] if h.passage.title))
+
+
+def holds_record(question: str, quote: str, title: str = "", context: str = "") -> bool:
     """Whether a table row (``quote``, "Row N: column: value; ...") is the record ``question``
     asks about. A row is one record: it answers only about what it holds. So it says every
     number, date, weekday and name the question names ("Which dentist works on *Saturday*?" is
     not answered by Friday's row); at least half of the question's words, its column names and
     its table's ``title`` counted ("the *door code* of the staff room" is in no row of the rota);
     and, when the question says more than the column names and title do, some of that is in
-    its values ("How many *toasters* are in stock?" is not answered by the kettle's row)."""
+    its values ("How many *toasters* are in stock?" is not answered by the kettle's row).
+    ``context``: :func:`context_titles`, names the question may give besides the record's."""
     from ...ingest.loaders.sheets import row_cells
     from ..lexicon import AUXILIARIES, PARTICLES, PREPOSITIONS, SPEAKERS, STOP_WORDS, WH_MODIFIERS
     from ..verify import unmet
@@ -123,8 +133,8 @@ def holds_record(question: str, quote: str, title: str = "") -> bool:
         found = re.findall(r"[^\W\d_]+", text.lower())
         return set(stems([w for w in found if w not in frame]))
 
-    missing = unmet(question, f"{title}. {quote}")
-    if missing["numbers"] or missing["names"]:
+    if (unmet(question, f"{title}. {quote}")["numbers"]
+            or unmet(question, f"{context}. {title}. {quote}")["names"]):
         return False
     cells = row_cells(quote)
     header = words(" ".join([title, *(c for c, _ in cells)]))
@@ -136,12 +146,13 @@ def holds_record(question: str, quote: str, title: str = "") -> bool:
     return not beyond or bool(beyond & values)
 
 
-def other_record(question: str, citation) -> bool:
-    """Whether ``citation`` is a table row of another record than ``question`` asks about."""
+def other_record(question: str, citation, context: str = "") -> bool:
+    """Whether ``citation`` is a table row of another record than ``question`` asks about
+    (``context``: as :func:`holds_record`'s)."""
     from ...ingest.loaders.sheets import is_row
 
     return is_row(citation.quote) and not holds_record(question, citation.quote,
-                                                       citation.passage.title)
+                                                       citation.passage.title, context)
 
 
 def _record_first(answer: Answer) -> tuple[Answer, bool]:
@@ -150,11 +161,11 @@ def _record_first(answer: Answer) -> tuple[Answer, bool]:
     Also whether the first citation is then a row of another record (to hedge)."""
     from ...ingest.loaders.sheets import is_row
 
-    first = answer.citations[0]
-    if not other_record(answer.question, first):
+    first, context = answer.citations[0], context_titles(answer)
+    if not other_record(answer.question, first, context):
         return answer, False
     for n, c in enumerate(answer.citations[1:], start=1):
-        if is_row(c.quote) and not other_record(answer.question, c):
+        if is_row(c.quote) and not other_record(answer.question, c, context):
             plain = dataclasses.replace(first, answer_start=None, answer_end=None)
             cited = (c, plain, *answer.citations[1:n], *answer.citations[n + 1:])
             return dataclasses.replace(answer, citations=cited, text=quoting(cited),
