@@ -77,8 +77,9 @@ def features(answer: Answer, learned) -> dict:
     row["unsaid_first"] = unsaid(answer.question, f"{first.passage.title} {first.quote}")
     titled = f"{first.passage.title}. {first.quote}" if first.passage.title else first.quote
     row.update({f"unmet_{k}": v for k, v in unmet(answer.question, titled).items()})
-    if context_titles(answer):  # names the closest documents' titles give are their context
-        row["unmet_names"] = unmet(answer.question, f"{context_titles(answer)}. {titled}")["names"]
+    context = context_titles(answer)
+    if context:  # a name the closest documents' titles give is their context
+        row["unmet_names"] = unmet(answer.question, f"{context}. {titled}")["names"]
     found = learned.scored_span(answer.question, first.quote, first.passage.title)
     if found is not None:
         start, end, p = found
