@@ -480,6 +480,10 @@ def _contrast(question: str, before: str) -> str:
     return f"{before[:other.start()]}{asked}{before[other.end():]}" if other else ""
 
 
+# "the address", "the price" without "of ...": the attribute of what was asked before.
+_BARE_ATTRIBUTE = re.compile(r"\bthe\s+(%s)\b(?!\s+of\b)" % "|".join(ATTRIBUTE_NOUNS), re.I)
+
+
 def _names_again(question: str, before: str, answer: Answer | None = None) -> bool:
     """Whether ``question`` names again, with "the/this/that", what the turn before (its
     question, and its answer's quote when given) named: the same noun ("the frother" after
@@ -490,7 +494,7 @@ def _names_again(question: str, before: str, answer: Answer | None = None) -> bo
     nouns = re.findall(r"\b(?:the|this|that|these|those)\s+([a-z][\w-]{3,})", question.lower())
     if answer is not None and answer.citations and any(n in DOCUMENT_NOUNS for n in nouns):
         return True  # "Who sent the notice?": the document the answer before quotes
-    if re.search(r"\bthe\s+(%s)\b(?!\s+of\b)" % "|".join(ATTRIBUTE_NOUNS), question, re.I):
+    if _BARE_ATTRIBUTE.search(question):
         return True  # "What is the address to write to?": the address of what was asked before
     words = {w.lower() for w in _words(said)}
     return any(w != noun and w.endswith(noun) for noun in nouns for w in words)

@@ -240,8 +240,9 @@ def gated(answer: Answer, reader: str, threshold: float | None, learned) -> Answ
     row = features(answer, learned)
     p = probability(row, gate["answer"])
     abstain = abstain_below(gate, threshold)
+    hedge = gate["answer"].get("hedge", abstain)
     if another:  # a row of another record may be the closest, never the answer
-        p = min(p, float(np.nextafter(gate["answer"].get("hedge", abstain), 0.0)))
+        p = min(p, _just_below(hedge))
     if p < abstain:
         return Answer(question=answer.question, text=covered_text(answer.question, answer),
                       abstained=True, hits=answer.hits, confidence=p, note=answer.note,
@@ -250,7 +251,7 @@ def gated(answer: Answer, reader: str, threshold: float | None, learned) -> Answ
     plain = dataclasses.replace(first, answer_start=None, answer_end=None)
     answer = dataclasses.replace(answer, confidence=p, short="",
                                  citations=(plain, *answer.citations[1:]))
-    if p < gate["answer"].get("hedge", abstain):
+    if p < hedge:
         if len(answer.citations) > 1 and not answer.disagree:
             # No padding: a hedge quotes its closest sentence only (its passages stay in
             # ``hits``); the sentences after it were added as parts of an answer it may not be.
@@ -266,6 +267,11 @@ def abstain_below(gate: dict, threshold: float | None) -> float:
     """The probability an answer of ``gate`` (one reader's, :func:`gate_of`) is abstained
     below: ``threshold`` (``Settings.abstain_threshold``), else the gate's own."""
     return gate["answer"]["threshold"] if threshold is None else threshold
+
+
+def _just_below(threshold: float) -> float:
+    """The largest confidence still below ``threshold``."""
+    return float(np.nextafter(threshold, 0.0))
 
 
 def short_of(row: dict) -> tuple[int, int] | None:
@@ -302,7 +308,6 @@ class GatedReader:
             # mostly: its rule refuses those the gate alone would hedge). Its calibrated score
             # can exceed the gate's threshold (another scale): shown below it, no abstention
             # reads surer than an answer or a hedge.
-            threshold = abstain_below(own, ctx.settings.abstain_threshold)
-            below = float(np.nextafter(threshold, 0.0))
+            below = _just_below(abstain_below(own, ctx.settings.abstain_threshold))
             return dataclasses.replace(answer, confidence=min(answer.confidence, below))
         return gated(answer, self.name, ctx.settings.abstain_threshold, ctx.learned)
