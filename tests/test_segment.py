@@ -59,6 +59,14 @@ def test_abbreviations_initials_decimals_quotes_and_brackets():
         "Ends here!"]
 
 
+def test_a_court_case_is_one_sentence():
+    text = ("After the 1954 decision in Brown v. Board of Education of Topeka, schools changed. "
+            "Runyon v. McCrary followed.")
+    assert texts(text, split_sentences(text)) == [
+        "After the 1954 decision in Brown v. Board of Education of Topeka, schools changed.",
+        "Runyon v. McCrary followed."]
+
+
 def test_a_range_inside_a_document_measures_lines_whole():
     # A passage that starts mid-line must not see a short "line" and break there.
     para = " ".join(f"Sentence {w} is about the weather in spring and in autumn." for w in

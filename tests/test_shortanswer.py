@@ -135,6 +135,23 @@ def test_a_span_from_elsewhere_is_shown_only_when_it_fits_the_question():
     assert fits_kind("Why did he speak?", "to reform the Soviet system")  # no test for phrases
 
 
+def test_a_time_counted_from_an_event_is_when_not_how_long():
+    from rag.answer.shortanswer import fits_kind
+
+    # "seven decades after it was performed" dates the speech; it is not how long it lasted
+    assert short_span("How long did the concert last?",
+                      "It still matters, seven decades after it was performed.") is None
+    assert not fits_kind("How long did the concert last?", "seven decades",
+                         "It still matters, ", " after it was performed.")
+    assert short_span("How long did the concert last?",
+                      "The band played for over four hours on the pier.") == (20, 35)
+    # ... unless the question asks for that very offset
+    sentence = "The bridge opened two years after the war."
+    assert short_span("How long after the war did the bridge open?", sentence) == (18, 27)
+    assert short_span("How long ago was the tower built?", "It was built 300 years ago.") \
+        == (13, 22)
+
+
 def test_what_a_question_asks_for_names_the_fact_an_abstention_lacks():
     assert [asked_for(q) for q in (
         "How many delegates attended the Twentieth Party Congress?", "In which year did he die?",

@@ -167,6 +167,18 @@ def _column_label(dimension: str) -> re.Pattern:
     return re.compile(rf"(?:_|\(|\bin\s){unit}\)?\s*:\s*$", re.I)
 
 
+# A time measured from an event ("seven decades after it was performed", "two years ago") says
+# when, not how long something lasted, unless the question asks that ("how long after...").
+_OFFSET = re.compile(r"\s*(ago|after|afterwards|later|earlier|before|since)\b", re.I)
+
+
+def _offset(question: str, rest: str) -> bool:
+    """Whether the words after a time quantity (``rest``) make it an offset the question does
+    not ask for."""
+    m = _OFFSET.match(rest)
+    return bool(m) and not re.search(rf"\b{m.group(1)}\b", question, re.I)
+
+
 def short_span(question: str, sentence: str) -> tuple[int, int] | None:
     """(start, end) in ``sentence`` of the part that answers ``question``, or None. Only a
     span of the kind asked for: a date for "when", a number (with a unit of the kind asked
@@ -199,18 +211,24 @@ def short_span(question: str, sentence: str) -> tuple[int, int] | None:
         if unit is None:
             return start, start + len(text)
         after = re.match(rf"[\s-]*(?:of\s+)?{unit}\b", sentence[m.end():], re.I)
+        end = m.end() + after.end() if after else start + len(text)
+        if dimension == "long" and _offset(question, sentence[end:]):
+            continue  # "seven decades after it was performed" is when, not how long
         if re.search(rf"\b{unit}$", text, re.I) or label.search(sentence[:start]):
             return start, start + len(text)
         if after:
-            return start, m.end() + after.end()
+            return start, end
     return None
 
 
-def fits_kind(question: str, text: str, before: str = "") -> bool:
+def fits_kind(question: str, text: str, before: str = "", after: str = "") -> bool:
     """Whether ``text`` (a span another reader found, e.g. the learned span head) is of the
     kind ``question`` asks for: the same test :func:`short_span` applies for a date, quantity,
     name or title; a "what/why/how" phrase the rule has no test for passes. ``before``: the
-    sentence's text before the span ("...is in " before "Leeds" makes it a place)."""
+    sentence's text before the span ("...is in " before "Leeds" makes it a place); ``after``:
+    the text after it ("seven decades" then " after it was performed" is no "how long")."""
+    if _dimension(question) == "long" and _offset(question, after):
+        return False
     if question_kind(question) == "phrase":
         return bool(text.strip())
     span = short_span(question, before + text)

@@ -85,7 +85,7 @@ def features(answer: Answer, learned) -> dict:
         start, end, p = found
         row.update(span=first.quote[start:end], span_p=p, span_start=start, span_end=end,
                    fits=fits_kind(answer.question, first.quote[start:end],
-                                  first.quote[:start]))
+                                  first.quote[:start], first.quote[end:]))
     rule = short_span(answer.question, first.quote)
     if rule is not None:
         row.update(rule=first.quote[rule[0]:rule[1]], rule_start=rule[0], rule_end=rule[1])

@@ -329,7 +329,7 @@ def with_span(answer, reader: LearnedReader):
     span = reader.span(answer.question, first.quote, first.passage.title)
     # Shown only when it is the kind of thing asked for (a date for "when"...); else the rule's.
     if span is None or not fits_kind(answer.question, first.quote[span[0]:span[1]],
-                                     first.quote[:span[0]]):
+                                     first.quote[:span[0]], first.quote[span[1]:]):
         return answer
     return mark_short(answer, span)
 
