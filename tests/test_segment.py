@@ -59,12 +59,12 @@ def test_abbreviations_initials_decimals_quotes_and_brackets():
         "Ends here!"]
 
 
-def test_a_court_case_is_one_sentence():
+def test_a_court_case_and_a_circa_date_are_one_sentence():
     text = ("After the 1954 decision in Brown v. Board of Education of Topeka, schools changed. "
-            "Runyon v. McCrary followed.")
+            "Runyon v. McCrary followed. It was built in c. 350 BC.")
     assert texts(text, split_sentences(text)) == [
         "After the 1954 decision in Brown v. Board of Education of Topeka, schools changed.",
-        "Runyon v. McCrary followed."]
+        "Runyon v. McCrary followed.", "It was built in c. 350 BC."]
 
 
 def test_a_range_inside_a_document_measures_lines_whole():
