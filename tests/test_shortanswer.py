@@ -145,6 +145,9 @@ def test_a_time_counted_from_an_event_is_when_not_how_long():
                          "It still matters, ", " after it was performed.")
     assert short_span("How long did the concert last?",
                       "The band played for over four hours on the pier.") == (20, 35)
+    # "since" counts how long: "closed for two years since the fire"
+    assert short_span("How long has the shop been closed?",
+                      "The shop has been closed for two years since the fire.") == (29, 38)
     # ... unless the question asks for that very offset
     sentence = "The bridge opened two years after the war."
     assert short_span("How long after the war did the bridge open?", sentence) == (18, 27)

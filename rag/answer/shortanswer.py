@@ -169,7 +169,8 @@ def _column_label(dimension: str) -> re.Pattern:
 
 # A time measured from an event ("seven decades after it was performed", "two years ago") says
 # when, not how long something lasted, unless the question asks that ("how long after...").
-_OFFSET = re.compile(r"\s*(ago|after|afterwards|later|earlier|before|since)\b", re.I)
+# Not "since": "closed for two years since the fire" is how long.
+_OFFSET = re.compile(r"\s*(ago|after|afterwards|later|earlier|before)\b", re.I)
 
 
 def _offset(question: str, rest: str) -> bool:

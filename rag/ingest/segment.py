@@ -13,9 +13,10 @@ from functools import lru_cache
 # Words after which a period does not end a sentence ("v": a court case, "Brown v. Board";
 # "c": circa, "in c. 350 BC").
 ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st v vs c etc e.g i.e cf al fig figs no nos vol vols approx ca est dept "
-    "jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co corp gen col lt sgt rev ed eds "
-    "pp op p para sec ch art gov sen rep pres capt cmdr adm maj messrs mt ft ave blvd rd".split())
+    "mr mrs ms dr prof sr jr st v vs c etc e.g i.e cf al fig figs no nos vol vols approx ca est "
+    "dept jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co corp gen col lt sgt rev ed "
+    "eds pp op p para sec ch art gov sen rep pres capt cmdr adm maj messrs mt ft ave blvd "
+    "rd".split())
 
 # A sentence ends at . ! ? or … (plus closing quotes/brackets) followed by white space.
 _END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
