@@ -28,6 +28,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..citations import ABSTAIN_TEXT, quoting
+from ..lexicon import AUXILIARIES, PARTICLES, PREPOSITIONS, SPEAKERS, STOP_WORDS, WH_MODIFIERS
 from ...types import Answer
 from ...paths import MODELS
 
@@ -38,6 +39,9 @@ KINDS = ("date", "quantity", "name", "title", "phrase")
 # What the question asks that its first citation cannot answer (rag.answer.verify.unmet).
 UNMET = ("unmet_numbers", "unmet_names", "unmet_negated", "unmet_opposite")
 _EPS = 1e-4
+# The words of a question's frame ("how many", "should"): no evidence of which record it asks
+# about (:func:`holds_record`).
+_FRAME = STOP_WORDS | AUXILIARIES | PARTICLES | PREPOSITIONS | SPEAKERS | WH_MODIFIERS
 
 
 @lru_cache(maxsize=1)
@@ -123,16 +127,13 @@ def holds_record(question: str, quote: str, title: str = "", context: str = "") 
     its values ("How many *toasters* are in stock?" is not answered by the kettle's row).
     ``context``: :func:`context_titles`, names the question may give besides the record's."""
     from ...ingest.loaders.sheets import row_cells
-    from ..lexicon import AUXILIARIES, PARTICLES, PREPOSITIONS, SPEAKERS, STOP_WORDS, WH_MODIFIERS
     from ..verify import unmet
     from ...index.passages import stems
 
-    frame = STOP_WORDS | AUXILIARIES | PARTICLES | PREPOSITIONS | SPEAKERS | WH_MODIFIERS
-
     def words(text: str) -> set[str]:
-        # "price_gbp" says "price"; the question's frame ("how many", "should") is no evidence
+        # "price_gbp" says "price"; the question's frame is no evidence
         found = re.findall(r"[^\W\d_]+", text.lower())
-        return set(stems([w for w in found if w not in frame]))
+        return set(stems([w for w in found if w not in _FRAME]))
 
     if (unmet(question, f"{title}. {quote}")["numbers"]
             or unmet(question, f"{context}. {title}. {quote}")["names"]):
